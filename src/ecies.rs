@@ -1,0 +1,307 @@
+//! ECIES in the Stacks format (`@stacks/encryption` `encryptECIES` / `decryptECIES`,
+//! PROTOCOL.md §d): ECDH x-coordinate → SHA-512 → AES-256-CBC key ‖ HMAC-SHA256 key;
+//! MAC over `iv ‖ compressed ephemeral key ‖ ciphertext`, checked in constant time
+//! before decryption.
+
+use crate::encoding::{EncodingError, from_base64, from_hex, to_base64, to_hex};
+use crate::keys::{KeyError, PrivateKey, PublicKey};
+use aes::Aes256;
+use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256, Sha512};
+use std::fmt;
+use zeroize::Zeroizing;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Why encryption or decryption failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EciesError {
+    /// The recipient public key or the private key is invalid.
+    Key(KeyError),
+    /// The cipher object is not valid JSON of the expected shape.
+    Format(String),
+    /// A field is not valid hex or base64.
+    Encoding(&'static str),
+    /// The MAC does not match: wrong key, or the ciphertext was altered.
+    BadMac,
+    /// The ciphertext decrypted to invalid padding (only after a good MAC: a corrupt
+    /// sender).
+    Padding,
+    /// `wasString` is true but the plaintext is not UTF-8.
+    NotUtf8,
+    /// The system random number generator failed.
+    Randomness,
+}
+
+impl fmt::Display for EciesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EciesError::Key(e) => e.fmt(f),
+            EciesError::Format(why) => write!(f, "not a valid encrypted object: {why}"),
+            EciesError::Encoding(field) => write!(f, "the encrypted object's {field} is malformed"),
+            EciesError::BadMac => f.write_str(
+                "decryption failed: the data was not encrypted for this key, or it was altered",
+            ),
+            EciesError::Padding => f.write_str("decryption failed: bad padding"),
+            EciesError::NotUtf8 => f.write_str("the decrypted text is not valid UTF-8"),
+            EciesError::Randomness => {
+                f.write_str("the system random number generator is not available")
+            }
+        }
+    }
+}
+
+impl std::error::Error for EciesError {}
+
+impl From<KeyError> for EciesError {
+    fn from(e: KeyError) -> Self {
+        EciesError::Key(e)
+    }
+}
+
+/// How the ciphertext is written in the cipher object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CipherTextEncoding {
+    /// Lower-case hex (the default; no `cipherTextEncoding` field).
+    #[default]
+    Hex,
+    /// Standard padded base64, flagged by `"cipherTextEncoding":"base64"`.
+    Base64,
+}
+
+/// The cipher object, fields in the order `@stacks/encryption` writes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CipherObject {
+    /// 16-byte IV, hex.
+    pub iv: String,
+    /// Compressed ephemeral public key, hex.
+    #[serde(rename = "ephemeralPK")]
+    pub ephemeral_pk: String,
+    /// Ciphertext, hex or base64.
+    #[serde(rename = "cipherText")]
+    pub cipher_text: String,
+    /// HMAC-SHA256, hex.
+    pub mac: String,
+    /// Whether the plaintext was a string.
+    #[serde(rename = "wasString")]
+    pub was_string: bool,
+    /// `"base64"` when the ciphertext is base64; absent for hex.
+    #[serde(
+        rename = "cipherTextEncoding",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub cipher_text_encoding: Option<String>,
+}
+
+impl CipherObject {
+    /// JSON text, as `JSON.stringify(cipherObject)`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Parses the JSON text of a cipher object.
+    pub fn from_json(text: &str) -> Result<Self, EciesError> {
+        serde_json::from_str(text).map_err(|e| EciesError::Format(e.to_string()))
+    }
+}
+
+/// Plaintext recovered by [`decrypt`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plaintext {
+    /// The sender encrypted a string.
+    Text(String),
+    /// The sender encrypted bytes.
+    Bytes(Vec<u8>),
+}
+
+struct DerivedKeys {
+    enc: Zeroizing<[u8; 32]>,
+    mac: Zeroizing<[u8; 32]>,
+}
+
+fn derive_keys(secret: &PrivateKey, public: &PublicKey) -> DerivedKeys {
+    let shared = k256::ecdh::diffie_hellman(
+        secret.secret_key().to_nonzero_scalar(),
+        public.verifying_key().as_affine(),
+    );
+    let k = Zeroizing::new(Sha512::digest(shared.raw_secret_bytes()));
+    let mut enc = Zeroizing::new([0u8; 32]);
+    let mut mac = Zeroizing::new([0u8; 32]);
+    enc.copy_from_slice(&k[..32]);
+    mac.copy_from_slice(&k[32..]);
+    DerivedKeys { enc, mac }
+}
+
+fn mac_over(key: &[u8; 32], iv: &[u8], ephemeral: &[u8], ct: &[u8]) -> HmacSha256 {
+    let mut m = <HmacSha256 as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    m.update(iv);
+    m.update(ephemeral);
+    m.update(ct);
+    m
+}
+
+/// Encrypts `content` to `recipient` with a fresh ephemeral key and IV.
+pub fn encrypt(
+    recipient: &PublicKey,
+    content: &[u8],
+    was_string: bool,
+    encoding: CipherTextEncoding,
+) -> Result<CipherObject, EciesError> {
+    let ephemeral = PrivateKey::random().map_err(|_| EciesError::Randomness)?;
+    let mut iv = [0u8; 16];
+    getrandom::fill(&mut iv).map_err(|_| EciesError::Randomness)?;
+    Ok(encrypt_with(
+        recipient, content, was_string, encoding, &ephemeral, iv,
+    ))
+}
+
+/// Encrypts with an injected ephemeral key and IV (deterministic; for test vectors).
+pub fn encrypt_with(
+    recipient: &PublicKey,
+    content: &[u8],
+    was_string: bool,
+    encoding: CipherTextEncoding,
+    ephemeral: &PrivateKey,
+    iv: [u8; 16],
+) -> CipherObject {
+    let keys = derive_keys(ephemeral, recipient);
+    let ct = cbc::Encryptor::<Aes256>::new((&*keys.enc).into(), &iv.into())
+        .encrypt_padded_vec::<Pkcs7>(content);
+    let eph = ephemeral.public_key().to_compressed();
+    let mac = mac_over(&keys.mac, &iv, &eph, &ct).finalize().into_bytes();
+    let (cipher_text, cipher_text_encoding) = match encoding {
+        CipherTextEncoding::Hex => (to_hex(&ct), None),
+        CipherTextEncoding::Base64 => (to_base64(&ct), Some("base64".to_string())),
+    };
+    CipherObject {
+        iv: to_hex(&iv),
+        ephemeral_pk: to_hex(&eph),
+        cipher_text,
+        mac: to_hex(&mac),
+        was_string,
+        cipher_text_encoding,
+    }
+}
+
+/// Decrypts a cipher object with the recipient's private key.
+pub fn decrypt(key: &PrivateKey, obj: &CipherObject) -> Result<Plaintext, EciesError> {
+    let enc = |_: EncodingError, f| EciesError::Encoding(f);
+    let iv = from_hex(&obj.iv).map_err(|e| enc(e, "iv"))?;
+    if iv.len() != 16 {
+        return Err(EciesError::Encoding("iv"));
+    }
+    let eph_bytes = from_hex(&obj.ephemeral_pk).map_err(|e| enc(e, "ephemeralPK"))?;
+    let eph = PublicKey::from_sec1(&eph_bytes)?;
+    let ct = match obj.cipher_text_encoding.as_deref() {
+        None | Some("hex") => from_hex(&obj.cipher_text).map_err(|e| enc(e, "cipherText"))?,
+        Some("base64") => from_base64(&obj.cipher_text).map_err(|e| enc(e, "cipherText"))?,
+        Some(_) => return Err(EciesError::Encoding("cipherTextEncoding")),
+    };
+    let mac = from_hex(&obj.mac).map_err(|e| enc(e, "mac"))?;
+    let keys = derive_keys(key, &eph);
+    // The MAC covers the ephemeral key bytes exactly as sent (hex-decoded).
+    mac_over(&keys.mac, &iv, &eph_bytes, &ct)
+        .verify_slice(&mac)
+        .map_err(|_| EciesError::BadMac)?;
+    let iv: [u8; 16] = iv.try_into().map_err(|_| EciesError::Encoding("iv"))?;
+    let pt = cbc::Decryptor::<Aes256>::new((&*keys.enc).into(), &iv.into())
+        .decrypt_padded_vec::<Pkcs7>(&ct)
+        .map_err(|_| EciesError::Padding)?;
+    if obj.was_string {
+        String::from_utf8(pt)
+            .map(Plaintext::Text)
+            .map_err(|_| EciesError::NotUtf8)
+    } else {
+        Ok(Plaintext::Bytes(pt))
+    }
+}
+
+/// `encryptPrivateKey` (PROTOCOL.md §d.2): the app key's 64 hex characters encrypted to
+/// the transit key, the cipher object's JSON hex-encoded again.
+pub fn encrypt_private_key(
+    transit: &PublicKey,
+    app_key: &PrivateKey,
+) -> Result<String, EciesError> {
+    let obj = encrypt(
+        transit,
+        app_key.to_hex().as_bytes(),
+        true,
+        CipherTextEncoding::Hex,
+    )?;
+    Ok(to_hex(obj.to_json().as_bytes()))
+}
+
+/// `encryptPrivateKey` with injected randomness.
+pub fn encrypt_private_key_with(
+    transit: &PublicKey,
+    app_key: &PrivateKey,
+    ephemeral: &PrivateKey,
+    iv: [u8; 16],
+) -> String {
+    let obj = encrypt_with(
+        transit,
+        app_key.to_hex().as_bytes(),
+        true,
+        CipherTextEncoding::Hex,
+        ephemeral,
+        iv,
+    );
+    to_hex(obj.to_json().as_bytes())
+}
+
+/// `decryptPrivateKey`: hex → JSON cipher object → decrypt → must be a string of 64 hex
+/// characters (a private key).
+pub fn decrypt_private_key(transit: &PrivateKey, field: &str) -> Result<PrivateKey, EciesError> {
+    let json = from_hex(field).map_err(|_| EciesError::Encoding("private_key"))?;
+    let json = String::from_utf8(json).map_err(|_| EciesError::Encoding("private_key"))?;
+    let obj = CipherObject::from_json(&json)?;
+    match decrypt(transit, &obj)? {
+        Plaintext::Text(t) => {
+            let t = Zeroizing::new(t);
+            Ok(PrivateKey::from_hex(&t)?)
+        }
+        Plaintext::Bytes(_) => Err(EciesError::Format(
+            "the app key was not encrypted as a string".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn round_trip_both_encodings_and_tamper() {
+        let k = PrivateKey::random().unwrap();
+        for enc in [CipherTextEncoding::Hex, CipherTextEncoding::Base64] {
+            let obj = encrypt(&k.public_key(), b"hello", true, enc).unwrap();
+            assert_eq!(decrypt(&k, &obj).unwrap(), Plaintext::Text("hello".into()));
+            let mut bad = obj.clone();
+            bad.mac = "00".repeat(32);
+            assert_eq!(decrypt(&k, &bad), Err(EciesError::BadMac));
+        }
+        let other = PrivateKey::random().unwrap();
+        let obj = encrypt(&k.public_key(), &[0, 1, 2], false, CipherTextEncoding::Hex).unwrap();
+        assert_eq!(decrypt(&other, &obj), Err(EciesError::BadMac));
+        assert_eq!(decrypt(&k, &obj).unwrap(), Plaintext::Bytes(vec![0, 1, 2]));
+    }
+
+    #[test]
+    fn rejects_malformed_objects() {
+        let k = PrivateKey::random().unwrap();
+        assert!(matches!(
+            CipherObject::from_json("{}"),
+            Err(EciesError::Format(_))
+        ));
+        let mut obj = encrypt(&k.public_key(), b"x", true, CipherTextEncoding::Hex).unwrap();
+        obj.iv = "zz".into();
+        assert_eq!(decrypt(&k, &obj), Err(EciesError::Encoding("iv")));
+    }
+}

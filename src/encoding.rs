@@ -1,0 +1,263 @@
+//! Text encodings used by the Stacks protocols: hex, base64 (standard and URL-safe),
+//! base58check (Bitcoin-style addresses) and c32check (STX addresses).
+//!
+//! These are encodings, not cryptographic primitives; the hashes they need come from
+//! RustCrypto crates.
+
+use base64ct::{Base64, Base64UrlUnpadded, Encoding};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// Why a piece of encoded text could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EncodingError {
+    /// Hex text had an odd length or a character outside `0-9a-fA-F`.
+    Hex,
+    /// Base64 or base64url text was malformed.
+    Base64,
+    /// Base58 text had a character outside the alphabet or a wrong checksum.
+    Base58,
+}
+
+impl fmt::Display for EncodingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodingError::Hex => f.write_str("not valid hexadecimal text"),
+            EncodingError::Base64 => f.write_str("not valid base64 text"),
+            EncodingError::Base58 => f.write_str("not a valid base58check string"),
+        }
+    }
+}
+
+impl std::error::Error for EncodingError {}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Lower-case hex of `bytes`.
+pub fn to_hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+    out
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes hex text (either case).
+pub fn from_hex(text: &str) -> Result<Vec<u8>, EncodingError> {
+    let bytes = text.as_bytes();
+    if bytes.len() % 2 != 0 {
+        return Err(EncodingError::Hex);
+    }
+    bytes
+        .chunks_exact(2)
+        .map(|p| match (hex_val(p[0]), hex_val(p[1])) {
+            (Some(hi), Some(lo)) => Ok(hi << 4 | lo),
+            _ => Err(EncodingError::Hex),
+        })
+        .collect()
+}
+
+/// Standard base64 with padding (as `base64-js fromByteArray`).
+pub fn to_base64(bytes: &[u8]) -> String {
+    Base64::encode_string(bytes)
+}
+
+/// Decodes standard padded base64.
+pub fn from_base64(text: &str) -> Result<Vec<u8>, EncodingError> {
+    Base64::decode_vec(text).map_err(|_| EncodingError::Base64)
+}
+
+/// URL-safe base64 without padding, as used in JWTs.
+pub fn to_base64url(bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(bytes)
+}
+
+/// Decodes URL-safe unpadded base64. Trailing `=` padding is tolerated, as the JS
+/// decoders used by jsontokens do.
+pub fn from_base64url(text: &str) -> Result<Vec<u8>, EncodingError> {
+    let trimmed = text.trim_end_matches('=');
+    Base64UrlUnpadded::decode_vec(trimmed).map_err(|_| EncodingError::Base64)
+}
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// RIPEMD160(SHA256(data)), the Bitcoin "hash160".
+pub fn hash160(data: &[u8]) -> [u8; 20] {
+    use ripemd::Ripemd160;
+    Ripemd160::digest(sha256(data)).into()
+}
+
+const B58: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+fn base58_encode(data: &[u8]) -> String {
+    let zeros = data.iter().take_while(|b| **b == 0).count();
+    // Big-number base conversion, little-endian base-58 digits.
+    let mut digits: Vec<u8> = Vec::with_capacity(data.len() * 138 / 100 + 1);
+    for &byte in &data[zeros..] {
+        let mut carry = byte as u32;
+        for d in digits.iter_mut() {
+            carry += (*d as u32) << 8;
+            *d = (carry % 58) as u8;
+            carry /= 58;
+        }
+        while carry > 0 {
+            digits.push((carry % 58) as u8);
+            carry /= 58;
+        }
+    }
+    let mut out = String::with_capacity(zeros + digits.len());
+    out.extend(std::iter::repeat_n('1', zeros));
+    out.extend(digits.iter().rev().map(|d| B58[*d as usize] as char));
+    out
+}
+
+fn base58_decode(text: &str) -> Result<Vec<u8>, EncodingError> {
+    let zeros = text.bytes().take_while(|c| *c == b'1').count();
+    let mut bytes: Vec<u8> = Vec::with_capacity(text.len());
+    for c in text.bytes().skip(zeros) {
+        let mut carry = B58
+            .iter()
+            .position(|x| *x == c)
+            .ok_or(EncodingError::Base58)? as u32;
+        for b in bytes.iter_mut() {
+            carry += (*b as u32) * 58;
+            *b = (carry & 0xff) as u8;
+            carry >>= 8;
+        }
+        while carry > 0 {
+            bytes.push((carry & 0xff) as u8);
+            carry >>= 8;
+        }
+    }
+    let mut out = vec![0u8; zeros];
+    out.extend(bytes.iter().rev());
+    Ok(out)
+}
+
+/// base58check of `version ‖ payload` with a double-SHA256 checksum.
+pub fn base58check_encode(version: u8, payload: &[u8]) -> String {
+    let mut data = Vec::with_capacity(payload.len() + 5);
+    data.push(version);
+    data.extend_from_slice(payload);
+    let check = sha256(&sha256(&data));
+    data.extend_from_slice(&check[..4]);
+    base58_encode(&data)
+}
+
+/// Decodes base58check text into `(version, payload)`, checking the checksum.
+pub fn base58check_decode(text: &str) -> Result<(u8, Vec<u8>), EncodingError> {
+    let data = base58_decode(text)?;
+    if data.len() < 5 {
+        return Err(EncodingError::Base58);
+    }
+    let (body, check) = data.split_at(data.len() - 4);
+    if sha256(&sha256(body))[..4] != *check {
+        return Err(EncodingError::Base58);
+    }
+    Ok((body[0], body[1..].to_vec()))
+}
+
+/// Bitcoin mainnet P2PKH address (version 0x00) of a public key, given as its SEC1 bytes.
+/// Callers pass the compressed form: that is what every Stacks library hashes.
+pub fn btc_address(pubkey_sec1: &[u8]) -> String {
+    base58check_encode(0x00, &hash160(pubkey_sec1))
+}
+
+const C32: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+fn c32_encode(data: &[u8]) -> String {
+    // Little-endian 5-bit groups of the big-endian number, then leading-zero bytes as '0'.
+    let mut out: Vec<u8> = Vec::new();
+    let mut carry: u32 = 0;
+    let mut carry_bits = 0;
+    for &byte in data.iter().rev() {
+        carry |= (byte as u32) << carry_bits;
+        carry_bits += 8;
+        while carry_bits >= 5 {
+            out.push(C32[(carry & 31) as usize]);
+            carry >>= 5;
+            carry_bits -= 5;
+        }
+    }
+    if carry_bits > 0 {
+        out.push(C32[(carry & 31) as usize]);
+    }
+    while out.last() == Some(&b'0') {
+        out.pop();
+    }
+    let zeros = data.iter().take_while(|b| **b == 0).count();
+    out.extend(std::iter::repeat_n(b'0', zeros));
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// c32check encoding of `version` and a 20-byte hash (without the leading `S`).
+pub fn c32check_encode(version: u8, hash: &[u8]) -> String {
+    let mut data = Vec::with_capacity(hash.len() + 1);
+    data.push(version);
+    data.extend_from_slice(hash);
+    let check = sha256(&sha256(&data));
+    let mut body = hash.to_vec();
+    body.extend_from_slice(&check[..4]);
+    let mut out = String::new();
+    out.push(C32[(version & 31) as usize] as char);
+    out.push_str(&c32_encode(&body));
+    out
+}
+
+/// STX address (`S` + c32check) of a compressed public key: version 22 (`SP…`) on
+/// mainnet, 26 (`ST…`) on testnet.
+pub fn stx_address(pubkey_sec1: &[u8], mainnet: bool) -> String {
+    let version = if mainnet { 22 } else { 26 };
+    format!("S{}", c32check_encode(version, &hash160(pubkey_sec1)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn hex_round_trip_and_errors() {
+        assert_eq!(to_hex(&[0, 1, 0xab, 0xff]), "0001abff");
+        assert_eq!(from_hex("0001ABff").unwrap(), vec![0, 1, 0xab, 0xff]);
+        assert_eq!(from_hex("abc"), Err(EncodingError::Hex));
+        assert_eq!(from_hex("zz"), Err(EncodingError::Hex));
+    }
+
+    #[test]
+    fn base58check_round_trip_and_bad_checksum() {
+        let addr = base58check_encode(0, &[7u8; 20]);
+        assert_eq!(base58check_decode(&addr).unwrap(), (0, vec![7u8; 20]));
+        let mut broken = addr.clone();
+        let last = broken.pop().unwrap();
+        broken.push(if last == 'a' { 'b' } else { 'a' });
+        assert_eq!(base58check_decode(&broken), Err(EncodingError::Base58));
+        assert_eq!(base58check_decode("0OIl"), Err(EncodingError::Base58));
+    }
+
+    #[test]
+    fn c32_matches_known_address() {
+        // c32check reference: version 22 with a zero hash.
+        assert_eq!(
+            format!("S{}", c32check_encode(22, &[0u8; 20])),
+            "SP000000000000000000002Q6VF78"
+        );
+    }
+}

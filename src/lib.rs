@@ -1,0 +1,20 @@
+//! Cairn: a browser-side authenticator for the Stacks (Blockstack) ecosystem.
+//!
+//! The crate's pure core (every module below except `web`) does no I/O and builds and
+//! tests natively. The `web` module, compiled only for `wasm32`, exposes the JS API with
+//! `wasm-bindgen`.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod ecies;
+pub mod encoding;
+pub mod jwt;
+pub mod keychain;
+pub mod keys;
+pub mod mnemonic;
+
+#[cfg(target_arch = "wasm32")]
+mod web;
+#[cfg(target_arch = "wasm32")]
+pub use web::*;
