@@ -9,6 +9,7 @@
 
 pub mod ecies;
 pub mod encoding;
+pub mod gaia;
 pub mod jwt;
 pub mod keychain;
 pub mod keys;
