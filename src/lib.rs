@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod ecies;
 pub mod encoding;
 pub mod gaia;
@@ -14,6 +15,8 @@ pub mod jwt;
 pub mod keychain;
 pub mod keys;
 pub mod mnemonic;
+pub mod profile;
+pub mod time;
 
 #[cfg(target_arch = "wasm32")]
 mod web;
