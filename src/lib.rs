@@ -17,6 +17,7 @@ pub mod keys;
 pub mod mnemonic;
 pub mod profile;
 pub mod time;
+pub mod vault;
 
 #[cfg(target_arch = "wasm32")]
 mod web;
