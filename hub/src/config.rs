@@ -1,0 +1,384 @@
+//! Configuration: command-line flags over an optional TOML file over defaults.
+//!
+//! [`Settings`] is what both sources can say (every field optional); [`Config`] is the
+//! validated result. Merging and validation are pure; only [`load`] reads the file.
+
+use crate::listing::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::paths::is_valid_address;
+use clap::Parser;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Default bind address.
+pub const DEFAULT_BIND: &str = "127.0.0.1:4000";
+/// Default storage location (a folder relative to the working directory).
+pub const DEFAULT_STORAGE: &str = "data";
+/// Default server name (goes into the challenge text, so keep it stable).
+pub const DEFAULT_SERVER_NAME: &str = "localhost";
+/// Default upload limit in MiB.
+pub const DEFAULT_MAX_UPLOAD_MB: u64 = 20;
+
+/// Settings from either the command line or the TOML file.
+#[derive(Debug, Clone, Default, Deserialize, Parser)]
+#[serde(deny_unknown_fields)]
+#[command(
+    name = "cairn-hub",
+    version,
+    about = "A Gaia-compatible storage hub",
+    long_about = "A Gaia-compatible storage hub. Flags override values from --config."
+)]
+pub struct Settings {
+    /// TOML configuration file (flags override its values).
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on [default: 127.0.0.1:4000]; port 0 picks a free port.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bind: Option<String>,
+
+    /// Storage: a directory path, file://, s3://, az:// (azure://), gs:// or memory:// URL
+    /// [default: data].
+    #[arg(long, value_name = "PATH|URL")]
+    pub storage: Option<String>,
+
+    /// Server name used in the challenge text [default: localhost].
+    #[arg(long, value_name = "NAME")]
+    pub server_name: Option<String>,
+
+    /// Public read URL prefix announced in hub_info [default: http://<bind>/read/].
+    #[arg(long, value_name = "URL")]
+    pub read_url: Option<String>,
+
+    /// Maximum upload size in MiB [default: 20].
+    #[arg(long, value_name = "MB")]
+    pub max_upload_mb: Option<u64>,
+
+    /// list-files page size, 1..=4096 [default: 100].
+    #[arg(long, value_name = "N")]
+    pub page_size: Option<usize>,
+
+    /// Signing address allowed to write (repeatable); no whitelist means an open hub.
+    #[arg(long = "whitelist", value_name = "ADDRESS")]
+    #[serde(default)]
+    pub whitelist: Option<Vec<String>>,
+
+    /// Require tokens to claim this hub's URL (`hubUrl`).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub require_correct_hub_url: Option<bool>,
+
+    /// Accepted `hubUrl` value besides https://<server-name> (repeatable).
+    #[arg(long = "valid-hub-url", value_name = "URL")]
+    pub valid_hub_urls: Option<Vec<String>>,
+
+    /// Log filter (e.g. info, debug, cairn_hub=debug); RUST_LOG is used when absent.
+    #[arg(long, value_name = "FILTER")]
+    pub log: Option<String>,
+
+    /// Extra object_store options for cloud storage URLs (TOML only), e.g.
+    /// `aws_region = "eu-west-1"`.
+    #[arg(skip)]
+    #[serde(default)]
+    pub storage_options: BTreeMap<String, String>,
+}
+
+/// Where files are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StorageLocation {
+    /// A local directory.
+    Local(PathBuf),
+    /// In memory (tests, benchmarks); lost on exit.
+    Memory,
+    /// A cloud URL for `object_store::parse_url_opts`.
+    Cloud(url::Url),
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to bind.
+    pub bind: SocketAddr,
+    /// Storage location.
+    pub storage: StorageLocation,
+    /// Options for cloud storage.
+    pub storage_options: BTreeMap<String, String>,
+    /// Server name for the challenge.
+    pub server_name: String,
+    /// Read URL prefix, ending in `/`; `None` means `http://<bound address>/read/`.
+    pub read_url: Option<String>,
+    /// Upload limit in MiB.
+    pub max_upload_mb: u64,
+    /// Page size for list-files.
+    pub page_size: usize,
+    /// Whitelisted signing addresses.
+    pub whitelist: Option<Vec<String>>,
+    /// Enforce `hubUrl`.
+    pub require_correct_hub_url: bool,
+    /// Extra accepted hub URLs.
+    pub valid_hub_urls: Vec<String>,
+    /// Log filter, if given.
+    pub log: Option<String>,
+}
+
+impl Config {
+    /// The upload limit in bytes.
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.max_upload_mb.saturating_mul(1024 * 1024)
+    }
+}
+
+/// A configuration problem, reported at startup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The TOML file could not be read.
+    Read(String),
+    /// The TOML file is not valid.
+    Toml(String),
+    /// A value is out of range or malformed.
+    Invalid {
+        /// The setting's name.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Read(e) => write!(f, "cannot read the configuration file: {e}"),
+            ConfigError::Toml(e) => write!(f, "invalid configuration file: {e}"),
+            ConfigError::Invalid { field, reason } => write!(f, "invalid `{field}`: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+/// Parses TOML text into [`Settings`].
+pub fn parse_toml(text: &str) -> Result<Settings, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::Toml(e.to_string()))
+}
+
+/// Reads the file named by `--config` (if any) and merges it under the flags.
+pub fn load(flags: Settings) -> Result<Config, ConfigError> {
+    let file = match &flags.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError::Read(format!("{}: {e}", path.display())))?;
+            parse_toml(&text)?
+        }
+        None => Settings::default(),
+    };
+    merge(flags, file)
+}
+
+/// Parses a storage setting: a URL with a known scheme, or a local path.
+pub fn parse_storage(s: &str) -> Result<StorageLocation, ConfigError> {
+    if s.trim().is_empty() {
+        return Err(invalid("storage", "empty"));
+    }
+    if !s.contains("://") {
+        return Ok(StorageLocation::Local(PathBuf::from(s)));
+    }
+    let url = url::Url::parse(s).map_err(|e| invalid("storage", format!("{s}: {e}")))?;
+    match url.scheme() {
+        "file" => url
+            .to_file_path()
+            .map(StorageLocation::Local)
+            .map_err(|_| invalid("storage", format!("{s}: not a local file URL"))),
+        "memory" => Ok(StorageLocation::Memory),
+        "s3" | "s3a" | "az" | "azure" | "abfs" | "abfss" | "adl" | "gs" | "https" => {
+            if url.host_str().is_none_or(str::is_empty) {
+                return Err(invalid("storage", format!("{s}: missing bucket or container")));
+            }
+            Ok(StorageLocation::Cloud(url))
+        }
+        other => Err(invalid(
+            "storage",
+            format!("{s}: unsupported scheme `{other}` (use a path, file://, s3://, az://, gs:// or memory://)"),
+        )),
+    }
+}
+
+/// Merges flags over file settings over defaults and validates the result.
+pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
+    let bind_s = flags
+        .bind
+        .or(file.bind)
+        .unwrap_or_else(|| DEFAULT_BIND.to_string());
+    let bind: SocketAddr = bind_s
+        .parse()
+        .map_err(|_| invalid("bind", format!("`{bind_s}` is not HOST:PORT (e.g. 127.0.0.1:4000)")))?;
+
+    let storage_s = flags
+        .storage
+        .or(file.storage)
+        .unwrap_or_else(|| DEFAULT_STORAGE.to_string());
+    let storage = parse_storage(&storage_s)?;
+
+    let server_name = flags
+        .server_name
+        .or(file.server_name)
+        .unwrap_or_else(|| DEFAULT_SERVER_NAME.to_string());
+    if server_name.is_empty() || server_name.chars().any(char::is_control) {
+        return Err(invalid("server_name", "must be a non-empty name"));
+    }
+
+    let read_url = match flags.read_url.or(file.read_url) {
+        None => None,
+        Some(u) => {
+            let parsed = url::Url::parse(&u).map_err(|e| invalid("read_url", format!("{u}: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(invalid("read_url", format!("{u}: must be an http(s) URL")));
+            }
+            Some(if u.ends_with('/') { u } else { format!("{u}/") })
+        }
+    };
+
+    let max_upload_mb = flags
+        .max_upload_mb
+        .or(file.max_upload_mb)
+        .unwrap_or(DEFAULT_MAX_UPLOAD_MB);
+    if max_upload_mb == 0 || max_upload_mb > 1024 * 1024 {
+        return Err(invalid("max_upload_mb", "must be between 1 and 1048576"));
+    }
+
+    let page_size = flags.page_size.or(file.page_size).unwrap_or(DEFAULT_PAGE_SIZE);
+    if page_size == 0 || page_size > MAX_PAGE_SIZE {
+        return Err(invalid("page_size", format!("must be between 1 and {MAX_PAGE_SIZE}")));
+    }
+
+    let whitelist = flags.whitelist.or(file.whitelist);
+    if let Some(list) = &whitelist {
+        if let Some(bad) = list.iter().find(|a| !is_valid_address(a)) {
+            return Err(invalid("whitelist", format!("`{bad}` is not an address")));
+        }
+    }
+
+    let valid_hub_urls: Vec<String> = flags
+        .valid_hub_urls
+        .or(file.valid_hub_urls)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| u.strip_suffix('/').map(str::to_string).unwrap_or(u))
+        .collect();
+
+    let mut storage_options = file.storage_options;
+    storage_options.extend(flags.storage_options);
+
+    Ok(Config {
+        bind,
+        storage,
+        storage_options,
+        server_name,
+        read_url,
+        max_upload_mb,
+        page_size,
+        whitelist,
+        require_correct_hub_url: flags
+            .require_correct_hub_url
+            .or(file.require_correct_hub_url)
+            .unwrap_or(false),
+        valid_hub_urls,
+        log: flags.log.or(file.log),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(args: &[&str]) -> Settings {
+        let mut v = vec!["cairn-hub"];
+        v.extend_from_slice(args);
+        Settings::try_parse_from(v).unwrap()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = merge(Settings::default(), Settings::default()).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:4000");
+        assert_eq!(c.storage, StorageLocation::Local("data".into()));
+        assert_eq!(c.server_name, "localhost");
+        assert_eq!(c.max_upload_mb, 20);
+        assert_eq!(c.max_upload_bytes(), 20 * 1024 * 1024);
+        assert_eq!(c.page_size, 100);
+        assert!(c.whitelist.is_none());
+        assert!(!c.require_correct_hub_url);
+    }
+
+    #[test]
+    fn flags_override_file() {
+        let file = parse_toml(
+            r#"
+            bind = "0.0.0.0:5000"
+            storage = "/srv/gaia"
+            server_name = "hub.example"
+            page_size = 7
+            whitelist = ["1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"]
+            require_correct_hub_url = true
+            valid_hub_urls = ["https://hub.example/"]
+            [storage_options]
+            aws_region = "eu-west-1"
+            "#,
+        )
+        .unwrap();
+        let c = merge(flags(&["--page-size", "3", "--read-url", "http://x/r"]), file).unwrap();
+        assert_eq!(c.bind.to_string(), "0.0.0.0:5000");
+        assert_eq!(c.page_size, 3);
+        assert_eq!(c.server_name, "hub.example");
+        assert_eq!(c.read_url.as_deref(), Some("http://x/r/"));
+        assert!(c.require_correct_hub_url);
+        assert_eq!(c.valid_hub_urls, vec!["https://hub.example"]);
+        assert_eq!(c.storage_options.get("aws_region").map(String::as_str), Some("eu-west-1"));
+        assert_eq!(c.whitelist.unwrap().len(), 1);
+    }
+
+    #[test]
+    fn bad_values_are_reported_clearly() {
+        let e = merge(flags(&["--bind", "nonsense"]), Settings::default()).unwrap_err();
+        assert!(e.to_string().contains("bind"), "{e}");
+        let e = merge(flags(&["--page-size", "0"]), Settings::default()).unwrap_err();
+        assert!(e.to_string().contains("page_size"));
+        let e = merge(flags(&["--max-upload-mb", "0"]), Settings::default()).unwrap_err();
+        assert!(e.to_string().contains("max_upload_mb"));
+        let e = merge(flags(&["--storage", "ftp://x/y"]), Settings::default()).unwrap_err();
+        assert!(e.to_string().contains("unsupported scheme"));
+        let e = merge(flags(&["--whitelist", "not-an-address"]), Settings::default()).unwrap_err();
+        assert!(e.to_string().contains("whitelist"));
+        let e = merge(flags(&["--read-url", "ftp://x"]), Settings::default()).unwrap_err();
+        assert!(e.to_string().contains("read_url"));
+        assert!(parse_toml("unknown_key = 1").is_err());
+        assert!(parse_toml("page_size = \"x\"").is_err());
+    }
+
+    #[test]
+    fn storage_urls() {
+        assert_eq!(parse_storage("file:///tmp/x").unwrap(), StorageLocation::Local("/tmp/x".into()));
+        assert_eq!(parse_storage("memory://").unwrap(), StorageLocation::Memory);
+        assert!(matches!(parse_storage("s3://bucket/prefix").unwrap(), StorageLocation::Cloud(_)));
+        assert!(matches!(parse_storage("az://container").unwrap(), StorageLocation::Cloud(_)));
+        assert!(matches!(parse_storage("gs://bucket").unwrap(), StorageLocation::Cloud(_)));
+        assert!(parse_storage("s3://").is_err());
+        assert!(parse_storage("").is_err());
+    }
+
+    #[test]
+    fn require_hub_url_flag_forms() {
+        assert_eq!(flags(&["--require-correct-hub-url"]).require_correct_hub_url, Some(true));
+        assert_eq!(flags(&["--require-correct-hub-url", "false"]).require_correct_hub_url, Some(false));
+    }
+}
