@@ -382,7 +382,8 @@ impl V1Auth {
 
         // 7. Challenge text.
         let texts = policy.challenge_texts();
-        let challenge_ok = matches!(p.get("gaiaChallenge"), Some(Value::String(c)) if texts.contains(c));
+        let challenge_ok =
+            matches!(p.get("gaiaChallenge"), Some(Value::String(c)) if texts.contains(c));
         if !challenge_ok {
             return Err(AuthError::Validation(format!(
                 "Invalid gaiaChallenge text in supplied JWT: \"{}\" not found in {}",
@@ -408,12 +409,12 @@ impl V1Auth {
         };
 
         // 10. Whitelist.
-        if let Some(list) = &policy.whitelist {
-            if !list.contains(&signing_address) {
-                return Err(AuthError::Validation(format!(
-                    "Address {signing_address} not authorized for writes"
-                )));
-            }
+        if let Some(list) = &policy.whitelist
+            && !list.contains(&signing_address)
+        {
+            return Err(AuthError::Validation(format!(
+                "Address {signing_address} not authorized for writes"
+            )));
         }
         Ok(signing_address)
     }
@@ -439,7 +440,9 @@ pub fn check_association_token(
         return Err(v("Must provide `iss` claim in association JWT."));
     }
     if !js_truthy(p.get("childToAssociate")) {
-        return Err(v("Must provide `childToAssociate` claim in association JWT."));
+        return Err(v(
+            "Must provide `childToAssociate` claim in association JWT.",
+        ));
     }
     if !js_truthy(p.get("exp")) {
         return Err(v("Must provide `exp` claim in association JWT."));
@@ -448,9 +451,7 @@ pub fn check_association_token(
         Some(Value::String(s)) => PublicKey::from_hex(s).ok(),
         _ => None,
     };
-    let verified = issuer
-        .as_ref()
-        .is_some_and(|k| decoded.verify(k).is_ok());
+    let verified = issuer.as_ref().is_some_and(|k| decoded.verify(k).is_ok());
     let Some(issuer) = issuer.filter(|_| verified) else {
         return Err(v("Failed to verify association JWT: invalid issuer"));
     };
@@ -535,14 +536,35 @@ mod tests {
     fn scopes_are_validated_at_parse_time() {
         let k = PrivateKey::random().unwrap();
         let nine = vec![Scope::new("putFile", "a"); 9];
-        let h = token(&k, V1TokenOptions { scopes: nine, ..Default::default() });
+        let h = token(
+            &k,
+            V1TokenOptions {
+                scopes: nine,
+                ..Default::default()
+            },
+        );
         assert_eq!(parse_header(Some(&h)).unwrap_err().message(), PARSE_FAILURE);
         let unknown = vec![Scope::new("readFile", "a")];
-        let h = token(&k, V1TokenOptions { scopes: unknown, ..Default::default() });
+        let h = token(
+            &k,
+            V1TokenOptions {
+                scopes: unknown,
+                ..Default::default()
+            },
+        );
         assert!(parse_header(Some(&h)).is_err());
         let eight = vec![Scope::new("putFilePrefix", "a"); 8];
-        let h = token(&k, V1TokenOptions { scopes: eight, ..Default::default() });
-        assert_eq!(parse_header(Some(&h)).unwrap().scopes.write_prefixes.len(), 8);
+        let h = token(
+            &k,
+            V1TokenOptions {
+                scopes: eight,
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            parse_header(Some(&h)).unwrap().scopes.write_prefixes.len(),
+            8
+        );
     }
 
     #[test]
@@ -611,10 +633,22 @@ mod tests {
         let e = ok(&no_iat, &addr, &policy(), 1000).unwrap_err();
         assert_eq!(e.name(), "AuthTokenTimestampValidationError");
         assert!(e.message().contains("no creation timestamp"));
-        let old = token(&k, V1TokenOptions { iat: Some(999), ..Default::default() });
+        let old = token(
+            &k,
+            V1TokenOptions {
+                iat: Some(999),
+                ..Default::default()
+            },
+        );
         let e = ok(&old, &addr, &policy(), 1000).unwrap_err();
         assert!(e.message().contains("this token was issued 999."));
-        let equal = token(&k, V1TokenOptions { iat: Some(1000), ..Default::default() });
+        let equal = token(
+            &k,
+            V1TokenOptions {
+                iat: Some(1000),
+                ..Default::default()
+            },
+        );
         assert!(ok(&equal, &addr, &policy(), 1000).is_ok());
         assert!(ok(&old, &addr, &policy(), 0).is_ok());
     }
@@ -639,20 +673,44 @@ mod tests {
             make_v1_token(&k, &challenge_text("other"), &V1TokenOptions::default())
         );
         let e = ok(&wrong, &addr, &policy(), 0).unwrap_err();
-        assert!(e.message().starts_with("Invalid gaiaChallenge text in supplied JWT: \"[\\\"gaiahub\\\"") || e.message().starts_with("Invalid gaiaChallenge text in supplied JWT: \"[\"gaiahub\""));
+        assert!(
+            e.message()
+                .starts_with("Invalid gaiaChallenge text in supplied JWT: \"[\\\"gaiahub\\\"")
+                || e.message()
+                    .starts_with("Invalid gaiaChallenge text in supplied JWT: \"[\"gaiahub\"")
+        );
         // Legacy years accepted.
         let y2019 = format!(
             "bearer {}",
-            make_v1_token(&k, &challenge_text_for_year("2019", "hub.test"), &V1TokenOptions::default())
+            make_v1_token(
+                &k,
+                &challenge_text_for_year("2019", "hub.test"),
+                &V1TokenOptions::default()
+            )
         );
         assert!(ok(&y2019, &addr, &policy(), 0).is_ok());
         // Expired.
-        let exp = token(&k, V1TokenOptions { exp: Some(NOW as u64 - 1), ..Default::default() });
+        let exp = token(
+            &k,
+            V1TokenOptions {
+                exp: Some(NOW as u64 - 1),
+                ..Default::default()
+            },
+        );
         assert_eq!(
             ok(&exp, &addr, &policy(), 0).unwrap_err().message(),
-            format!("Expired authentication token: expire time of {} (secs since epoch)", NOW as u64 - 1)
+            format!(
+                "Expired authentication token: expire time of {} (secs since epoch)",
+                NOW as u64 - 1
+            )
         );
-        let fresh = token(&k, V1TokenOptions { exp: Some(NOW as u64 + 100), ..Default::default() });
+        let fresh = token(
+            &k,
+            V1TokenOptions {
+                exp: Some(NOW as u64 + 100),
+                ..Default::default()
+            },
+        );
         assert!(ok(&fresh, &addr, &policy(), 0).is_ok());
     }
 
@@ -679,12 +737,33 @@ mod tests {
         pol.require_correct_hub_url = true;
         pol.valid_hub_urls = vec!["http://127.0.0.1:4000".into()];
         let none = token(&k, V1TokenOptions::default());
-        assert!(ok(&none, &addr, &pol, 0).unwrap_err().message().contains("must provide a claimed hub"));
-        for good in ["https://hub.test", "https://hub.test/", "http://127.0.0.1:4000/"] {
-            let h = token(&k, V1TokenOptions { hub_url: Some(good.into()), ..Default::default() });
+        assert!(
+            ok(&none, &addr, &pol, 0)
+                .unwrap_err()
+                .message()
+                .contains("must provide a claimed hub")
+        );
+        for good in [
+            "https://hub.test",
+            "https://hub.test/",
+            "http://127.0.0.1:4000/",
+        ] {
+            let h = token(
+                &k,
+                V1TokenOptions {
+                    hub_url: Some(good.into()),
+                    ..Default::default()
+                },
+            );
             assert!(ok(&h, &addr, &pol, 0).is_ok(), "{good}");
         }
-        let bad = token(&k, V1TokenOptions { hub_url: Some("https://evil".into()), ..Default::default() });
+        let bad = token(
+            &k,
+            V1TokenOptions {
+                hub_url: Some("https://evil".into()),
+                ..Default::default()
+            },
+        );
         assert_eq!(
             ok(&bad, &addr, &pol, 0).unwrap_err().message(),
             r#"Auth token's claimed hub url 'https://evil' not found in this hubs set: ["http://127.0.0.1:4000","https://hub.test"]"#
@@ -698,7 +777,13 @@ mod tests {
         let app_addr = app.public_key().address();
         let id_addr = identity.public_key().address();
         let assoc = make_association_token(&identity, &app.public_key(), NOW * 1000.0, None);
-        let h = token(&app, V1TokenOptions { association_token: Some(assoc.clone()), ..Default::default() });
+        let h = token(
+            &app,
+            V1TokenOptions {
+                association_token: Some(assoc.clone()),
+                ..Default::default()
+            },
+        );
         let mut pol = policy();
         pol.whitelist = Some(vec![id_addr.clone()]);
         assert_eq!(ok(&h, &app_addr, &pol, 0).unwrap(), id_addr);
@@ -709,19 +794,58 @@ mod tests {
             format!("Address {app_addr} not authorized for writes")
         );
         // Empty string association token counts as none.
-        let empty = token(&app, V1TokenOptions { association_token: Some(String::new()), ..Default::default() });
+        let empty = token(
+            &app,
+            V1TokenOptions {
+                association_token: Some(String::new()),
+                ..Default::default()
+            },
+        );
         assert_eq!(ok(&empty, &app_addr, &policy(), 0).unwrap(), app_addr);
         // Expired association token.
-        let old = make_association_token(&identity, &app.public_key(), (NOW - 40_000_000.0) * 1000.0, None);
-        let h = token(&app, V1TokenOptions { association_token: Some(old), ..Default::default() });
-        assert!(ok(&h, &app_addr, &policy(), 0).unwrap_err().message().starts_with("Expired association token"));
+        let old = make_association_token(
+            &identity,
+            &app.public_key(),
+            (NOW - 40_000_000.0) * 1000.0,
+            None,
+        );
+        let h = token(
+            &app,
+            V1TokenOptions {
+                association_token: Some(old),
+                ..Default::default()
+            },
+        );
+        assert!(
+            ok(&h, &app_addr, &policy(), 0)
+                .unwrap_err()
+                .message()
+                .starts_with("Expired association token")
+        );
         // Child key mismatch: association for another app key.
         let other = PrivateKey::random().unwrap();
         let wrong = make_association_token(&identity, &other.public_key(), NOW * 1000.0, None);
-        let h = token(&app, V1TokenOptions { association_token: Some(wrong), ..Default::default() });
-        assert!(ok(&h, &app_addr, &policy(), 0).unwrap_err().message().starts_with("Association token child key"));
+        let h = token(
+            &app,
+            V1TokenOptions {
+                association_token: Some(wrong),
+                ..Default::default()
+            },
+        );
+        assert!(
+            ok(&h, &app_addr, &policy(), 0)
+                .unwrap_err()
+                .message()
+                .starts_with("Association token child key")
+        );
         // Garbage association token.
-        let h = token(&app, V1TokenOptions { association_token: Some("garbage".into()), ..Default::default() });
+        let h = token(
+            &app,
+            V1TokenOptions {
+                association_token: Some("garbage".into()),
+                ..Default::default()
+            },
+        );
         assert_eq!(
             ok(&h, &app_addr, &policy(), 0).unwrap_err().message(),
             "checkAssociationToken: Failed to decode association token in JWT"
@@ -732,7 +856,10 @@ mod tests {
     fn js_helpers() {
         assert_eq!(js_string(None), "undefined");
         assert_eq!(js_string(Some(&serde_json::json!([1, null, "a"]))), "1,,a");
-        assert_eq!(js_string(Some(&serde_json::json!({"a": 1}))), "[object Object]");
+        assert_eq!(
+            js_string(Some(&serde_json::json!({"a": 1}))),
+            "[object Object]"
+        );
         assert!(!js_truthy(Some(&serde_json::json!(0))));
         assert!(!js_truthy(Some(&serde_json::json!(""))));
         assert!(js_truthy(Some(&serde_json::json!("x"))));

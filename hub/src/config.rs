@@ -202,13 +202,18 @@ pub fn parse_storage(s: &str) -> Result<StorageLocation, ConfigError> {
         "memory" => Ok(StorageLocation::Memory),
         "s3" | "s3a" | "az" | "azure" | "abfs" | "abfss" | "adl" | "gs" | "https" => {
             if url.host_str().is_none_or(str::is_empty) {
-                return Err(invalid("storage", format!("{s}: missing bucket or container")));
+                return Err(invalid(
+                    "storage",
+                    format!("{s}: missing bucket or container"),
+                ));
             }
             Ok(StorageLocation::Cloud(url))
         }
         other => Err(invalid(
             "storage",
-            format!("{s}: unsupported scheme `{other}` (use a path, file://, s3://, az://, gs:// or memory://)"),
+            format!(
+                "{s}: unsupported scheme `{other}` (use a path, file://, s3://, az://, gs:// or memory://)"
+            ),
         )),
     }
 }
@@ -219,9 +224,12 @@ pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
         .bind
         .or(file.bind)
         .unwrap_or_else(|| DEFAULT_BIND.to_string());
-    let bind: SocketAddr = bind_s
-        .parse()
-        .map_err(|_| invalid("bind", format!("`{bind_s}` is not HOST:PORT (e.g. 127.0.0.1:4000)")))?;
+    let bind: SocketAddr = bind_s.parse().map_err(|_| {
+        invalid(
+            "bind",
+            format!("`{bind_s}` is not HOST:PORT (e.g. 127.0.0.1:4000)"),
+        )
+    })?;
 
     let storage_s = flags
         .storage
@@ -240,7 +248,8 @@ pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
     let read_url = match flags.read_url.or(file.read_url) {
         None => None,
         Some(u) => {
-            let parsed = url::Url::parse(&u).map_err(|e| invalid("read_url", format!("{u}: {e}")))?;
+            let parsed =
+                url::Url::parse(&u).map_err(|e| invalid("read_url", format!("{u}: {e}")))?;
             if !matches!(parsed.scheme(), "http" | "https") {
                 return Err(invalid("read_url", format!("{u}: must be an http(s) URL")));
             }
@@ -256,16 +265,22 @@ pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
         return Err(invalid("max_upload_mb", "must be between 1 and 1048576"));
     }
 
-    let page_size = flags.page_size.or(file.page_size).unwrap_or(DEFAULT_PAGE_SIZE);
+    let page_size = flags
+        .page_size
+        .or(file.page_size)
+        .unwrap_or(DEFAULT_PAGE_SIZE);
     if page_size == 0 || page_size > MAX_PAGE_SIZE {
-        return Err(invalid("page_size", format!("must be between 1 and {MAX_PAGE_SIZE}")));
+        return Err(invalid(
+            "page_size",
+            format!("must be between 1 and {MAX_PAGE_SIZE}"),
+        ));
     }
 
     let whitelist = flags.whitelist.or(file.whitelist);
-    if let Some(list) = &whitelist {
-        if let Some(bad) = list.iter().find(|a| !is_valid_address(a)) {
-            return Err(invalid("whitelist", format!("`{bad}` is not an address")));
-        }
+    if let Some(list) = &whitelist
+        && let Some(bad) = list.iter().find(|a| !is_valid_address(a))
+    {
+        return Err(invalid("whitelist", format!("`{bad}` is not an address")));
     }
 
     let valid_hub_urls: Vec<String> = flags
@@ -336,14 +351,21 @@ mod tests {
             "#,
         )
         .unwrap();
-        let c = merge(flags(&["--page-size", "3", "--read-url", "http://x/r"]), file).unwrap();
+        let c = merge(
+            flags(&["--page-size", "3", "--read-url", "http://x/r"]),
+            file,
+        )
+        .unwrap();
         assert_eq!(c.bind.to_string(), "0.0.0.0:5000");
         assert_eq!(c.page_size, 3);
         assert_eq!(c.server_name, "hub.example");
         assert_eq!(c.read_url.as_deref(), Some("http://x/r/"));
         assert!(c.require_correct_hub_url);
         assert_eq!(c.valid_hub_urls, vec!["https://hub.example"]);
-        assert_eq!(c.storage_options.get("aws_region").map(String::as_str), Some("eu-west-1"));
+        assert_eq!(
+            c.storage_options.get("aws_region").map(String::as_str),
+            Some("eu-west-1")
+        );
         assert_eq!(c.whitelist.unwrap().len(), 1);
     }
 
@@ -357,7 +379,11 @@ mod tests {
         assert!(e.to_string().contains("max_upload_mb"));
         let e = merge(flags(&["--storage", "ftp://x/y"]), Settings::default()).unwrap_err();
         assert!(e.to_string().contains("unsupported scheme"));
-        let e = merge(flags(&["--whitelist", "not-an-address"]), Settings::default()).unwrap_err();
+        let e = merge(
+            flags(&["--whitelist", "not-an-address"]),
+            Settings::default(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("whitelist"));
         let e = merge(flags(&["--read-url", "ftp://x"]), Settings::default()).unwrap_err();
         assert!(e.to_string().contains("read_url"));
@@ -367,18 +393,36 @@ mod tests {
 
     #[test]
     fn storage_urls() {
-        assert_eq!(parse_storage("file:///tmp/x").unwrap(), StorageLocation::Local("/tmp/x".into()));
+        assert_eq!(
+            parse_storage("file:///tmp/x").unwrap(),
+            StorageLocation::Local("/tmp/x".into())
+        );
         assert_eq!(parse_storage("memory://").unwrap(), StorageLocation::Memory);
-        assert!(matches!(parse_storage("s3://bucket/prefix").unwrap(), StorageLocation::Cloud(_)));
-        assert!(matches!(parse_storage("az://container").unwrap(), StorageLocation::Cloud(_)));
-        assert!(matches!(parse_storage("gs://bucket").unwrap(), StorageLocation::Cloud(_)));
+        assert!(matches!(
+            parse_storage("s3://bucket/prefix").unwrap(),
+            StorageLocation::Cloud(_)
+        ));
+        assert!(matches!(
+            parse_storage("az://container").unwrap(),
+            StorageLocation::Cloud(_)
+        ));
+        assert!(matches!(
+            parse_storage("gs://bucket").unwrap(),
+            StorageLocation::Cloud(_)
+        ));
         assert!(parse_storage("s3://").is_err());
         assert!(parse_storage("").is_err());
     }
 
     #[test]
     fn require_hub_url_flag_forms() {
-        assert_eq!(flags(&["--require-correct-hub-url"]).require_correct_hub_url, Some(true));
-        assert_eq!(flags(&["--require-correct-hub-url", "false"]).require_correct_hub_url, Some(false));
+        assert_eq!(
+            flags(&["--require-correct-hub-url"]).require_correct_hub_url,
+            Some(true)
+        );
+        assert_eq!(
+            flags(&["--require-correct-hub-url", "false"]).require_correct_hub_url,
+            Some(false)
+        );
     }
 }

@@ -140,7 +140,11 @@ mod tests {
 
     #[test]
     fn empty_content() {
-        let obj = encode(b"", "application/octet-stream", "d41d8cd98f00b204e9800998ecf8427e");
+        let obj = encode(
+            b"",
+            "application/octet-stream",
+            "d41d8cd98f00b204e9800998ecf8427e",
+        );
         let m = decode_trailer(&obj, obj.len() as u64).unwrap();
         assert_eq!(m.size, 0);
     }
@@ -157,7 +161,10 @@ mod tests {
     #[test]
     fn rejects_garbage() {
         assert_eq!(decode_trailer(b"", 0), Err(EnvelopeError::NotAnEnvelope));
-        assert_eq!(decode_trailer(b"plain old file", 14), Err(EnvelopeError::NotAnEnvelope));
+        assert_eq!(
+            decode_trailer(b"plain old file", 14),
+            Err(EnvelopeError::NotAnEnvelope)
+        );
         let mut obj = encode(b"hello", "t", "e");
         let n = obj.len() as u64;
         assert_eq!(decode_trailer(&obj, n + 1), Err(EnvelopeError::BadLength));

@@ -126,7 +126,14 @@ mod tests {
     fn pages_end_with_null() {
         let items = names(&["e", "a", "d", "c", "b", "f", "g"]);
         let pages = all_pages(items, 3, false);
-        assert_eq!(pages, vec![names(&["a", "b", "c"]), names(&["d", "e", "f"]), names(&["g"])]);
+        assert_eq!(
+            pages,
+            vec![
+                names(&["a", "b", "c"]),
+                names(&["d", "e", "f"]),
+                names(&["g"])
+            ]
+        );
         // Exactly a multiple of the page size: no trailing empty page.
         let pages = all_pages(names(&["a", "b", "c"]), 3, false);
         assert_eq!(pages, vec![names(&["a", "b", "c"])]);
@@ -158,16 +165,31 @@ mod tests {
         }
         assert_eq!(decode_cursor("1"), Err(ListError::BadCursor));
         assert_eq!(decode_cursor("c1.!!"), Err(ListError::BadCursor));
-        assert_eq!(decode_cursor(&format!("c1.{}", to_base64url(&[0xff, 0xfe]))), Err(ListError::BadCursor));
+        assert_eq!(
+            decode_cursor(&format!("c1.{}", to_base64url(&[0xff, 0xfe]))),
+            Err(ListError::BadCursor)
+        );
     }
 
     #[test]
     fn cursor_survives_concurrent_changes() {
-        let p1 = paginate(names(&["a", "b", "c", "d"]), |s| s.as_str(), None, 2, |_| false);
+        let p1 = paginate(
+            names(&["a", "b", "c", "d"]),
+            |s| s.as_str(),
+            None,
+            2,
+            |_| false,
+        );
         assert_eq!(p1.entries, names(&["a", "b"]));
         let after = decode_cursor(p1.next.as_deref().unwrap()).unwrap();
         // "b" deleted, "aa" added (before the cursor), "bb" added after it.
-        let p2 = paginate(names(&["a", "aa", "c", "bb", "d"]), |s| s.as_str(), Some(&after), 2, |_| false);
+        let p2 = paginate(
+            names(&["a", "aa", "c", "bb", "d"]),
+            |s| s.as_str(),
+            Some(&after),
+            2,
+            |_| false,
+        );
         assert_eq!(p2.entries, names(&["bb", "c"]));
     }
 }

@@ -31,7 +31,10 @@ fn main() -> ExitCode {
         }
     };
     init_logging(config.log.as_deref());
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cairn-hub: cannot start the async runtime: {e}");

@@ -211,7 +211,10 @@ mod tests {
             history_path("collection/contacts.json", 1795215739348, "AKPzqHN0r8"),
             "collection/.history.1795215739348.AKPzqHN0r8.contacts.json"
         );
-        assert_eq!(history_path("a.txt", 1, "0123456789"), ".history.1.0123456789.a.txt");
+        assert_eq!(
+            history_path("a.txt", 1, "0123456789"),
+            ".history.1.0123456789.a.txt"
+        );
         assert!(is_history_file("collection/.history.1.x.a"));
         assert!(!is_history_file(".historyx"));
         assert!(!is_history_file(".history/a"));

@@ -113,12 +113,21 @@ mod tests {
         assert_eq!(inm.check(None), Ok(()));
         assert_eq!(inm.check(Some(E)), Err(PreconditionError::AlreadyExists));
 
-        assert_eq!(parse(None, Some(E)), Err(PreconditionError::IfNoneMatchMisuse));
-        assert_eq!(parse(Some(E), Some("*")), Err(PreconditionError::BothHeaders));
+        assert_eq!(
+            parse(None, Some(E)),
+            Err(PreconditionError::IfNoneMatchMisuse)
+        );
+        assert_eq!(
+            parse(Some(E), Some("*")),
+            Err(PreconditionError::BothHeaders)
+        );
 
         let im = parse(Some(E), None).unwrap();
         assert_eq!(im.check(Some(E)), Ok(()));
-        assert_eq!(im.check(Some("other")), Err(PreconditionError::EtagMismatch));
+        assert_eq!(
+            im.check(Some("other")),
+            Err(PreconditionError::EtagMismatch)
+        );
         assert_eq!(im.check(None), Err(PreconditionError::EtagMismatch));
 
         let quoted = parse(Some(&format!("\"{E}\"")), None).unwrap();
@@ -137,6 +146,10 @@ mod tests {
 
     #[test]
     fn messages() {
-        assert!(PreconditionError::AlreadyExists.to_string().contains("already exists"));
+        assert!(
+            PreconditionError::AlreadyExists
+                .to_string()
+                .contains("already exists")
+        );
     }
 }

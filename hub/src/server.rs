@@ -108,7 +108,10 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
     (
         status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         text,
     )
         .into_response()
@@ -130,23 +133,33 @@ impl IntoResponse for ApiError {
                 "PreconditionFailedError",
             ),
             ApiError::TooLarge(m) => err(StatusCode::PAYLOAD_TOO_LARGE, m, "PayloadTooLargeError"),
-            ApiError::BadRequest(m) => json_response(StatusCode::BAD_REQUEST, &json!({"message": m})),
+            ApiError::BadRequest(m) => {
+                json_response(StatusCode::BAD_REQUEST, &json!({"message": m}))
+            }
             ApiError::NoRoute(what) => (
                 StatusCode::NOT_FOUND,
-                [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))],
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                )],
                 format!("<pre>Cannot {}</pre>", html_escape(what)),
             )
                 .into_response(),
             ApiError::Server(detail) => {
                 tracing::error!(error = %detail, "request failed");
-                json_response(StatusCode::INTERNAL_SERVER_ERROR, &json!({"message": "Server Error"}))
+                json_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &json!({"message": "Server Error"}),
+                )
             }
         }
     }
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Shared state of a running hub.
@@ -219,7 +232,7 @@ fn new_history_id() -> String {
     }
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -276,7 +289,10 @@ impl Hub {
             return Ok(*ts);
         }
         let ts = self.read_auth_timestamp(address).await?;
-        let mut cache = self.revocations.write().unwrap_or_else(PoisonError::into_inner);
+        let mut cache = self
+            .revocations
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         if cache.len() >= REVOCATION_CACHE_SIZE {
             cache.clear();
         }
@@ -352,13 +368,20 @@ async fn cors(req: Request, next: Next) -> Response {
             HeaderValue::from_static("DELETE,POST,GET,OPTIONS,HEAD"),
         );
         h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers);
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
-        h.insert(header::VARY, HeaderValue::from_static("Access-Control-Request-Headers"));
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("86400"),
+        );
+        h.insert(
+            header::VARY,
+            HeaderValue::from_static("Access-Control-Request-Headers"),
+        );
         h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
         return res;
     }
     let mut res = next.run(req).await;
-    res.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, star);
+    res.headers_mut()
+        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, star);
     res
 }
 
@@ -455,13 +478,14 @@ async fn store(
 
     let max = hub.config.max_upload_bytes();
     let max_mb = hub.config.max_upload_mb;
-    if let Some(len) = header_str(&headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok()) {
-        if len > max {
-            return Err(ApiError::TooLarge(format!(
-                "Max file upload size is {max_mb} megabytes. Rejected Content-Length of {} megabytes",
-                megabytes(len)
-            )));
-        }
+    if let Some(len) =
+        header_str(&headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok())
+        && len > max
+    {
+        return Err(ApiError::TooLarge(format!(
+            "Max file upload size is {max_mb} megabytes. Rejected Content-Length of {} megabytes",
+            megabytes(len)
+        )));
     }
 
     let history = if archival {
@@ -578,11 +602,8 @@ async fn delete(
 /// Reads a small JSON body the way express.json does: parsed only when the request
 /// says `application/json`; anything else counts as `{}`.
 async fn small_json_body(headers: &HeaderMap, body: Body) -> Result<Map<String, Value>, ApiError> {
-    let too_large = || {
-        ApiError::TooLarge(format!(
-            "Request body is larger than {MAX_JSON_BODY} bytes"
-        ))
-    };
+    let too_large =
+        || ApiError::TooLarge(format!("Request body is larger than {MAX_JSON_BODY} bytes"));
     if header_str(headers, header::CONTENT_LENGTH)
         .and_then(|v| v.parse::<u64>().ok())
         .is_some_and(|n| n > MAX_JSON_BODY as u64)
@@ -658,15 +679,15 @@ async fn list_files(
             }
             out
         } else {
-            page.entries.iter().map(|(n, _)| Value::from(n.as_str())).collect()
+            page.entries
+                .iter()
+                .map(|(n, _)| Value::from(n.as_str()))
+                .collect()
         };
         if entries.is_empty() && page.next.is_some() {
             // Every entry on this page vanished; move on rather than return an empty
             // page that clients would take for the end.
-            after = page
-                .entries
-                .last()
-                .map(|(n, _)| n.clone());
+            after = page.entries.last().map(|(n, _)| n.clone());
             continue;
         }
         return Ok(json_response(
@@ -680,7 +701,10 @@ async fn list_files(
 /// read as leading decimal digits after optional whitespace and sign.
 fn parse_int(v: &Value) -> Option<i128> {
     match v {
-        Value::Number(n) => n.as_f64().filter(|x| x.is_finite()).map(|x| x.trunc() as i128),
+        Value::Number(n) => n
+            .as_f64()
+            .filter(|x| x.is_finite())
+            .map(|x| x.trunc() as i128),
         Value::String(s) => {
             let s = s.trim_start();
             let (neg, digits) = match s.as_bytes().first() {
@@ -730,21 +754,34 @@ async fn revoke_all(
     let new = current.max(ts);
     if new != current {
         hub.storage
-            .put_small(&key, new.to_string().as_bytes(), "text/plain; charset=UTF-8")
+            .put_small(
+                &key,
+                new.to_string().as_bytes(),
+                "text/plain; charset=UTF-8",
+            )
             .await?;
     }
     {
-        let mut cache = hub.revocations.write().unwrap_or_else(PoisonError::into_inner);
+        let mut cache = hub
+            .revocations
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         let e = cache.entry(address.clone()).or_insert(new);
         *e = (*e).max(new);
     }
-    Ok(json_response(StatusCode::ACCEPTED, &json!({"status": "success"})))
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        &json!({"status": "success"}),
+    ))
 }
 
 fn not_found_file() -> Response {
     (
         StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
         "File not found",
     )
         .into_response()
@@ -789,7 +826,10 @@ async fn read(
         .header(header::CONTENT_TYPE, content_type)
         .header(header::CONTENT_LENGTH, info.meta.size)
         .header(header::CACHE_CONTROL, "no-cache")
-        .header(header::LAST_MODIFIED, httpdate::fmt_http_date(info.last_modified))
+        .header(
+            header::LAST_MODIFIED,
+            httpdate::fmt_http_date(info.last_modified),
+        )
         .header(header::ACCESS_CONTROL_EXPOSE_HEADERS, "Content-Type,ETag");
     if let Ok(etag) = HeaderValue::from_str(&info.meta.etag) {
         builder = builder.header(header::ETAG, etag);
@@ -878,7 +918,10 @@ mod tests {
         assert_eq!(parse_int(&json!("-5")), Some(-5));
         assert_eq!(parse_int(&json!("abc")), None);
         assert_eq!(parse_int(&json!(true)), None);
-        assert_eq!(parse_int(&json!("99999999999999999999999999999999999")), Some(999999999999999999999999999999));
+        assert_eq!(
+            parse_int(&json!("99999999999999999999999999999999999")),
+            Some(999999999999999999999999999999)
+        );
     }
 
     #[test]

@@ -107,7 +107,9 @@ pub struct Storage {
 
 impl fmt::Debug for Storage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Storage").field("at", &self.description).finish()
+        f.debug_struct("Storage")
+            .field("at", &self.description)
+            .finish()
     }
 }
 
@@ -139,9 +141,8 @@ impl Storage {
             }
             StorageLocation::Memory => Storage::from_store(Arc::new(InMemory::new()), "memory://"),
             StorageLocation::Cloud(url) => {
-                let (store, prefix) =
-                    object_store::parse_url_opts(url, cfg.storage_options.iter())
-                        .map_err(|e| StorageError::Open(format!("{url}: {e}")))?;
+                let (store, prefix) = object_store::parse_url_opts(url, cfg.storage_options.iter())
+                    .map_err(|e| StorageError::Open(format!("{url}: {e}")))?;
                 let store: Arc<dyn ObjectStore> = if prefix.as_ref().is_empty() {
                     Arc::from(store)
                 } else {
@@ -215,30 +216,36 @@ impl Storage {
     /// The file at `key` with its content, `None` if there is none.
     pub async fn read(&self, key: &str) -> Result<Option<(FileInfo, Content)>, StorageError> {
         let path = key_to_path(key);
-        let Some((tail, om)) = self.read_tail(&path, SMALL_READ).await? else {
-            return Ok(None);
-        };
-        let meta = envelope::decode_trailer(&tail, om.size).map_err(StorageError::Corrupt)?;
-        let info = FileInfo {
-            meta,
-            last_modified: om.last_modified.into(),
-        };
-        let size = info.meta.size;
-        if tail.len() as u64 == om.size {
-            let content = tail.slice(0..usize::try_from(size).unwrap_or(0));
-            return Ok(Some((info, Content::Whole(content))));
-        }
-        // Large file: stream the content range; the object version must not change
-        // between the two requests (If-Match on the backend's own ETag / mtime).
-        let opts = GetOptions {
-            range: Some(GetRange::Bounded(0..size)),
-            if_match: om.e_tag.clone(),
-            ..Default::default()
-        };
-        match self.store.get_opts(&path, opts).await {
-            Ok(res) => Ok(Some((info, Content::Stream(res.into_stream().boxed())))),
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(e.into()),
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let Some((tail, om)) = self.read_tail(&path, SMALL_READ).await? else {
+                return Ok(None);
+            };
+            let meta = envelope::decode_trailer(&tail, om.size).map_err(StorageError::Corrupt)?;
+            let info = FileInfo {
+                meta,
+                last_modified: om.last_modified.into(),
+            };
+            let size = info.meta.size;
+            if tail.len() as u64 == om.size {
+                let content = tail.slice(0..usize::try_from(size).unwrap_or(0));
+                return Ok(Some((info, Content::Whole(content))));
+            }
+            // Large file: stream the content range. The object must be the version
+            // whose trailer we just read (If-Match on the backend's own version tag);
+            // if it was replaced in between, start over.
+            let opts = GetOptions {
+                range: Some(GetRange::Bounded(0..size)),
+                if_match: om.e_tag.clone(),
+                ..Default::default()
+            };
+            match self.store.get_opts(&path, opts).await {
+                Ok(res) => return Ok(Some((info, Content::Stream(res.into_stream().boxed())))),
+                Err(e) if is_not_found(&e) => return Ok(None),
+                Err(object_store::Error::Precondition { .. }) if attempt < 5 => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
     }
 
@@ -284,7 +291,11 @@ impl Storage {
     /// Renames `from` to `to` (atomic on the local filesystem); `false` if `from` does
     /// not exist.
     pub async fn rename(&self, from: &str, to: &str) -> Result<bool, StorageError> {
-        match self.store.rename(&key_to_path(from), &key_to_path(to)).await {
+        match self
+            .store
+            .rename(&key_to_path(from), &key_to_path(to))
+            .await
+        {
             Ok(()) => Ok(true),
             Err(e) if is_not_found(&e) => Ok(false),
             Err(e) => Err(e.into()),
@@ -401,11 +412,11 @@ impl Upload {
     /// Publishes the object atomically; returns its ETag.
     pub async fn commit(mut self) -> Result<String, StorageError> {
         let etag = self.seal().await?;
-        if let Some(mut w) = self.writer.take() {
-            if let Err(e) = w.shutdown().await {
-                let _ = w.abort().await;
-                return Err(StorageError::Open(format!("upload failed: {e}")));
-            }
+        if let Some(mut w) = self.writer.take()
+            && let Err(e) = w.shutdown().await
+        {
+            let _ = w.abort().await;
+            return Err(StorageError::Open(format!("upload failed: {e}")));
         }
         Ok(etag)
     }

@@ -76,7 +76,13 @@ async fn list(c: &Client, hub: &HubProc, token: &str, address: &str, body: Value
     .await
 }
 
-async fn list_all(c: &Client, hub: &HubProc, token: &str, address: &str, stat: bool) -> (Vec<Value>, usize) {
+async fn list_all(
+    c: &Client,
+    hub: &HubProc,
+    token: &str,
+    address: &str,
+    stat: bool,
+) -> (Vec<Value>, usize) {
     let mut page = Value::Null;
     let mut entries = Vec::new();
     let mut pages = 0;
@@ -106,7 +112,10 @@ fn assert_error(r: &Resp, status: u16, name: &str) {
     let j = r.json();
     assert_eq!(j["error"], name, "{j}");
     assert!(j["message"].is_string());
-    assert_eq!(r.header("access-control-allow-origin").as_deref(), Some("*"));
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
 }
 
 #[tokio::test]
@@ -116,8 +125,14 @@ async fn hub_info_and_cors() {
     for p in ["/hub_info", "/hub_info/"] {
         let r = get(&c, &format!("{}{p}", hub.url)).await;
         assert_eq!(r.status, StatusCode::OK);
-        assert_eq!(r.header("content-type").as_deref(), Some("application/json"));
-        assert_eq!(r.header("access-control-allow-origin").as_deref(), Some("*"));
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("application/json")
+        );
+        assert_eq!(
+            r.header("access-control-allow-origin").as_deref(),
+            Some("*")
+        );
         let j = r.json();
         assert_eq!(
             j["challenge_text"],
@@ -129,13 +144,19 @@ async fn hub_info_and_cors() {
     }
     // Preflight on any path.
     let r = send(
-        c.request(reqwest::Method::OPTIONS, format!("{}/store/abc/x.txt", hub.url))
-            .header("Origin", "https://app.example")
-            .header("Access-Control-Request-Method", "POST"),
+        c.request(
+            reqwest::Method::OPTIONS,
+            format!("{}/store/abc/x.txt", hub.url),
+        )
+        .header("Origin", "https://app.example")
+        .header("Access-Control-Request-Method", "POST"),
     )
     .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    assert_eq!(r.header("access-control-allow-origin").as_deref(), Some("*"));
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
     assert_eq!(
         r.header("access-control-allow-methods").as_deref(),
         Some("DELETE,POST,GET,OPTIONS,HEAD")
@@ -148,7 +169,10 @@ async fn hub_info_and_cors() {
     // Unknown route: 404, still with CORS.
     let r = get(&c, &format!("{}/nope", hub.url)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert_eq!(r.header("access-control-allow-origin").as_deref(), Some("*"));
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
     // Wrong method on a known route is a 404 too (as express).
     let r = get(&c, &format!("{}/store/abc/x", hub.url)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -166,9 +190,21 @@ async fn store_and_read_back() {
     let t = app.token();
     let a = &app.address;
 
-    let r = store(&c, &hub, &t, a, "hello.txt", "hello world", &[("Content-Type", "text/plain")]).await;
+    let r = store(
+        &c,
+        &hub,
+        &t,
+        a,
+        "hello.txt",
+        "hello world",
+        &[("Content-Type", "text/plain")],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
-    assert_eq!(r.header("access-control-allow-origin").as_deref(), Some("*"));
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
     let j = r.json();
     let etag = md5_hex(b"hello world");
     assert_eq!(j["etag"], etag.as_str());
@@ -182,7 +218,10 @@ async fn store_and_read_back() {
     assert_eq!(r.header("etag").as_deref(), Some(etag.as_str()));
     assert_eq!(r.header("content-length").as_deref(), Some("11"));
     assert_eq!(r.header("cache-control").as_deref(), Some("no-cache"));
-    assert_eq!(r.header("access-control-allow-origin").as_deref(), Some("*"));
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
     assert_eq!(
         r.header("access-control-expose-headers").as_deref(),
         Some("Content-Type,ETag")
@@ -196,7 +235,16 @@ async fn store_and_read_back() {
     assert_eq!(h.header("content-length").as_deref(), Some("11"));
 
     // Same content again: same ETag.
-    let r = store(&c, &hub, &t, a, "hello.txt", "hello world", &[("Content-Type", "text/plain")]).await;
+    let r = store(
+        &c,
+        &hub,
+        &t,
+        a,
+        "hello.txt",
+        "hello world",
+        &[("Content-Type", "text/plain")],
+    )
+    .await;
     assert_eq!(r.json()["etag"], etag.as_str());
 
     // Empty body, no content type.
@@ -206,34 +254,77 @@ async fn store_and_read_back() {
     let r = get(&c, &format!("{}{a}/empty", hub.read_prefix())).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.is_empty());
-    assert_eq!(r.header("content-type").as_deref(), Some("application/octet-stream"));
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("application/octet-stream")
+    );
 
     // URL-decoded names, %2F becomes a directory, one trailing slash is stripped.
     let r = store(&c, &hub, &t, a, "my%20file.txt", "1", &[]).await;
-    assert_eq!(r.json()["publicURL"], format!("{}{a}/my file.txt", hub.read_prefix()));
+    assert_eq!(
+        r.json()["publicURL"],
+        format!("{}{a}/my file.txt", hub.read_prefix())
+    );
     let r = store(&c, &hub, &t, a, "enc%2Fslash.txt", "2", &[]).await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
     let r = store(&c, &hub, &t, a, "notes/b.txt/", "3", &[]).await;
-    assert_eq!(r.json()["publicURL"], format!("{}{a}/notes/b.txt", hub.read_prefix()));
+    assert_eq!(
+        r.json()["publicURL"],
+        format!("{}{a}/notes/b.txt", hub.read_prefix())
+    );
     // Characters object stores dislike are kept verbatim.
     let r = store(&c, &hub, &t, a, "odd%23name%25%5B1%5D.json", "4", &[]).await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
-    let r = get(&c, &format!("{}{a}/odd%23name%25%5B1%5D.json", hub.read_prefix())).await;
+    let r = get(
+        &c,
+        &format!("{}{a}/odd%23name%25%5B1%5D.json", hub.read_prefix()),
+    )
+    .await;
     assert_eq!(r.body, b"4");
     let (names, _) = list_all(&c, &hub, &t, a, false).await;
     let names: Vec<&str> = names.iter().map(|v| v.as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["empty", "enc/slash.txt", "hello.txt", "my file.txt", "notes/b.txt", "odd#name%[1].json"]
+        [
+            "empty",
+            "enc/slash.txt",
+            "hello.txt",
+            "my file.txt",
+            "notes/b.txt",
+            "odd#name%[1].json"
+        ]
     );
 
     // Binary content, larger than one read.
     let big: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    let r = store(&c, &hub, &t, a, "dir/big.bin", big.clone(), &[("Content-Type", "application/x-big")]).await;
+    let r = store(
+        &c,
+        &hub,
+        &t,
+        a,
+        "dir/big.bin",
+        big.clone(),
+        &[("Content-Type", "application/x-big")],
+    )
+    .await;
     assert_eq!(r.json()["etag"], md5_hex(&big).as_str());
     let r = get(&c, &format!("{}{a}/dir/big.bin", hub.read_prefix())).await;
     assert_eq!(r.body, big);
     assert_eq!(r.header("content-length"), Some(big.len().to_string()));
+
+    // Content-Type over 1024 characters.
+    let long_ct = format!("text/{}", "x".repeat(1100));
+    let r = store(
+        &c,
+        &hub,
+        &t,
+        a,
+        "ct.txt",
+        "x",
+        &[("Content-Type", &long_ct)],
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 400);
 
     // Missing files.
     let r = get(&c, &format!("{}{a}/nope.txt", hub.read_prefix())).await;
@@ -252,32 +343,57 @@ async fn authentication_failures() {
 
     let r = send(c.post(format!("{}/store/{a}/x", hub.url)).body("x")).await;
     assert_error(&r, 401, "ValidationError");
-    assert_eq!(r.json()["message"], "Failed to parse authentication header.");
+    assert_eq!(
+        r.json()["message"],
+        "Failed to parse authentication header."
+    );
 
     let v2 = app.token().replacen("v1:", "v2:", 1);
-    assert_error(&store(&c, &hub, &v2, a, "x", "x", &[]).await, 401, "ValidationError");
+    assert_error(
+        &store(&c, &hub, &v2, a, "x", "x", &[]).await,
+        401,
+        "ValidationError",
+    );
 
     // Capital-B Bearer works.
     let cap = app.token().replacen("bearer", "Bearer", 1);
-    assert_eq!(store(&c, &hub, &cap, a, "x", "x", &[]).await.status, StatusCode::ACCEPTED);
+    assert_eq!(
+        store(&c, &hub, &cap, a, "x", "x", &[]).await.status,
+        StatusCode::ACCEPTED
+    );
 
     // Someone else's bucket.
     let other = App::new();
     let r = store(&c, &hub, &app.token(), &other.address, "x", "x", &[]).await;
     assert_error(&r, 401, "ValidationError");
-    assert_eq!(r.json()["message"], "Address not allowed to write on this path");
+    assert_eq!(
+        r.json()["message"],
+        "Address not allowed to write on this path"
+    );
 
     // Wrong challenge (other server name).
     let wrong = format!(
         "bearer {}",
-        make_v1_token(&app.key, &challenge_text("gaia-0"), &V1TokenOptions::default())
+        make_v1_token(
+            &app.key,
+            &challenge_text("gaia-0"),
+            &V1TokenOptions::default()
+        )
     );
     let r = store(&c, &hub, &wrong, a, "x", "x", &[]).await;
     assert_error(&r, 401, "ValidationError");
-    assert!(r.json()["message"].as_str().unwrap().starts_with("Invalid gaiaChallenge text"));
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid gaiaChallenge text")
+    );
 
     // Expired.
-    let exp = app.token_with(V1TokenOptions { exp: Some(1000), ..Default::default() });
+    let exp = app.token_with(V1TokenOptions {
+        exp: Some(1000),
+        ..Default::default()
+    });
     let r = store(&c, &hub, &exp, a, "x", "x", &[]).await;
     assert_eq!(
         r.json()["message"],
@@ -292,13 +408,31 @@ async fn authentication_failures() {
     assert_error(&r, 401, "ValidationError");
 
     // Too many scopes / unknown scope.
-    let nine = app.token_with(V1TokenOptions { scopes: vec![Scope::new("putFile", "x"); 9], ..Default::default() });
-    assert_error(&store(&c, &hub, &nine, a, "x", "x", &[]).await, 401, "ValidationError");
-    let unknown = app.token_with(V1TokenOptions { scopes: vec![Scope::new("readFile", "x")], ..Default::default() });
-    assert_error(&store(&c, &hub, &unknown, a, "x", "x", &[]).await, 401, "ValidationError");
+    let nine = app.token_with(V1TokenOptions {
+        scopes: vec![Scope::new("putFile", "x"); 9],
+        ..Default::default()
+    });
+    assert_error(
+        &store(&c, &hub, &nine, a, "x", "x", &[]).await,
+        401,
+        "ValidationError",
+    );
+    let unknown = app.token_with(V1TokenOptions {
+        scopes: vec![Scope::new("readFile", "x")],
+        ..Default::default()
+    });
+    assert_error(
+        &store(&c, &hub, &unknown, a, "x", "x", &[]).await,
+        401,
+        "ValidationError",
+    );
 
     // list-files and delete need auth too.
-    assert_error(&list(&c, &hub, "bearer junk", a, json!({})).await, 401, "ValidationError");
+    assert_error(
+        &list(&c, &hub, "bearer junk", a, json!({})).await,
+        401,
+        "ValidationError",
+    );
     assert_error(&delete(&c, &hub, "", a, "x").await, 401, "ValidationError");
 }
 
@@ -321,18 +455,32 @@ async fn path_traversal_is_rejected() {
     ] {
         let r = store(&c, &hub, &t, a, p, "x", &[]).await;
         assert_eq!(r.status.as_u16(), 403, "{p}: {}", r.text());
-        assert_eq!(r.json(), json!({"message": "Invalid Path", "error": "BadPathError"}), "{p}");
+        assert_eq!(
+            r.json(),
+            json!({"message": "Invalid Path", "error": "BadPathError"}),
+            "{p}"
+        );
         let r = delete(&c, &hub, &t, a, p).await;
         assert_eq!(r.status.as_u16(), 403, "{p}");
     }
     let long = "a".repeat(5000);
-    assert_eq!(store(&c, &hub, &t, a, &long, "x", &[]).await.status.as_u16(), 403);
+    assert_eq!(
+        store(&c, &hub, &t, a, &long, "x", &[])
+            .await
+            .status
+            .as_u16(),
+        403
+    );
     // Nothing was written anywhere.
     assert!(!hub.dir.parent().unwrap().join("escape.txt").exists());
     let (entries, _) = list_all(&c, &hub, &t, a, false).await;
     assert!(entries.is_empty(), "{entries:?}");
     // Reads with `..` are refused too.
-    let r = get(&c, &format!("{}{a}/..%2F..%2Fetc%2Fpasswd", hub.read_prefix())).await;
+    let r = get(
+        &c,
+        &format!("{}{a}/..%2F..%2Fetc%2Fpasswd", hub.read_prefix()),
+    )
+    .await;
     assert_eq!(r.status.as_u16(), 400);
 }
 
@@ -342,11 +490,31 @@ async fn scopes() {
     let c = client();
     let app = App::new();
     let a = &app.address;
-    let scoped = |scopes: Vec<Scope>| app.token_with(V1TokenOptions { scopes, ..Default::default() });
+    let scoped = |scopes: Vec<Scope>| {
+        app.token_with(V1TokenOptions {
+            scopes,
+            ..Default::default()
+        })
+    };
 
-    let t = scoped(vec![Scope::new("putFilePrefix", "collection"), Scope::new("putFile", "only.txt")]);
-    assert_eq!(store(&c, &hub, &t, a, "collectionsX.txt", "x", &[]).await.status.as_u16(), 202);
-    assert_eq!(store(&c, &hub, &t, a, "only.txt", "x", &[]).await.status.as_u16(), 202);
+    let t = scoped(vec![
+        Scope::new("putFilePrefix", "collection"),
+        Scope::new("putFile", "only.txt"),
+    ]);
+    assert_eq!(
+        store(&c, &hub, &t, a, "collectionsX.txt", "x", &[])
+            .await
+            .status
+            .as_u16(),
+        202
+    );
+    assert_eq!(
+        store(&c, &hub, &t, a, "only.txt", "x", &[])
+            .await
+            .status
+            .as_u16(),
+        202
+    );
     let r = store(&c, &hub, &t, a, "only.txt.bak", "x", &[]).await;
     assert_error(&r, 401, "ValidationError");
     assert_eq!(
@@ -354,12 +522,24 @@ async fn scopes() {
         format!("Address {a} not authorized to write to only.txt.bak by scopes")
     );
     // No delete scopes: deletes are unrestricted.
-    assert_eq!(delete(&c, &hub, &t, a, "only.txt").await.status.as_u16(), 202);
+    assert_eq!(
+        delete(&c, &hub, &t, a, "only.txt").await.status.as_u16(),
+        202
+    );
 
-    let d = scoped(vec![Scope::new("deleteFile", "collectionsX.txt"), Scope::new("deleteFilePrefix", "tmp/")]);
+    let d = scoped(vec![
+        Scope::new("deleteFile", "collectionsX.txt"),
+        Scope::new("deleteFilePrefix", "tmp/"),
+    ]);
     store(&c, &hub, &app.token(), a, "tmp/1", "x", &[]).await;
     store(&c, &hub, &app.token(), a, "keep", "x", &[]).await;
-    assert_eq!(delete(&c, &hub, &d, a, "collectionsX.txt").await.status.as_u16(), 202);
+    assert_eq!(
+        delete(&c, &hub, &d, a, "collectionsX.txt")
+            .await
+            .status
+            .as_u16(),
+        202
+    );
     assert_eq!(delete(&c, &hub, &d, a, "tmp/1").await.status.as_u16(), 202);
     let r = delete(&c, &hub, &d, a, "keep").await;
     assert_eq!(
@@ -367,10 +547,19 @@ async fn scopes() {
         format!("Address {a} not authorized to delete from keep by scopes")
     );
     // Delete scopes don't restrict writes.
-    assert_eq!(store(&c, &hub, &d, a, "anything", "x", &[]).await.status.as_u16(), 202);
+    assert_eq!(
+        store(&c, &hub, &d, a, "anything", "x", &[])
+            .await
+            .status
+            .as_u16(),
+        202
+    );
 
     // Mixed archival and put scopes: both checks apply.
-    let m = scoped(vec![Scope::new("putFileArchivalPrefix", "collection"), Scope::new("putFilePrefix", "public/")]);
+    let m = scoped(vec![
+        Scope::new("putFileArchivalPrefix", "collection"),
+        Scope::new("putFilePrefix", "public/"),
+    ]);
     let r = store(&c, &hub, &m, a, "public/a.txt", "x", &[]).await;
     assert_eq!(
         r.json()["message"],
@@ -392,28 +581,72 @@ async fn archival_history() {
     let app = App::new();
     let a = &app.address;
     let arch = app.token_with(V1TokenOptions {
-        scopes: vec![Scope::new("putFileArchivalPrefix", "collection/"), Scope::new("putFileArchival", "single.json")],
+        scopes: vec![
+            Scope::new("putFileArchivalPrefix", "collection/"),
+            Scope::new("putFileArchival", "single.json"),
+        ],
         ..Default::default()
     });
     let plain = app.token();
 
-    let r = store(&c, &hub, &arch, a, "collection/contacts.json", "v1", &[("Content-Type", "application/json")]).await;
+    let r = store(
+        &c,
+        &hub,
+        &arch,
+        a,
+        "collection/contacts.json",
+        "v1",
+        &[("Content-Type", "application/json")],
+    )
+    .await;
     assert_eq!(r.status.as_u16(), 202, "{}", r.text());
     let etag1 = md5_hex(b"v1");
     // If-Match still applies to archival writes.
-    let r = store(&c, &hub, &arch, a, "collection/contacts.json", "vX", &[("If-Match", "wrong")]).await;
+    let r = store(
+        &c,
+        &hub,
+        &arch,
+        a,
+        "collection/contacts.json",
+        "vX",
+        &[("If-Match", "wrong")],
+    )
+    .await;
     assert_error(&r, 412, "PreconditionFailedError");
-    let r = store(&c, &hub, &arch, a, "collection/contacts.json", "v2", &[("If-Match", &etag1)]).await;
+    let r = store(
+        &c,
+        &hub,
+        &arch,
+        a,
+        "collection/contacts.json",
+        "v2",
+        &[("If-Match", &etag1)],
+    )
+    .await;
     assert_eq!(r.status.as_u16(), 202);
     for i in 3..=6 {
-        let r = store(&c, &hub, &arch, a, "collection/contacts.json", format!("v{i}"), &[]).await;
+        let r = store(
+            &c,
+            &hub,
+            &arch,
+            a,
+            "collection/contacts.json",
+            format!("v{i}"),
+            &[],
+        )
+        .await;
         assert_eq!(r.status.as_u16(), 202);
     }
     // Unscoped listing sees history files, with the old content and ETags.
     let (all, _) = list_all(&c, &hub, &plain, a, true).await;
     let history: Vec<&Value> = all
         .iter()
-        .filter(|e| e["name"].as_str().unwrap().starts_with("collection/.history."))
+        .filter(|e| {
+            e["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("collection/.history.")
+        })
         .collect();
     assert_eq!(history.len(), 5, "{all:?}");
     let first = history
@@ -421,7 +654,9 @@ async fn archival_history() {
         .find(|e| e["etag"] == etag1.as_str())
         .expect("v1 archived");
     let name = first["name"].as_str().unwrap();
-    let parts: Vec<&str> = name["collection/.history.".len()..].splitn(3, '.').collect();
+    let parts: Vec<&str> = name["collection/.history.".len()..]
+        .splitn(3, '.')
+        .collect();
     assert_eq!(parts[0].len(), 13, "{name}");
     assert!(parts[0].bytes().all(|b| b.is_ascii_digit()));
     assert_eq!(parts[1].len(), 10);
@@ -430,7 +665,11 @@ async fn archival_history() {
     assert_eq!(first["contentType"], "application/json");
     let r = get(&c, &format!("{}{a}/{name}", hub.read_prefix())).await;
     assert_eq!(r.body, b"v1");
-    let r = get(&c, &format!("{}{a}/collection/contacts.json", hub.read_prefix())).await;
+    let r = get(
+        &c,
+        &format!("{}{a}/collection/contacts.json", hub.read_prefix()),
+    )
+    .await;
     assert_eq!(r.body, b"v6");
 
     // Archival listing hides history, never returns [null], ends with page null.
@@ -441,20 +680,30 @@ async fn archival_history() {
     assert_eq!(visible.len(), 1);
 
     // History is protected from archival writes and deletes.
-    let r = store(&c, &hub, &arch, a, &format!("{name}"), "evil", &[]).await;
+    let r = store(&c, &hub, &arch, a, name, "evil", &[]).await;
     assert_error(&r, 403, "BadPathError");
     let r = delete(&c, &hub, &arch, a, name).await;
     assert_error(&r, 403, "BadPathError");
     // ...and so is any dot-file, even the first time (as on the real hub).
     let r = store(&c, &hub, &arch, a, "collection/.hidden", "x", &[]).await;
     assert_error(&r, 403, "BadPathError");
-    assert_eq!(store(&c, &hub, &plain, a, "collection/.hidden", "x", &[]).await.status.as_u16(), 202);
+    assert_eq!(
+        store(&c, &hub, &plain, a, "collection/.hidden", "x", &[])
+            .await
+            .status
+            .as_u16(),
+        202
+    );
 
     // Archival delete renames to history; the canonical path then 404s.
     let r = delete(&c, &hub, &arch, a, "collection/contacts.json").await;
     assert_eq!(r.status.as_u16(), 202);
     assert!(r.body.is_empty());
-    let r = get(&c, &format!("{}{a}/collection/contacts.json", hub.read_prefix())).await;
+    let r = get(
+        &c,
+        &format!("{}{a}/collection/contacts.json", hub.read_prefix()),
+    )
+    .await;
     assert_eq!(r.status.as_u16(), 404);
     let (all, _) = list_all(&c, &hub, &plain, a, false).await;
     assert_eq!(
@@ -466,8 +715,18 @@ async fn archival_history() {
     let r = delete(&c, &hub, &arch, a, "collection/contacts.json").await;
     assert_error(&r, 404, "DoesNotExist");
     // Only the `single.json` exact archival path is covered besides the prefix.
-    assert_eq!(store(&c, &hub, &arch, a, "single.json", "s", &[]).await.status.as_u16(), 202);
-    assert_error(&store(&c, &hub, &arch, a, "single.json.x", "s", &[]).await, 401, "ValidationError");
+    assert_eq!(
+        store(&c, &hub, &arch, a, "single.json", "s", &[])
+            .await
+            .status
+            .as_u16(),
+        202
+    );
+    assert_error(
+        &store(&c, &hub, &arch, a, "single.json.x", "s", &[]).await,
+        401,
+        "ValidationError",
+    );
     // An unscoped token can delete history files.
     assert_eq!(delete(&c, &hub, &plain, a, name).await.status.as_u16(), 202);
 }
@@ -484,12 +743,25 @@ async fn list_files_paging() {
     assert_eq!(r.status.as_u16(), 202);
     assert_eq!(r.json(), json!({"entries": [], "page": null}));
     // No body at all.
-    let r = send(c.post(format!("{}/list-files/{a}", hub.url)).header("Authorization", &t)).await;
+    let r = send(
+        c.post(format!("{}/list-files/{a}", hub.url))
+            .header("Authorization", &t),
+    )
+    .await;
     assert_eq!(r.json(), json!({"entries": [], "page": null}));
 
     let names = ["a", "b", "c", "d/e", "f", "g", "settings.json"];
     for n in names {
-        store(&c, &hub, &t, a, n, n.to_string(), &[("Content-Type", "text/plain")]).await;
+        store(
+            &c,
+            &hub,
+            &t,
+            a,
+            n,
+            n.to_string(),
+            &[("Content-Type", "text/plain")],
+        )
+        .await;
     }
     let r = list(&c, &hub, &t, a, json!({"page": null})).await;
     let j = r.json();
@@ -549,7 +821,10 @@ async fn delete_rules() {
     assert_error(&r, 404, "DoesNotExist");
     assert_eq!(r.json()["message"], "Path is not a file");
     assert_eq!(
-        get(&c, &format!("{}{a}/dir2/sub/f.txt", hub.read_prefix())).await.status.as_u16(),
+        get(&c, &format!("{}{a}/dir2/sub/f.txt", hub.read_prefix()))
+            .await
+            .status
+            .as_u16(),
         200
     );
 }
@@ -565,7 +840,13 @@ async fn revocation() {
     {
         let hub = HubProc::spawn_in(&dir, &[]);
         let no_iat = app.token();
-        assert_eq!(store(&c, &hub, &no_iat, &a, "f", "x", &[]).await.status.as_u16(), 202);
+        assert_eq!(
+            store(&c, &hub, &no_iat, &a, "f", "x", &[])
+                .await
+                .status
+                .as_u16(),
+            202
+        );
 
         let revoke = |tok: String, body: Value| {
             let c = c.clone();
@@ -574,47 +855,105 @@ async fn revocation() {
         };
         let r = revoke(no_iat.clone(), json!({})).await;
         assert_eq!(r.status.as_u16(), 400);
-        assert_eq!(r.json(), json!({"message": "Invalid JSON: missing oldestValidTimestamp"}));
+        assert_eq!(
+            r.json(),
+            json!({"message": "Invalid JSON: missing oldestValidTimestamp"})
+        );
         let r = revoke(no_iat.clone(), json!({"oldestValidTimestamp": "soon"})).await;
-        assert_eq!(r.json(), json!({"message": "Invalid JSON: oldestValidTimestamp is not a valid integer"}));
+        assert_eq!(
+            r.json(),
+            json!({"message": "Invalid JSON: oldestValidTimestamp is not a valid integer"})
+        );
         let other = App::new();
         let r = revoke(other.token(), json!({"oldestValidTimestamp": ts})).await;
         assert_error(&r, 401, "ValidationError");
 
-        let r = revoke(no_iat.clone(), json!({"oldestValidTimestamp": ts.to_string()})).await;
+        let r = revoke(
+            no_iat.clone(),
+            json!({"oldestValidTimestamp": ts.to_string()}),
+        )
+        .await;
         assert_eq!(r.status.as_u16(), 202);
         assert_eq!(r.json(), json!({"status": "success"}));
 
         let r = store(&c, &hub, &no_iat, &a, "f", "y", &[]).await;
         assert_error(&r, 401, "AuthTokenTimestampValidationError");
-        assert!(r.json()["message"].as_str().unwrap().contains("no creation timestamp"));
-        let old = app.token_with(V1TokenOptions { iat: Some(ts - 1), ..Default::default() });
+        assert!(
+            r.json()["message"]
+                .as_str()
+                .unwrap()
+                .contains("no creation timestamp")
+        );
+        let old = app.token_with(V1TokenOptions {
+            iat: Some(ts - 1),
+            ..Default::default()
+        });
         let r = store(&c, &hub, &old, &a, "f", "y", &[]).await;
         assert_error(&r, 401, "AuthTokenTimestampValidationError");
-        assert_error(&delete(&c, &hub, &old, &a, "f").await, 401, "AuthTokenTimestampValidationError");
-        assert_error(&list(&c, &hub, &old, &a, json!({})).await, 401, "AuthTokenTimestampValidationError");
-        let equal = app.token_with(V1TokenOptions { iat: Some(ts), ..Default::default() });
-        assert_eq!(store(&c, &hub, &equal, &a, "f", "y", &[]).await.status.as_u16(), 202);
+        assert_error(
+            &delete(&c, &hub, &old, &a, "f").await,
+            401,
+            "AuthTokenTimestampValidationError",
+        );
+        assert_error(
+            &list(&c, &hub, &old, &a, json!({})).await,
+            401,
+            "AuthTokenTimestampValidationError",
+        );
+        let equal = app.token_with(V1TokenOptions {
+            iat: Some(ts),
+            ..Default::default()
+        });
+        assert_eq!(
+            store(&c, &hub, &equal, &a, "f", "y", &[])
+                .await
+                .status
+                .as_u16(),
+            202
+        );
 
         // A lower timestamp never lowers the bar.
         let r = revoke(equal.clone(), json!({"oldestValidTimestamp": 1000})).await;
         assert_eq!(r.status.as_u16(), 202);
-        assert_error(&store(&c, &hub, &old, &a, "f", "z", &[]).await, 401, "AuthTokenTimestampValidationError");
+        assert_error(
+            &store(&c, &hub, &old, &a, "f", "z", &[]).await,
+            401,
+            "AuthTokenTimestampValidationError",
+        );
         // The timestamp is readable like on the real hub.
         let r = get(&c, &format!("{}{a}-auth/authTimestamp", hub.read_prefix())).await;
         assert_eq!(r.status.as_u16(), 200);
         assert_eq!(r.text(), ts.to_string());
-        assert_eq!(r.header("content-type").as_deref(), Some("text/plain; charset=UTF-8"));
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("text/plain; charset=UTF-8")
+        );
         // Other buckets are unaffected.
         let other_store = store(&c, &hub, &other.token(), &other.address, "f", "x", &[]).await;
         assert_eq!(other_store.status.as_u16(), 202);
     }
     // After a restart the timestamp is read back from storage.
     let hub = HubProc::spawn_in(&dir, &[]);
-    let old = app.token_with(V1TokenOptions { iat: Some(ts - 1), ..Default::default() });
-    assert_error(&store(&c, &hub, &old, &a, "f", "z", &[]).await, 401, "AuthTokenTimestampValidationError");
-    let fresh = app.token_with(V1TokenOptions { iat: Some(now_s()), ..Default::default() });
-    assert_eq!(store(&c, &hub, &fresh, &a, "f", "z", &[]).await.status.as_u16(), 202);
+    let old = app.token_with(V1TokenOptions {
+        iat: Some(ts - 1),
+        ..Default::default()
+    });
+    assert_error(
+        &store(&c, &hub, &old, &a, "f", "z", &[]).await,
+        401,
+        "AuthTokenTimestampValidationError",
+    );
+    let fresh = app.token_with(V1TokenOptions {
+        iat: Some(now_s()),
+        ..Default::default()
+    });
+    assert_eq!(
+        store(&c, &hub, &fresh, &a, "f", "z", &[])
+            .await
+            .status
+            .as_u16(),
+        202
+    );
 }
 
 #[tokio::test]
@@ -642,9 +981,27 @@ async fn association_tokens_whitelist_and_hub_url() {
     };
 
     // Whitelisted through the association token, with a valid hubUrl.
-    let r = store(&c, &hub, &with(Some(assoc.clone()), Some("http://hub.test")), a, "f", "x", &[]).await;
+    let r = store(
+        &c,
+        &hub,
+        &with(Some(assoc.clone()), Some("http://hub.test")),
+        a,
+        "f",
+        "x",
+        &[],
+    )
+    .await;
     assert_eq!(r.status.as_u16(), 202, "{}", r.text());
-    let r = store(&c, &hub, &with(Some(assoc.clone()), Some("https://localhost/")), a, "f", "x", &[]).await;
+    let r = store(
+        &c,
+        &hub,
+        &with(Some(assoc.clone()), Some("https://localhost/")),
+        a,
+        "f",
+        "x",
+        &[],
+    )
+    .await;
     assert_eq!(r.status.as_u16(), 202, "{}", r.text());
     // Missing / wrong hubUrl.
     let r = store(&c, &hub, &with(Some(assoc.clone()), None), a, "f", "x", &[]).await;
@@ -652,31 +1009,109 @@ async fn association_tokens_whitelist_and_hub_url() {
         r.json()["message"],
         "Authentication must provide a claimed hub. You may need to update stacks.js."
     );
-    let r = store(&c, &hub, &with(Some(assoc.clone()), Some("https://evil.example")), a, "f", "x", &[]).await;
+    let r = store(
+        &c,
+        &hub,
+        &with(Some(assoc.clone()), Some("https://evil.example")),
+        a,
+        "f",
+        "x",
+        &[],
+    )
+    .await;
     assert_error(&r, 401, "ValidationError");
-    assert!(r.json()["message"].as_str().unwrap().contains("not found in this hubs set"));
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("not found in this hubs set")
+    );
     // Without the association token the app key is not whitelisted.
-    let r = store(&c, &hub, &with(None, Some("http://hub.test")), a, "f", "x", &[]).await;
-    assert_eq!(r.json()["message"], format!("Address {a} not authorized for writes"));
+    let r = store(
+        &c,
+        &hub,
+        &with(None, Some("http://hub.test")),
+        a,
+        "f",
+        "x",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        r.json()["message"],
+        format!("Address {a} not authorized for writes")
+    );
     // An association token from a non-whitelisted identity.
     let stranger = PrivateKey::random().unwrap();
     let bad = make_association_token(&stranger, &app.key.public_key(), now_ms, None);
-    let r = store(&c, &hub, &with(Some(bad), Some("http://hub.test")), a, "f", "x", &[]).await;
+    let r = store(
+        &c,
+        &hub,
+        &with(Some(bad), Some("http://hub.test")),
+        a,
+        "f",
+        "x",
+        &[],
+    )
+    .await;
     assert_eq!(
         r.json()["message"],
-        format!("Address {} not authorized for writes", stranger.public_key().address())
+        format!(
+            "Address {} not authorized for writes",
+            stranger.public_key().address()
+        )
     );
     // Expired association token.
-    let expired = make_association_token(&identity, &app.key.public_key(), now_ms - 400.0 * 86400.0 * 1000.0, None);
-    let r = store(&c, &hub, &with(Some(expired), Some("http://hub.test")), a, "f", "x", &[]).await;
-    assert!(r.json()["message"].as_str().unwrap().starts_with("Expired association token"));
+    let expired = make_association_token(
+        &identity,
+        &app.key.public_key(),
+        now_ms - 400.0 * 86400.0 * 1000.0,
+        None,
+    );
+    let r = store(
+        &c,
+        &hub,
+        &with(Some(expired), Some("http://hub.test")),
+        a,
+        "f",
+        "x",
+        &[],
+    )
+    .await;
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Expired association token")
+    );
     // Association token for another child key.
     let other = App::new();
     let wrong_child = make_association_token(&identity, &other.key.public_key(), now_ms, None);
-    let r = store(&c, &hub, &with(Some(wrong_child), Some("http://hub.test")), a, "f", "x", &[]).await;
-    assert!(r.json()["message"].as_str().unwrap().starts_with("Association token child key"));
+    let r = store(
+        &c,
+        &hub,
+        &with(Some(wrong_child), Some("http://hub.test")),
+        a,
+        "f",
+        "x",
+        &[],
+    )
+    .await;
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Association token child key")
+    );
     // Listing uses the same checks.
-    let r = list(&c, &hub, &with(Some(assoc), Some("http://hub.test")), a, json!({})).await;
+    let r = list(
+        &c,
+        &hub,
+        &with(Some(assoc), Some("http://hub.test")),
+        a,
+        json!({}),
+    )
+    .await;
     assert_eq!(r.status.as_u16(), 202);
 }
 
@@ -693,13 +1128,25 @@ async fn etag_rules() {
     let e1 = md5_hex(b"one");
     let r = store(&c, &hub, &t, a, "e.txt", "two", &[("If-None-Match", "*")]).await;
     assert_error(&r, 412, "PreconditionFailedError");
-    assert_eq!(r.json()["message"], "The entity you are trying to create already exists");
+    assert_eq!(
+        r.json()["message"],
+        "The entity you are trying to create already exists"
+    );
     let r = store(&c, &hub, &t, a, "e.txt", "two", &[("If-None-Match", &e1)]).await;
     assert_eq!(
         r.json()["message"],
         "Misuse of the if-none-match header. Expected to be * on write requests."
     );
-    let r = store(&c, &hub, &t, a, "e.txt", "two", &[("If-None-Match", "*"), ("If-Match", &e1)]).await;
+    let r = store(
+        &c,
+        &hub,
+        &t,
+        a,
+        "e.txt",
+        "two",
+        &[("If-None-Match", "*"), ("If-Match", &e1)],
+    )
+    .await;
     assert_eq!(
         r.json()["message"],
         "Request should not contain both if-match and if-none-match headers"
@@ -756,14 +1203,21 @@ async fn oversize_uploads() {
     let big = vec![1u8; mib + 1];
     let r = store(&c, &hub, &t, a, "big.bin", big.clone(), &[]).await;
     assert_error(&r, 413, "PayloadTooLargeError");
-    assert!(r.json()["message"].as_str().unwrap().starts_with("Max file upload size is 1 megabytes."));
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Max file upload size is 1 megabytes.")
+    );
 
     // Chunked upload over the limit: 413 and no partial file, old content untouched.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..40).map(|_| Ok(vec![9u8; 64 * 1024])).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..40).map(|_| Ok(vec![9u8; 64 * 1024])).collect();
     let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
     let r = store(&c, &hub, &t, a, "exact.bin", body, &[]).await;
     assert_error(&r, 413, "PayloadTooLargeError");
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..40).map(|_| Ok(vec![9u8; 64 * 1024])).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..40).map(|_| Ok(vec![9u8; 64 * 1024])).collect();
     let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
     let r = store(&c, &hub, &t, a, "chunked.bin", body, &[]).await;
     assert_error(&r, 413, "PayloadTooLargeError");
@@ -788,7 +1242,8 @@ async fn oversize_uploads() {
     }
     assert_eq!(files.len(), 1, "{files:?}");
     // A chunked upload under the limit works.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..4).map(|i| Ok(vec![i as u8; 1000])).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..4).map(|i| Ok(vec![i as u8; 1000])).collect();
     let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
     let r = store(&c, &hub, &t, a, "small-chunked.bin", body, &[]).await;
     assert_eq!(r.status.as_u16(), 202);
@@ -837,7 +1292,13 @@ async fn concurrent_writers_never_lose_updates() {
     let base = md5_hex(&r.body);
     let mut tasks = Vec::new();
     for i in 0..16 {
-        let (c, t, a, url, base) = (c.clone(), t.clone(), a.clone(), hub.url.clone(), base.clone());
+        let (c, t, a, url, base) = (
+            c.clone(),
+            t.clone(),
+            a.clone(),
+            hub.url.clone(),
+            base.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             loop {
                 let r = c
@@ -905,7 +1366,10 @@ fn bad_configuration_fails_clearly() {
             .args(args)
             .output()
             .unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let (code, err) = run(&["--bind", "nonsense"]);
     assert_eq!(code, Some(2));
@@ -921,12 +1385,20 @@ fn bad_configuration_fails_clearly() {
     std::fs::write(&cfg, "bind = \"127.0.0.1:0\"\nstorag = \"x\"\n").unwrap();
     let (code, err) = run(&["--config", cfg.to_str().unwrap()]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("invalid configuration file") && err.contains("storag"), "{err}");
+    assert!(
+        err.contains("invalid configuration file") && err.contains("storag"),
+        "{err}"
+    );
     let (code, err) = run(&["--config", "/nonexistent/hub.toml"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("cannot read the configuration file"), "{err}");
     // Cloud storage without credentials fails at startup, naming the storage.
-    let (code, err) = run(&["--bind", "127.0.0.1:0", "--storage", "az://container/prefix"]);
+    let (code, err) = run(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--storage",
+        "az://container/prefix",
+    ]);
     assert_eq!(code, Some(2));
     assert!(err.contains("az://container"), "{err}");
 }

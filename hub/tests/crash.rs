@@ -84,7 +84,11 @@ async fn verify(hub: &HubProc, app: &App) -> usize {
         }
     }
     // Every listed object has readable metadata (stat skips unreadable ones).
-    assert_eq!(entries.len(), plain_count, "some files have unreadable metadata");
+    assert_eq!(
+        entries.len(),
+        plain_count,
+        "some files have unreadable metadata"
+    );
     for e in &entries {
         let name = e["name"].as_str().unwrap();
         let url = format!("{}{a}/{name}", hub.read_prefix());
@@ -97,7 +101,11 @@ async fn verify(hub: &HubProc, app: &App) -> usize {
         assert_eq!(etag, md5_hex(&body), "{name}: ETag does not match content");
         assert_eq!(e["etag"], etag.as_str(), "{name}");
         assert_eq!(e["contentLength"], body.len(), "{name}");
-        assert_eq!(ct, format!("application/x-seed-{seed}"), "{name}: metadata from another version");
+        assert_eq!(
+            ct,
+            format!("application/x-seed-{seed}"),
+            "{name}: metadata from another version"
+        );
         assert_eq!(e["contentType"], ct.as_str());
     }
     entries.len()
@@ -132,7 +140,7 @@ async fn sigkill_during_writes_leaves_whole_files() {
                         1..=5 => 100_000 + (seed % 200_000) as usize,
                         _ => 16 + (seed % 4000) as usize,
                     };
-                    let r = if n % 13 == 0 {
+                    let r = if n.is_multiple_of(13) {
                         c.delete(format!("{url}/delete/{}/{path}", app.address))
                             .header("Authorization", &t)
                             .send()
@@ -163,8 +171,10 @@ async fn sigkill_during_writes_leaves_whole_files() {
         }
         total_ok += ok.load(Ordering::Relaxed);
     }
+    eprintln!("crash test: {total_ok} writes/deletes acknowledged over 3 kill rounds");
     assert!(total_ok > 20, "too few writes happened ({total_ok})");
     let hub = HubProc::spawn_in(&dir, &[]);
     let n = verify(&hub, &app).await;
+    eprintln!("crash test: {n} files verified after the last restart");
     assert!(n > 0);
 }

@@ -21,6 +21,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
 const HUB_BIN = process.env.CAIRN_HUB_BIN || join(repo, 'target', 'debug', 'cairn-hub');
 
+// stacks.js logs every request with console.debug; keep the test output readable.
+console.debug = () => {};
+
 let hub;
 let hubUrl;
 let dataDir;

@@ -92,7 +92,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let address = key.public_key().address();
     let token = format!(
         "bearer {}",
-        make_v1_token(&key, &challenge_text("localhost"), &V1TokenOptions::default())
+        make_v1_token(
+            &key,
+            &challenge_text("localhost"),
+            &V1TokenOptions::default()
+        )
     );
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients as usize)
