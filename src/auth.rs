@@ -294,7 +294,7 @@ fn time_claim(payload: &Map<String, Value>, key: &str) -> Result<Option<f64>, ()
         None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
         Some(Value::Number(n)) => match n.as_f64() {
-            Some(x) if x == 0.0 => Ok(None),
+            Some(0.0) => Ok(None),
             Some(x) => Ok(Some(x)),
             None => Err(()),
         },
@@ -514,7 +514,10 @@ impl fmt::Display for AuthResponseError {
                 f.write_str(&text)
             }
             AuthResponseError::PrivateKey(e) => {
-                write!(f, "the app key in the sign-in response cannot be decrypted: {e}")
+                write!(
+                    f,
+                    "the app key in the sign-in response cannot be decrypted: {e}"
+                )
             }
             AuthResponseError::MissingField(k) => write!(f, "the sign-in response has no {k}"),
             AuthResponseError::Randomness => {
@@ -684,7 +687,12 @@ pub fn make_auth_response(
         && request.has_scope(&Scope::PublishData)
     {
         let bucket_url = format!("{prefix}{}/", app_pub.address());
-        add_app_entry(&mut profile, &request.domain_name, &bucket_url, &app_pub.to_hex());
+        add_app_entry(
+            &mut profile,
+            &request.domain_name,
+            &bucket_url,
+            &app_pub.to_hex(),
+        );
         let token = sign_profile_token(&profile, &stx, ctx.now_ms, &rnd.profile_jti);
         profile_file = Some(profile_file_body(&token));
     }
@@ -707,8 +715,12 @@ pub fn make_auth_response(
         .read_url_prefix
         .as_ref()
         .map(|p| format!("{p}{}/profile.json", identity.address));
-    let association =
-        make_association_token(&identity.key, &app_pub, ctx.now_ms as f64, Some(rnd.association_salt));
+    let association = make_association_token(
+        &identity.key,
+        &app_pub,
+        ctx.now_ms as f64,
+        Some(rnd.association_salt),
+    );
     let private_key = ecies::encrypt_private_key_with(
         &request.transit_public_key,
         &app_key,
@@ -719,14 +731,20 @@ pub fn make_auth_response(
     let mut p = Map::new();
     p.insert("jti".into(), rnd.jti.as_str().into());
     p.insert("iat".into(), (ctx.now_ms.div_euclid(1000)).into());
-    p.insert("exp".into(), (next_month_ms(ctx.now_ms).div_euclid(1000)).into());
+    p.insert(
+        "exp".into(),
+        (next_month_ms(ctx.now_ms).div_euclid(1000)).into(),
+    );
     p.insert("iss".into(), identity.did().into());
     p.insert("private_key".into(), private_key.into());
     p.insert("public_keys".into(), json!([identity.public_key.to_hex()]));
     p.insert("appPrivateKeyFromWalletSalt".into(), Value::Null);
     p.insert("profile".into(), response_profile);
     p.insert("core_token".into(), Value::Null);
-    p.insert("email".into(), email.map(Value::String).unwrap_or(Value::Null));
+    p.insert(
+        "email".into(),
+        email.map(Value::String).unwrap_or(Value::Null),
+    );
     p.insert(
         "profile_url".into(),
         profile_url.map(Value::String).unwrap_or(Value::Null),
@@ -799,7 +817,10 @@ pub fn make_auth_request(
             .div_euclid(1000)
             .into(),
     );
-    p.insert("iss".into(), format!("did:btc-addr:{}", pubkey.address()).into());
+    p.insert(
+        "iss".into(),
+        format!("did:btc-addr:{}", pubkey.address()).into(),
+    );
     p.insert("public_keys".into(), json!([pubkey.to_hex()]));
     p.insert("domain_name".into(), domain.into());
     p.insert(
@@ -868,7 +889,9 @@ pub fn handle_auth_response(
     let decoded = jwt::decode(token).map_err(|e| invalid(AuthRequestError::Malformed(e)))?;
     match decoded.alg() {
         Some("ES256K") => {}
-        Some(a) if a.eq_ignore_ascii_case("none") => return Err(invalid(AuthRequestError::Unsigned)),
+        Some(a) if a.eq_ignore_ascii_case("none") => {
+            return Err(invalid(AuthRequestError::Unsigned));
+        }
         other => {
             return Err(invalid(AuthRequestError::WrongAlgorithm(
                 other.unwrap_or_default().to_string(),

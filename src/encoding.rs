@@ -56,7 +56,7 @@ fn hex_val(c: u8) -> Option<u8> {
 /// Decodes hex text (either case).
 pub fn from_hex(text: &str) -> Result<Vec<u8>, EncodingError> {
     let bytes = text.as_bytes();
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(EncodingError::Hex);
     }
     bytes

@@ -175,17 +175,31 @@ impl HubConfig {
 
     /// `<server>/store/<address>/<path>`.
     pub fn store_url(&self, path: &str) -> String {
-        format!("{}/store/{}/{}", self.server.trim_end_matches('/'), self.address, path)
+        format!(
+            "{}/store/{}/{}",
+            self.server.trim_end_matches('/'),
+            self.address,
+            path
+        )
     }
 
     /// `<server>/delete/<address>/<path>`.
     pub fn delete_url(&self, path: &str) -> String {
-        format!("{}/delete/{}/{}", self.server.trim_end_matches('/'), self.address, path)
+        format!(
+            "{}/delete/{}/{}",
+            self.server.trim_end_matches('/'),
+            self.address,
+            path
+        )
     }
 
     /// `<server>/list-files/<address>`.
     pub fn list_url(&self) -> String {
-        format!("{}/list-files/{}", self.server.trim_end_matches('/'), self.address)
+        format!(
+            "{}/list-files/{}",
+            self.server.trim_end_matches('/'),
+            self.address
+        )
     }
 
     /// The `Authorization` header value.
@@ -229,7 +243,15 @@ mod tests {
         let keys: Vec<&str> = d.payload.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["gaiaChallenge", "hubUrl", "iss", "salt", "associationToken", "scopes", "iat"]
+            [
+                "gaiaChallenge",
+                "hubUrl",
+                "iss",
+                "salt",
+                "associationToken",
+                "scopes",
+                "iat"
+            ]
         );
     }
 }

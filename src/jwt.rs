@@ -130,7 +130,8 @@ pub fn decode_with_limit(token: &str, limit: usize) -> Result<DecodedToken, JwtE
         });
     }
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(JwtError::Structure);
     };
@@ -199,7 +200,10 @@ mod tests {
         assert_eq!(decode("e30.WzFd.").unwrap_err(), JwtError::Json("payload"));
         assert!(matches!(
             decode_with_limit(&"a".repeat(100), 10),
-            Err(JwtError::TooLarge { len: 100, limit: 10 })
+            Err(JwtError::TooLarge {
+                len: 100,
+                limit: 10
+            })
         ));
     }
 

@@ -267,7 +267,13 @@ impl Keychain {
 
     /// The STX key `m/44'/5757'/0'/0/i`.
     pub fn stx_key(&self, i: u32) -> Result<PrivateKey, KeychainError> {
-        let path = [hardened(44)?, hardened(5757)?, hardened(0)?, normal(0)?, normal(i)?];
+        let path = [
+            hardened(44)?,
+            hardened(5757)?,
+            hardened(0)?,
+            normal(0)?,
+            normal(i)?,
+        ];
         Ok(node_key(&derive(&self.root, &path)?))
     }
 
@@ -292,7 +298,10 @@ impl Keychain {
     pub fn collection_bucket_key(&self, i: u32, name: &str) -> Result<PrivateKey, KeychainError> {
         validate_collection_name(name)?;
         let idx = self.salted_index(&format!("{name}default"));
-        Ok(node_key(&derive(&self.collections_node(i)?, &[hardened(idx)?])?))
+        Ok(node_key(&derive(
+            &self.collections_node(i)?,
+            &[hardened(idx)?],
+        )?))
     }
 
     /// The encryption key of generation `generation` of collection `name`.
@@ -304,7 +313,10 @@ impl Keychain {
     ) -> Result<PrivateKey, KeychainError> {
         validate_collection_name(name)?;
         let idx = self.salted_index(&format!("{name}default{generation}"));
-        Ok(node_key(&derive(&self.collections_node(i)?, &[hardened(idx)?])?))
+        Ok(node_key(&derive(
+            &self.collections_node(i)?,
+            &[hardened(idx)?],
+        )?))
     }
 
     /// Derives a private key at an explicit hardened path below the identity keychain
@@ -313,7 +325,8 @@ impl Keychain {
         &self,
         hardened_path: &[u32],
     ) -> Result<PrivateKey, KeychainError> {
-        let path: Result<Vec<ChildNumber>, _> = hardened_path.iter().map(|i| hardened(*i)).collect();
+        let path: Result<Vec<ChildNumber>, _> =
+            hardened_path.iter().map(|i| hardened(*i)).collect();
         Ok(node_key(&derive(&self.identity_keychain, &path?)?))
     }
 }
@@ -335,7 +348,11 @@ mod tests {
 
     #[test]
     fn app_domain_rules() {
-        for ok in ["https://example.com", "http://localhost:3000", "https://a.b.c:8443"] {
+        for ok in [
+            "https://example.com",
+            "http://localhost:3000",
+            "https://a.b.c:8443",
+        ] {
             assert!(validate_app_domain(ok).is_ok(), "{ok}");
         }
         for bad in [

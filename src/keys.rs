@@ -184,7 +184,10 @@ mod tests {
         let b = PrivateKey::from_hex(&format!("{k}01")).unwrap();
         assert_eq!(a.public_key(), b.public_key());
         assert_eq!(*a.to_hex(), k);
-        assert_eq!(PrivateKey::from_hex("00").unwrap_err(), KeyError::PrivateKeyFormat);
+        assert_eq!(
+            PrivateKey::from_hex("00").unwrap_err(),
+            KeyError::PrivateKeyFormat
+        );
         assert_eq!(
             PrivateKey::from_hex(&"0".repeat(64)).unwrap_err(),
             KeyError::PrivateKeyRange

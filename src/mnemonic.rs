@@ -99,7 +99,8 @@ impl SecretKey {
         };
         let mut entropy = Zeroizing::new([0u8; 32]);
         getrandom::fill(&mut entropy[..len]).map_err(|_| MnemonicError::Randomness)?;
-        let mnemonic = Mnemonic::from_entropy(&entropy[..len]).map_err(|_| MnemonicError::Randomness)?;
+        let mnemonic =
+            Mnemonic::from_entropy(&entropy[..len]).map_err(|_| MnemonicError::Randomness)?;
         Ok(Self::from_mnemonic(mnemonic))
     }
 
@@ -133,8 +134,8 @@ impl SecretKey {
             return Err(MnemonicError::WordCount { found: count });
         }
         // Every word is plain ASCII from the English list, so the text is already NFKD.
-        let mnemonic = Mnemonic::parse_in_normalized(Language::English, &canonical)
-            .map_err(|e| match e {
+        let mnemonic =
+            Mnemonic::parse_in_normalized(Language::English, &canonical).map_err(|e| match e {
                 bip39::Error::BadWordCount(found) => MnemonicError::WordCount { found },
                 _ => MnemonicError::Checksum,
             })?;
@@ -185,10 +186,16 @@ fn drop_mnemonic(m: &mut Mnemonic) {
 fn suggest(word: &str) -> Vec<&'static str> {
     let list = Language::English.word_list();
     let mut out: Vec<&'static str> = Vec::new();
-    if word.len() >= 4 && word.is_ascii() {
-        if let Some(w) = list.iter().find(|w| w.starts_with(&word[..4])) {
-            out.push(w);
-        }
+    // BIP39 English words have at most 8 letters; anything much longer is not a typo
+    // of one (and would make the edit-distance scan needlessly slow).
+    if word.chars().count() > 12 {
+        return out;
+    }
+    if word.len() >= 4
+        && word.is_ascii()
+        && let Some(w) = list.iter().find(|w| w.starts_with(&word[..4]))
+    {
+        out.push(w);
     }
     let mut scored: Vec<(usize, &'static str)> = list
         .iter()

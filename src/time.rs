@@ -78,7 +78,10 @@ mod tests {
     fn matches_js_date() {
         assert_eq!(iso8601(1_700_000_000_000), "2023-11-14T22:13:20.000Z");
         assert_eq!(next_month_ms(1_700_000_000_000), 1_702_592_000_000);
-        assert_eq!(iso8601(next_year_ms(1_700_000_000_000)), "2024-11-14T22:13:20.000Z");
+        assert_eq!(
+            iso8601(next_year_ms(1_700_000_000_000)),
+            "2024-11-14T22:13:20.000Z"
+        );
         // 2024-01-31 + 1 month → 2024-03-02 (JS setMonth overflow in a leap year).
         let jan31 = days_from_civil(2024, 1, 31) * MS_PER_DAY;
         assert_eq!(iso8601(next_month_ms(jan31)), "2024-03-02T00:00:00.000Z");

@@ -85,8 +85,13 @@ impl KdfParams {
         if self.memory_kib > 1024 * 1024 || self.iterations > 64 || self.parallelism > 16 {
             return Err(VaultError::Parameters("unreasonably large".into()));
         }
-        Params::new(self.memory_kib, self.iterations, self.parallelism.max(1), Some(32))
-            .map_err(|e| VaultError::Parameters(e.to_string()))
+        Params::new(
+            self.memory_kib,
+            self.iterations,
+            self.parallelism.max(1),
+            Some(32),
+        )
+        .map_err(|e| VaultError::Parameters(e.to_string()))
     }
 }
 
@@ -159,7 +164,11 @@ fn derive_key(
 }
 
 /// Seals a Secret Key with a password.
-pub fn seal(secret: &SecretKey, password: &str, params: KdfParams) -> Result<VaultRecord, VaultError> {
+pub fn seal(
+    secret: &SecretKey,
+    password: &str,
+    params: KdfParams,
+) -> Result<VaultRecord, VaultError> {
     let mut salt = [0u8; 16];
     let mut nonce = [0u8; 12];
     getrandom::fill(&mut salt).map_err(|_| VaultError::Randomness)?;
@@ -235,7 +244,10 @@ pub fn password_strength(password: &str) -> (u8, &'static str) {
         v.len()
     };
     if len < 8 {
-        return (0, "Too short: use at least 8 characters; a few unrelated words work well.");
+        return (
+            0,
+            "Too short: use at least 8 characters; a few unrelated words work well.",
+        );
     }
     if distinct < 5 {
         return (0, "Too repetitive: use more different characters.");
@@ -271,18 +283,31 @@ mod tests {
         let secret = SecretKey::parse(WORDS).unwrap();
         let record = seal(&secret, "correct horse", KdfParams::DEFAULT).unwrap();
         assert!(!record.to_json().contains("abandon"));
-        let back = open(&VaultRecord::from_json(&record.to_json()).unwrap(), "correct horse").unwrap();
+        let back = open(
+            &VaultRecord::from_json(&record.to_json()).unwrap(),
+            "correct horse",
+        )
+        .unwrap();
         assert_eq!(back.phrase(), WORDS);
-        assert_eq!(open(&record, "wrong").unwrap_err(), VaultError::WrongPassword);
+        assert_eq!(
+            open(&record, "wrong").unwrap_err(),
+            VaultError::WrongPassword
+        );
         assert_eq!(open(&record, "").unwrap_err(), VaultError::EmptyPassword);
         // Raising a parameter changes the AAD and the key: refused, not silently accepted.
         let mut altered = record.clone();
         altered.params.iterations = 3;
-        assert_eq!(open(&altered, "correct horse").unwrap_err(), VaultError::WrongPassword);
+        assert_eq!(
+            open(&altered, "correct horse").unwrap_err(),
+            VaultError::WrongPassword
+        );
         // Lowering below the floor is refused outright.
         let mut weak = record.clone();
         weak.params.memory_kib = 8;
-        assert!(matches!(open(&weak, "correct horse"), Err(VaultError::Parameters(_))));
+        assert!(matches!(
+            open(&weak, "correct horse"),
+            Err(VaultError::Parameters(_))
+        ));
         assert!(matches!(
             VaultRecord::from_json(&record.to_json().replace("\"v\":1", "\"v\":9")),
             Err(VaultError::Format(_))

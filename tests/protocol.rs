@@ -219,13 +219,13 @@ fn legacy_browser_response_is_accepted() {
     let v = vectors();
     let l = &v["legacyBrowserAuthResponseSample"];
     let d = jwt::decode(s(l, "authResponse")).unwrap();
-    let key = cairn::keys::PublicKey::from_hex(d.payload["public_keys"][0].as_str().unwrap())
-        .unwrap();
+    let key =
+        cairn::keys::PublicKey::from_hex(d.payload["public_keys"][0].as_str().unwrap()).unwrap();
     d.verify(&key).unwrap();
     // Its association token's fractional times re-serialise exactly as JS wrote them.
     let assoc = jwt::decode(s(&l["payload"], "associationToken")).unwrap();
-    let text = cairn::encoding::from_base64url(assoc.signing_input().split('.').nth(1).unwrap())
-        .unwrap();
+    let text =
+        cairn::encoding::from_base64url(assoc.signing_input().split('.').nth(1).unwrap()).unwrap();
     assert_eq!(
         jwt::json_string(&Value::Object(assoc.payload.clone())).as_bytes(),
         text.as_slice()
@@ -292,82 +292,210 @@ fn tamper_suite_each_failure_has_its_own_kind() {
     };
     let good_sig = ok.rsplit('.').next().unwrap().to_string();
     let cases: Vec<(&str, String, Option<&str>)> = vec![
-        ("bad_signature", {
-            let mut p = good.clone();
-            p.insert("jti".into(), "changed".into());
-            with_header(jwt::HEADER_JSON, &p, &good_sig)
-        }, Some(ORIGIN)),
+        (
+            "bad_signature",
+            {
+                let mut p = good.clone();
+                p.insert("jti".into(), "changed".into());
+                with_header(jwt::HEADER_JSON, &p, &good_sig)
+            },
+            Some(ORIGIN),
+        ),
         ("bad_signature", signed(good.clone(), &other), Some(ORIGIN)),
-        ("multiple_public_keys", edit(&|p| {
-            p.insert("public_keys".into(), json!([key.public_key().to_hex(), other.public_key().to_hex()]));
-        }), Some(ORIGIN)),
-        ("issuer_mismatch", edit(&|p| {
-            p.insert("iss".into(), format!("did:btc-addr:{}", other.public_key().address()).into());
-        }), Some(ORIGIN)),
-        ("bad_issuer", edit(&|p| {
-            p.insert("iss".into(), "did:web:example.com".into());
-        }), Some(ORIGIN)),
-        ("expired", edit(&|p| {
-            p.insert("exp".into(), (NOW / 1000 - 1).into());
-        }), Some(ORIGIN)),
-        ("issued_in_future", edit(&|p| {
-            p.insert("iat".into(), (NOW / 1000 + 60).into());
-        }), Some(ORIGIN)),
-        ("expiration_not_number", edit(&|p| {
-            p.insert("exp".into(), "tomorrow".into());
-        }), Some(ORIGIN)),
-        ("issued_at_not_number", edit(&|p| {
-            p.insert("iat".into(), json!({"t": 1}));
-        }), Some(ORIGIN)),
-        ("unsigned", with_header(r#"{"typ":"JWT","alg":"none"}"#, &good, ""), Some(ORIGIN)),
-        ("wrong_algorithm", with_header(r#"{"typ":"JWT","alg":"HS256"}"#, &good, &good_sig), Some(ORIGIN)),
-        ("redirect_cross_origin", edit(&|p| {
-            p.insert("redirect_uri".into(), "https://evil.example/".into());
-        }), Some(ORIGIN)),
-        ("redirect_cross_origin", edit(&|p| {
-            p.insert("redirect_uri".into(), "https://app.example:8443/".into());
-        }), Some(ORIGIN)),
-        ("bad_redirect_uri", edit(&|p| {
-            p.insert("redirect_uri".into(), "javascript:alert(document.cookie)//https://app.example/".into());
-        }), Some(ORIGIN)),
-        ("bad_redirect_uri", edit(&|p| {
-            p.insert("redirect_uri".into(), "https://app.example@evil.example/".into());
-        }), Some(ORIGIN)),
-        ("manifest_cross_origin", edit(&|p| {
-            p.insert("manifest_uri".into(), "http://app.example/manifest.json".into());
-        }), Some(ORIGIN)),
-        ("bad_manifest_uri", edit(&|p| {
-            p.insert("manifest_uri".into(), "data:application/json,{}".into());
-        }), Some(ORIGIN)),
-        ("bad_domain", edit(&|p| {
-            p.insert("domain_name".into(), "https://app.example/path".into());
-        }), None),
-        ("missing_field", edit(&|p| {
-            p.remove("redirect_uri");
-        }), Some(ORIGIN)),
+        (
+            "multiple_public_keys",
+            edit(&|p| {
+                p.insert(
+                    "public_keys".into(),
+                    json!([key.public_key().to_hex(), other.public_key().to_hex()]),
+                );
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "issuer_mismatch",
+            edit(&|p| {
+                p.insert(
+                    "iss".into(),
+                    format!("did:btc-addr:{}", other.public_key().address()).into(),
+                );
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "bad_issuer",
+            edit(&|p| {
+                p.insert("iss".into(), "did:web:example.com".into());
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "expired",
+            edit(&|p| {
+                p.insert("exp".into(), (NOW / 1000 - 1).into());
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "issued_in_future",
+            edit(&|p| {
+                p.insert("iat".into(), (NOW / 1000 + 60).into());
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "expiration_not_number",
+            edit(&|p| {
+                p.insert("exp".into(), "tomorrow".into());
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "issued_at_not_number",
+            edit(&|p| {
+                p.insert("iat".into(), json!({"t": 1}));
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "unsigned",
+            with_header(r#"{"typ":"JWT","alg":"none"}"#, &good, ""),
+            Some(ORIGIN),
+        ),
+        (
+            "wrong_algorithm",
+            with_header(r#"{"typ":"JWT","alg":"HS256"}"#, &good, &good_sig),
+            Some(ORIGIN),
+        ),
+        (
+            "redirect_cross_origin",
+            edit(&|p| {
+                p.insert("redirect_uri".into(), "https://evil.example/".into());
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "redirect_cross_origin",
+            edit(&|p| {
+                p.insert("redirect_uri".into(), "https://app.example:8443/".into());
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "bad_redirect_uri",
+            edit(&|p| {
+                p.insert(
+                    "redirect_uri".into(),
+                    "javascript:alert(document.cookie)//https://app.example/".into(),
+                );
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "bad_redirect_uri",
+            edit(&|p| {
+                p.insert(
+                    "redirect_uri".into(),
+                    "https://app.example@evil.example/".into(),
+                );
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "manifest_cross_origin",
+            edit(&|p| {
+                p.insert(
+                    "manifest_uri".into(),
+                    "http://app.example/manifest.json".into(),
+                );
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "bad_manifest_uri",
+            edit(&|p| {
+                p.insert("manifest_uri".into(), "data:application/json,{}".into());
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "bad_domain",
+            edit(&|p| {
+                p.insert("domain_name".into(), "https://app.example/path".into());
+            }),
+            None,
+        ),
+        (
+            "missing_field",
+            edit(&|p| {
+                p.remove("redirect_uri");
+            }),
+            Some(ORIGIN),
+        ),
         ("origin_mismatch", ok.clone(), Some("https://phish.example")),
-        ("too_large", edit(&|p| {
-            p.insert("padding".into(), "x".repeat(70_000).into());
-        }), Some(ORIGIN)),
-        ("malformed_base64", format!("{}.%%%.{}", to_base64url(jwt::HEADER_JSON.as_bytes()), good_sig), Some(ORIGIN)),
-        ("malformed_json", format!("{}.{}.{}", to_base64url(jwt::HEADER_JSON.as_bytes()), to_base64url(b"{not json"), good_sig), Some(ORIGIN)),
+        (
+            "too_large",
+            edit(&|p| {
+                p.insert("padding".into(), "x".repeat(70_000).into());
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "malformed_base64",
+            format!(
+                "{}.%%%.{}",
+                to_base64url(jwt::HEADER_JSON.as_bytes()),
+                good_sig
+            ),
+            Some(ORIGIN),
+        ),
+        (
+            "malformed_json",
+            format!(
+                "{}.{}.{}",
+                to_base64url(jwt::HEADER_JSON.as_bytes()),
+                to_base64url(b"{not json"),
+                good_sig
+            ),
+            Some(ORIGIN),
+        ),
         ("malformed_token", "only.two".to_string(), Some(ORIGIN)),
         ("empty", "   ".to_string(), Some(ORIGIN)),
-        ("missing_public_key", edit(&|p| {
-            p.insert("public_keys".into(), json!([]));
-        }), Some(ORIGIN)),
-        ("bad_public_key", edit(&|p| {
-            p.insert("public_keys".into(), json!(["04deadbeef"]));
-        }), Some(ORIGIN)),
-        ("scopes_malformed", edit(&|p| {
-            p.insert("scopes".into(), "store_write".into());
-        }), Some(ORIGIN)),
-        ("bad_collection_scope", edit(&|p| {
-            p.insert("scopes".into(), json!(["collection.contact.admin"]));
-        }), Some(ORIGIN)),
-        ("bad_collection_scope", edit(&|p| {
-            p.insert("scopes".into(), json!(["collection.Bad Name"]));
-        }), Some(ORIGIN)),
+        (
+            "missing_public_key",
+            edit(&|p| {
+                p.insert("public_keys".into(), json!([]));
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "bad_public_key",
+            edit(&|p| {
+                p.insert("public_keys".into(), json!(["04deadbeef"]));
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "scopes_malformed",
+            edit(&|p| {
+                p.insert("scopes".into(), "store_write".into());
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "bad_collection_scope",
+            edit(&|p| {
+                p.insert("scopes".into(), json!(["collection.contact.admin"]));
+            }),
+            Some(ORIGIN),
+        ),
+        (
+            "bad_collection_scope",
+            edit(&|p| {
+                p.insert("scopes".into(), json!(["collection.Bad Name"]));
+            }),
+            Some(ORIGIN),
+        ),
     ];
     let mut kinds = BTreeSet::new();
     for (want, token, origin) in &cases {
@@ -431,15 +559,20 @@ fn app_side_round_trip_and_redirect() {
     assert_eq!(user.identity_address, kc.identity(1).unwrap().address);
     assert_eq!(
         *user.app_private_key.to_hex(),
-        *kc.app_private_key(1, "http://localhost:3000").unwrap().to_hex()
+        *kc.app_private_key(1, "http://localhost:3000")
+            .unwrap()
+            .to_hex()
     );
     // Wrong transit key: a clear error, not garbage.
-    let err = auth::handle_auth_response(&signin.token, &PrivateKey::random().unwrap(), NOW)
-        .unwrap_err();
+    let err =
+        auth::handle_auth_response(&signin.token, &PrivateKey::random().unwrap(), NOW).unwrap_err();
     assert_eq!(err.kind(), "private_key");
     let url = signin.redirect_url("http://localhost:3000/cb?x=1&authResponse=old#frag");
     assert_eq!(
         url,
-        format!("http://localhost:3000/cb?x=1&authResponse={}#frag", signin.token)
+        format!(
+            "http://localhost:3000/cb?x=1&authResponse={}#frag",
+            signin.token
+        )
     );
 }

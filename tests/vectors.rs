@@ -83,7 +83,9 @@ fn derivation_every_wallet_account_and_domain() {
                     bucket.public_key().address(),
                     s(&coll["bucketKey"], "gaiaBucketAddress")
                 );
-                let g = coll["encryptionKey"]["encryptionKeyIndex"].as_u64().unwrap() as u32;
+                let g = coll["encryptionKey"]["encryptionKeyIndex"]
+                    .as_u64()
+                    .unwrap() as u32;
                 let enc = kc.collection_encryption_key(i, name, g).unwrap();
                 assert_eq!(*enc.to_hex(), s(&coll["encryptionKey"], "privateKey"));
                 assert_eq!(
@@ -151,10 +153,16 @@ fn collections_sample_keys() {
     let app = kc.app_private_key(i, s(&c["inputs"], "appDomain")).unwrap();
     assert_eq!(*app.to_hex(), s(d, "appPrivateKey"));
     assert_eq!(app.public_key().address(), s(d, "appBucketAddress"));
-    assert_eq!(*kc.collections_node_xprv(i).unwrap(), s(d, "collectionsNodeKey"));
+    assert_eq!(
+        *kc.collections_node_xprv(i).unwrap(),
+        s(d, "collectionsNodeKey")
+    );
     let bucket = kc.collection_bucket_key(i, name).unwrap();
     assert_eq!(*bucket.to_hex(), s(&d["bucketKey"], "privateKey"));
-    assert_eq!(bucket.public_key().to_hex(), s(&d["bucketKey"], "publicKey"));
+    assert_eq!(
+        bucket.public_key().to_hex(),
+        s(&d["bucketKey"], "publicKey")
+    );
     assert_eq!(
         bucket.public_key().address(),
         s(&d["bucketKey"], "gaiaBucketAddress")
@@ -200,7 +208,12 @@ fn ecies_cases_byte_for_byte() {
             CipherTextEncoding::Hex
         };
         let obj = ecies::encrypt_with(&recipient, &pt, was_string, encoding, &eph, iv);
-        assert_eq!(obj.to_json(), s(c, "cipherObjectJson"), "{}", s(c, "description"));
+        assert_eq!(
+            obj.to_json(),
+            s(c, "cipherObjectJson"),
+            "{}",
+            s(c, "description")
+        );
         let back = ecies::decrypt(&recipient_priv, &obj).unwrap();
         match back {
             Plaintext::Text(t) => assert_eq!(t.as_bytes(), pt.as_slice()),
@@ -264,7 +277,10 @@ fn jwt_cases() {
             .unwrap()
             .verify(&key.public_key())
             .unwrap();
-        jwt::decode(&ours).unwrap().verify(&key.public_key()).unwrap();
+        jwt::decode(&ours)
+            .unwrap()
+            .verify(&key.public_key())
+            .unwrap();
     }
     assert!(low_s_seen >= 1 && high_s_seen >= 1);
 }
