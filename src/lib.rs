@@ -16,6 +16,7 @@ pub mod keychain;
 pub mod keys;
 pub mod mnemonic;
 pub mod profile;
+pub mod settings;
 pub mod time;
 pub mod vault;
 
