@@ -1,0 +1,209 @@
+#!/usr/bin/env node
+// A small static file server for local development (node:http, no dependencies).
+//
+//   node scripts/serve.mjs [--host 127.0.0.1] [--port 8888] [--mount /=www] [--mount /pkg/=pkg]
+//                          [--csp "<policy>"] [--name authenticator]
+//
+// Defaults: 127.0.0.1:8888, www/ at / and pkg/ at /pkg/ (paths relative to the repository).
+// Environment: HOST, PORT, CSP override the defaults; flags override the environment.
+// Every response carries a strict Content-Security-Policy and other security headers.
+// Only GET and HEAD; no directory listings; no path may leave its mount's directory.
+
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export const DEFAULT_CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "style-src 'self'",
+  'img-src \'self\' data: https: http:',
+  "connect-src 'self' http://127.0.0.1:4000 http: https:",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join('; ');
+
+export const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.webmanifest': 'application/manifest+json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.ts': 'text/plain; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+};
+
+function securityHeaders(csp) {
+  return {
+    'Content-Security-Policy': csp,
+    'X-Frame-Options': 'DENY',
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+  };
+}
+
+/** Parses "PREFIX=DIR" into {prefix, dir}; PREFIX is normalised to start and end with "/". */
+export function parseMount(spec, base = REPO) {
+  const eq = spec.indexOf('=');
+  if (eq < 0) throw new Error(`bad --mount ${JSON.stringify(spec)}: use PREFIX=DIR, e.g. /pkg/=pkg`);
+  let prefix = spec.slice(0, eq) || '/';
+  if (!prefix.startsWith('/')) prefix = '/' + prefix;
+  if (!prefix.endsWith('/')) prefix += '/';
+  return { prefix, dir: path.resolve(base, spec.slice(eq + 1)) };
+}
+
+/**
+ * Maps a request path to a file inside one of the mounts, or null. Refuses encoded
+ * slashes/backslashes, NUL bytes and any ".." segment; the resolved path must stay
+ * inside the mount's directory.
+ */
+export function resolveFile(urlPath, mounts) {
+  let decoded;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return null;
+  }
+  if (decoded.includes('\0') || decoded.includes('\\')) return null;
+  if (/%2f|%5c/i.test(urlPath)) return null;
+  const segments = decoded.split('/');
+  if (segments.some((s) => s === '..' || s === '.')) return null;
+  // Longest prefix first, so /pkg/ wins over /.
+  const sorted = [...mounts].sort((a, b) => b.prefix.length - a.prefix.length);
+  for (const { prefix, dir } of sorted) {
+    const bare = prefix.slice(0, -1);
+    if (decoded !== bare && !decoded.startsWith(prefix)) continue;
+    const rel = decoded === bare ? '' : decoded.slice(prefix.length);
+    const file = path.resolve(dir, '.' + path.sep + rel);
+    if (file !== dir && !file.startsWith(dir + path.sep)) return null;
+    return { file, dir, rel };
+  }
+  return null;
+}
+
+async function statFile(file, dir) {
+  let st = await fs.promises.stat(file);
+  if (st.isDirectory()) {
+    file = path.join(file, 'index.html');
+    st = await fs.promises.stat(file);
+  }
+  if (!st.isFile()) throw new Error('not a file');
+  // Symlinks must not lead outside the mount either.
+  const real = await fs.promises.realpath(file);
+  const realDir = await fs.promises.realpath(dir);
+  if (!real.startsWith(realDir + path.sep)) throw new Error('outside root');
+  return { file: real, size: st.size };
+}
+
+/** Starts a server; resolves to the listening http.Server. */
+export function startServer({ host = '127.0.0.1', port = 8888, mounts, csp = DEFAULT_CSP, log = true } = {}) {
+  mounts ??= [parseMount('/=www'), parseMount('/pkg/=pkg')];
+  const headers = securityHeaders(csp);
+  const server = http.createServer(async (req, res) => {
+    const send = (status, body, extra = {}) => {
+      res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', ...extra });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return send(405, 'method not allowed\n', { Allow: 'GET, HEAD' });
+    }
+    const urlPath = (req.url || '/').split(/[?#]/, 1)[0];
+    const hit = urlPath.startsWith('/') ? resolveFile(urlPath, mounts) : null;
+    if (!hit) return send(hit === null && urlPath.includes('..') ? 400 : 404, 'not found\n');
+    let found;
+    try {
+      found = await statFile(hit.file, hit.dir);
+    } catch {
+      return send(404, 'not found\n');
+    }
+    // A directory requested without its trailing slash: redirect so relative URLs work.
+    if (found.file.endsWith(path.sep + 'index.html') && !urlPath.endsWith('/') && !hit.file.endsWith('index.html')) {
+      return send(301, 'moved\n', { Location: urlPath + '/' });
+    }
+    const type = MIME[path.extname(found.file).toLowerCase()] || 'application/octet-stream';
+    res.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': found.size });
+    if (req.method === 'HEAD') return res.end();
+    fs.createReadStream(found.file)
+      .on('error', () => res.destroy())
+      .pipe(res);
+    if (log && process.env.SERVE_LOG) console.log(`${req.method} ${urlPath} → ${found.file}`);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+function parseArgs(argv) {
+  const opts = {
+    host: process.env.HOST || '127.0.0.1',
+    port: Number(process.env.PORT || 8888),
+    csp: process.env.CSP || DEFAULT_CSP,
+    mounts: [],
+    name: 'server',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--host') opts.host = val();
+    else if (a === '--port') opts.port = Number(val());
+    else if (a === '--mount') opts.mounts.push(parseMount(val()));
+    else if (a === '--csp') opts.csp = val();
+    else if (a === '--name') opts.name = val();
+    else if (a === '-h' || a === '--help') {
+      console.log('usage: node scripts/serve.mjs [--host H] [--port P] [--mount PREFIX=DIR]... [--csp POLICY] [--name NAME]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new Error('bad port');
+  if (opts.mounts.length === 0) opts.mounts = [parseMount('/=www'), parseMount('/pkg/=pkg')];
+  return opts;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`serve.mjs: ${e.message}`);
+    process.exit(2);
+  }
+  startServer(opts).then(
+    (server) => {
+      const { port } = server.address();
+      const where = opts.mounts.map((m) => `${m.prefix} → ${path.relative(REPO, m.dir) || '.'}`).join(', ');
+      console.log(`${opts.name}: serving http://${opts.host}:${port}/ (${where})`);
+      const stop = () => {
+        server.close();
+        server.closeAllConnections?.();
+        process.exit(0);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    },
+    (e) => {
+      console.error(`serve.mjs: cannot listen on ${opts.host}:${opts.port}: ${e.message}`);
+      process.exit(1);
+    },
+  );
+}
