@@ -23,6 +23,8 @@ use std::fmt::Display;
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
+mod protocol;
+
 /// Turns any error into a JS `Error` whose message is the error's `Display` text.
 pub(crate) fn js_err(e: impl Display) -> JsValue {
     js_sys::Error::new(&e.to_string()).into()
