@@ -235,8 +235,20 @@ mod tests {
     #[test]
     fn sign_ins_are_recorded_and_sealed() {
         let mut s = Settings::default();
-        s.record_sign_in("https://a.example", Some("A"), None, &["store_write".into()], 1);
-        s.record_sign_in("https://a.example", None, Some("https://a.example/i.png"), &[], 5);
+        s.record_sign_in(
+            "https://a.example",
+            Some("A"),
+            None,
+            &["store_write".into()],
+            1,
+        );
+        s.record_sign_in(
+            "https://a.example",
+            None,
+            Some("https://a.example/i.png"),
+            &[],
+            5,
+        );
         assert_eq!(s.apps.len(), 1);
         let app = s.app("https://a.example").unwrap();
         assert_eq!((app.first_sign_in, app.last_sign_in), (1, 5));
@@ -247,6 +259,9 @@ mod tests {
         assert!(!body.contains("a.example"));
         assert_eq!(Settings::open(&body, &key).unwrap(), s);
         let other = PrivateKey::random().unwrap();
-        assert!(matches!(Settings::open(&body, &other), Err(SettingsError::Decrypt(_))));
+        assert!(matches!(
+            Settings::open(&body, &other),
+            Err(SettingsError::Decrypt(_))
+        ));
     }
 }

@@ -132,7 +132,14 @@ impl IntoResponse for ApiError {
                 e.message(),
                 "PreconditionFailedError",
             ),
-            ApiError::TooLarge(m) => err(StatusCode::PAYLOAD_TOO_LARGE, m, "PayloadTooLargeError"),
+            ApiError::TooLarge(m) => {
+                // The body may be partly unread: tell the client not to reuse this
+                // connection, or its next request on it fails with a broken pipe.
+                let mut r = err(StatusCode::PAYLOAD_TOO_LARGE, m, "PayloadTooLargeError");
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                r
+            }
             ApiError::BadRequest(m) => {
                 json_response(StatusCode::BAD_REQUEST, &json!({"message": m}))
             }
