@@ -23,6 +23,7 @@ use std::fmt::Display;
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
+mod gaia;
 mod protocol;
 
 /// Turns any error into a JS `Error` whose message is the error's `Display` text.
