@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod collections;
 pub mod ecies;
 pub mod encoding;
 pub mod gaia;

@@ -97,6 +97,9 @@ pub struct Grant {
     pub granted_at: i64,
     /// The salt of the collection token minted for it (hex).
     pub token_salt: String,
+    /// The `iat` of that token, seconds.
+    #[serde(default)]
+    pub token_iat: i64,
 }
 
 /// A collection's state.
@@ -106,6 +109,9 @@ pub struct CollectionState {
     pub generation: u32,
     /// Apps with access.
     pub grants: Vec<Grant>,
+    /// The bucket's revoke-all timestamp (seconds): tokens need an `iat` at or after it.
+    #[serde(default, rename = "revokedBefore")]
+    pub revoked_before: i64,
 }
 
 /// An entry of the append-only log.

@@ -1,0 +1,764 @@
+//! Collections (COLLECTIONS.md): the key file handed to apps (`.collections.keys`), the
+//! tokens apps and the authenticator use on a collection bucket, re-encryption of
+//! collection files, and the revocation plan.
+//!
+//! Everything is pure: the browser runner fetches and stores; this module decides what
+//! to write.
+
+use crate::ecies::{self, CipherObject, CipherTextEncoding, EciesError, Plaintext};
+use crate::encoding::to_hex;
+use crate::gaia::{HubConfig, Scope, V1TokenOptions, make_v1_token};
+use crate::keychain::{Keychain, KeychainError};
+use crate::keys::{PrivateKey, PublicKey};
+use crate::settings::{AccessMode, Grant, LogEntry, Settings};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The key file's name in each app's bucket (the alpha's name).
+pub const KEY_FILE_NAME: &str = ".collections.keys";
+
+/// Items live under this prefix in a collection bucket; app tokens are scoped to it.
+pub const ITEM_PREFIX: &str = "collection";
+
+/// Why a collections operation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CollectionError {
+    /// Key derivation failed (bad identity index or collection name).
+    Keychain(KeychainError),
+    /// The existing key file cannot be decrypted with the app key.
+    KeyFile(EciesError),
+    /// A file is not a cipher object any generation's key can open.
+    Undecryptable(String),
+    /// The collection is unknown or the app holds no grant to it.
+    NoSuchGrant {
+        /// Collection name.
+        collection: String,
+        /// App origin.
+        app: String,
+    },
+    /// The file is malformed.
+    Format(String),
+}
+
+impl fmt::Display for CollectionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CollectionError::Keychain(e) => e.fmt(f),
+            CollectionError::KeyFile(e) => write!(f, "the app's key file cannot be read: {e}"),
+            CollectionError::Undecryptable(path) => write!(
+                f,
+                "{path} cannot be decrypted with any key of its collection; it was left as it is"
+            ),
+            CollectionError::NoSuchGrant { collection, app } => {
+                write!(f, "{app} has no access to the {collection} collection")
+            }
+            CollectionError::Format(why) => write!(f, "malformed collection data: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for CollectionError {}
+
+impl From<KeychainError> for CollectionError {
+    fn from(e: KeychainError) -> Self {
+        CollectionError::Keychain(e)
+    }
+}
+
+/// What the runner learned from the hub (`/hub_info`) and where it writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubContext {
+    /// Hub write URL.
+    pub hub_url: String,
+    /// `read_url_prefix`.
+    pub read_url_prefix: String,
+    /// `challenge_text`.
+    pub challenge_text: String,
+}
+
+/// The token an app gets for a collection bucket: signed by the bucket key, scoped to
+/// archival writes under `collection` (every overwrite keeps a history copy), with an
+/// `iat` so a later revoke-all kills it, and a per-app salt.
+pub fn app_collection_token(
+    bucket_key: &PrivateKey,
+    hub: &HubContext,
+    iat: u64,
+    salt: [u8; 16],
+) -> String {
+    make_v1_token(
+        bucket_key,
+        &hub.challenge_text,
+        &V1TokenOptions {
+            hub_url: Some(hub.hub_url.clone()),
+            scopes: vec![Scope::new("putFileArchivalPrefix", ITEM_PREFIX)],
+            iat: Some(iat),
+            salt: Some(salt),
+            ..Default::default()
+        },
+    )
+}
+
+/// The authenticator's own token for a bucket: unscoped (it may rewrite in place and see
+/// history files), with an `iat`.
+pub fn owner_token(key: &PrivateKey, hub: &HubContext, iat: u64) -> String {
+    make_v1_token(
+        key,
+        &hub.challenge_text,
+        &V1TokenOptions {
+            hub_url: Some(hub.hub_url.clone()),
+            iat: Some(iat),
+            ..Default::default()
+        },
+    )
+}
+
+/// The authenticator's archival token for a bucket (rollback, restore, undo): every
+/// write it makes keeps the replaced version as history.
+pub fn owner_archival_token(key: &PrivateKey, hub: &HubContext, iat: u64) -> String {
+    make_v1_token(
+        key,
+        &hub.challenge_text,
+        &V1TokenOptions {
+            hub_url: Some(hub.hub_url.clone()),
+            scopes: vec![Scope::new("putFileArchivalPrefix", ITEM_PREFIX)],
+            iat: Some(iat),
+            ..Default::default()
+        },
+    )
+}
+
+/// One collection's entry in an app's key file: the alpha's `encryptionKey` and
+/// `hubConfig`, plus Cairn's `keyGeneration`, `previousKeys` and `mode`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyFileEntry {
+    /// Hex private key of the current generation.
+    #[serde(rename = "encryptionKey")]
+    pub encryption_key: String,
+    /// Where and how to write (token empty for read-only grants).
+    #[serde(rename = "hubConfig")]
+    pub hub_config: HubConfig,
+    /// The generation of `encryptionKey`.
+    #[serde(rename = "keyGeneration")]
+    pub key_generation: u32,
+    /// Older generations' keys, by generation number, to read files not yet
+    /// re-encrypted.
+    #[serde(rename = "previousKeys")]
+    pub previous_keys: BTreeMap<String, String>,
+    /// `"rw"` or `"read"`.
+    pub mode: AccessMode,
+}
+
+/// The key material of one collection for one identity.
+pub struct CollectionKeys {
+    /// Collection name.
+    pub name: String,
+    /// The bucket key (never given to apps).
+    pub bucket_key: PrivateKey,
+    /// Bucket address.
+    pub address: String,
+    /// Encryption keys of generations 0..=current, index = generation.
+    pub generations: Vec<PrivateKey>,
+}
+
+impl CollectionKeys {
+    /// Derives the bucket key and every encryption key up to `generation`.
+    pub fn derive(
+        keychain: &Keychain,
+        identity: u32,
+        name: &str,
+        generation: u32,
+    ) -> Result<Self, CollectionError> {
+        let bucket_key = keychain.collection_bucket_key(identity, name)?;
+        let generations = (0..=generation)
+            .map(|g| keychain.collection_encryption_key(identity, name, g))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CollectionKeys {
+            name: name.to_string(),
+            address: bucket_key.public_key().address(),
+            bucket_key,
+            generations,
+        })
+    }
+
+    /// The current generation number.
+    pub fn generation(&self) -> u32 {
+        (self.generations.len() as u32).saturating_sub(1)
+    }
+
+    /// The current encryption key.
+    pub fn current(&self) -> &PrivateKey {
+        // `derive` always yields at least generation 0.
+        &self.generations[self.generations.len() - 1]
+    }
+
+    /// The key-file entry for an app with `mode`; `token` is the app's collection token
+    /// (ignored for read-only grants, which get an empty token).
+    pub fn key_file_entry(&self, hub: &HubContext, mode: AccessMode, token: &str) -> KeyFileEntry {
+        let g = self.generation();
+        KeyFileEntry {
+            encryption_key: self.current().to_hex().to_string(),
+            hub_config: HubConfig {
+                url_prefix: hub.read_url_prefix.clone(),
+                address: self.address.clone(),
+                token: match mode {
+                    AccessMode::ReadWrite => token.to_string(),
+                    AccessMode::Read => String::new(),
+                },
+                server: hub.hub_url.clone(),
+            },
+            key_generation: g,
+            previous_keys: self.generations[..g as usize]
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (i.to_string(), k.to_hex().to_string()))
+                .collect(),
+            mode,
+        }
+    }
+
+    /// Re-encrypts a collection file body to the current generation. `Ok(None)` when it
+    /// already is (so a resumed re-encryption skips it); the new body otherwise.
+    pub fn reencrypt(&self, path: &str, body: &str) -> Result<Option<String>, CollectionError> {
+        let obj = CipherObject::from_json(body)
+            .map_err(|_| CollectionError::Undecryptable(path.to_string()))?;
+        let current = self.current();
+        if ecies::decrypt(current, &obj).is_ok() {
+            return Ok(None);
+        }
+        for key in self.generations.iter().rev().skip(1) {
+            if let Ok(plain) = ecies::decrypt(key, &obj) {
+                let (bytes, was_string) = match plain {
+                    Plaintext::Text(t) => (t.into_bytes(), true),
+                    Plaintext::Bytes(b) => (b, false),
+                };
+                let encoding = if obj.cipher_text_encoding.as_deref() == Some("base64") {
+                    CipherTextEncoding::Base64
+                } else {
+                    CipherTextEncoding::Hex
+                };
+                let new = ecies::encrypt(&current.public_key(), &bytes, was_string, encoding)
+                    .map_err(|e| CollectionError::Format(e.to_string()))?;
+                return Ok(Some(new.to_json()));
+            }
+        }
+        Err(CollectionError::Undecryptable(path.to_string()))
+    }
+
+    /// Decrypts a collection file with whichever generation opens it.
+    pub fn decrypt(&self, path: &str, body: &str) -> Result<(u32, Plaintext), CollectionError> {
+        let obj = CipherObject::from_json(body)
+            .map_err(|_| CollectionError::Undecryptable(path.to_string()))?;
+        for (g, key) in self.generations.iter().enumerate().rev() {
+            if let Ok(p) = ecies::decrypt(key, &obj) {
+                return Ok((g as u32, p));
+            }
+        }
+        Err(CollectionError::Undecryptable(path.to_string()))
+    }
+}
+
+/// Sets (`Some`) or removes (`None`) collection entries in an app's key file and returns
+/// the new encrypted body. `existing` is the current body, if the file exists; entries
+/// for other collections are kept as they are.
+pub fn update_key_file(
+    existing: Option<&str>,
+    app_key: &PrivateKey,
+    changes: &[(&str, Option<&KeyFileEntry>)],
+) -> Result<String, CollectionError> {
+    let mut file: Map<String, Value> = match existing {
+        None => Map::new(),
+        Some(body) => {
+            let obj = CipherObject::from_json(body).map_err(CollectionError::KeyFile)?;
+            match ecies::decrypt(app_key, &obj).map_err(CollectionError::KeyFile)? {
+                Plaintext::Text(t) => match serde_json::from_str(&t) {
+                    Ok(Value::Object(m)) => m,
+                    _ => return Err(CollectionError::Format("key file is not an object".into())),
+                },
+                Plaintext::Bytes(_) => {
+                    return Err(CollectionError::Format("key file is not text".into()));
+                }
+            }
+        }
+    };
+    for (name, entry) in changes {
+        match entry {
+            Some(e) => {
+                let v =
+                    serde_json::to_value(e).map_err(|e| CollectionError::Format(e.to_string()))?;
+                file.insert((*name).to_string(), v);
+            }
+            None => {
+                file.remove(*name);
+            }
+        }
+    }
+    let text = serde_json::to_string(&Value::Object(file))
+        .map_err(|e| CollectionError::Format(e.to_string()))?;
+    ecies::encrypt(
+        &app_key.public_key(),
+        text.as_bytes(),
+        true,
+        CipherTextEncoding::Hex,
+    )
+    .map(|o| o.to_json())
+    .map_err(|e| CollectionError::Format(e.to_string()))
+}
+
+/// Reads an app's key file (as the app would) into its entries.
+pub fn read_key_file(
+    body: &str,
+    app_key: &PrivateKey,
+) -> Result<BTreeMap<String, Value>, CollectionError> {
+    let obj = CipherObject::from_json(body).map_err(CollectionError::KeyFile)?;
+    match ecies::decrypt(app_key, &obj).map_err(CollectionError::KeyFile)? {
+        Plaintext::Text(t) => {
+            serde_json::from_str(&t).map_err(|e| CollectionError::Format(e.to_string()))
+        }
+        Plaintext::Bytes(_) => Err(CollectionError::Format("key file is not text".into())),
+    }
+}
+
+/// A random 16-byte token salt.
+pub fn random_salt() -> [u8; 16] {
+    let mut s = [0u8; 16];
+    // Salts are not secret; a failing RNG leaves zeros, still a valid token.
+    let _ = getrandom::fill(&mut s);
+    s
+}
+
+/// Records a grant in the settings (new or changed mode), returning the token salt and
+/// `iat` to mint the app's token with.
+pub fn record_grant(
+    settings: &mut Settings,
+    collection: &str,
+    app: &str,
+    mode: AccessMode,
+    now_ms: i64,
+    salt: [u8; 16],
+) -> Grant {
+    let state = settings
+        .collections
+        .entry(collection.to_string())
+        .or_default();
+    let iat = now_ms.div_euclid(1000).max(state.revoked_before);
+    let grant = Grant {
+        app: app.to_string(),
+        mode,
+        granted_at: now_ms,
+        token_salt: to_hex(&salt),
+        token_iat: iat,
+    };
+    let event = match state.grants.iter_mut().find(|g| g.app == app) {
+        Some(existing) => {
+            let changed = existing.mode != mode;
+            existing.mode = mode;
+            existing.token_salt = grant.token_salt.clone();
+            existing.token_iat = iat;
+            if changed {
+                "mode_change"
+            } else {
+                "grant_refresh"
+            }
+        }
+        None => {
+            state.grants.push(grant.clone());
+            "grant"
+        }
+    };
+    settings.log.push(LogEntry {
+        at: now_ms,
+        event: event.into(),
+        collection: Some(collection.to_string()),
+        app: Some(app.to_string()),
+        detail: Some(mode.label().to_string()),
+    });
+    grant
+}
+
+/// A revocation in progress: one app loses access to one collection (COLLECTIONS.md §6).
+/// Stored in the settings journal; every step is safe to repeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Revocation {
+    /// Always `"revoke"` (journal entries are tagged).
+    pub op: String,
+    /// Collection name.
+    pub collection: String,
+    /// The app losing access.
+    pub app: String,
+    /// Its mode before revocation.
+    pub mode: AccessMode,
+    /// Generation before.
+    pub from_generation: u32,
+    /// Generation after.
+    pub to_generation: u32,
+    /// `oldestValidTimestamp` for revoke-all; fresh tokens use it as `iat`.
+    pub oldest_valid: i64,
+    /// Re-encrypt current files (default true).
+    pub reencrypt_current: bool,
+    /// Re-encrypt history files too.
+    pub reencrypt_history: bool,
+    /// Steps completed (see [`RevocationStep`]), in order.
+    pub done: Vec<String>,
+    /// Files re-encrypted so far (for the progress bar; not needed to resume).
+    pub files_done: u64,
+    /// Files to look at, once listed.
+    pub files_total: u64,
+    /// When it started, ms.
+    pub started_at: i64,
+}
+
+/// The fixed steps of a revocation (file re-encryption is one step with its own
+/// progress).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevocationStep {
+    /// `POST /revoke-all` on the collection bucket.
+    RevokeAll,
+    /// Mint a fresh token and rewrite the key file of each remaining app.
+    RewriteKeyFiles,
+    /// Remove the collection from the revoked app's key file.
+    RemoveRevokedEntry,
+    /// Re-encrypt files to the new generation.
+    ReEncrypt,
+    /// Clear the journal entry and log the revocation.
+    Finish,
+}
+
+impl RevocationStep {
+    /// All steps in order.
+    pub const ALL: [RevocationStep; 5] = [
+        RevocationStep::RevokeAll,
+        RevocationStep::RewriteKeyFiles,
+        RevocationStep::RemoveRevokedEntry,
+        RevocationStep::ReEncrypt,
+        RevocationStep::Finish,
+    ];
+
+    /// Journal name of the step.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RevocationStep::RevokeAll => "revoke_all",
+            RevocationStep::RewriteKeyFiles => "rewrite_key_files",
+            RevocationStep::RemoveRevokedEntry => "remove_revoked_entry",
+            RevocationStep::ReEncrypt => "reencrypt",
+            RevocationStep::Finish => "finish",
+        }
+    }
+}
+
+impl Revocation {
+    /// Starts a revocation: bumps the collection's generation and removes the grant in
+    /// `settings`, and returns the journal entry to store with them (step 1 of §6).
+    /// `oldest_valid` lies past every `iat` handed out for this bucket so far.
+    pub fn start(
+        settings: &mut Settings,
+        collection: &str,
+        app: &str,
+        now_ms: i64,
+        reencrypt_current: bool,
+        reencrypt_history: bool,
+    ) -> Result<Revocation, CollectionError> {
+        let no_grant = || CollectionError::NoSuchGrant {
+            collection: collection.to_string(),
+            app: app.to_string(),
+        };
+        let state = settings
+            .collections
+            .get_mut(collection)
+            .ok_or_else(no_grant)?;
+        let pos = state
+            .grants
+            .iter()
+            .position(|g| g.app == app)
+            .ok_or_else(no_grant)?;
+        let removed = state.grants.remove(pos);
+        let newest_iat = state
+            .grants
+            .iter()
+            .map(|g| g.token_iat)
+            .chain([removed.token_iat, state.revoked_before])
+            .max()
+            .unwrap_or(0);
+        let oldest_valid = (now_ms.div_euclid(1000)).max(newest_iat + 1);
+        let from = state.generation;
+        state.generation = from + 1;
+        state.revoked_before = oldest_valid;
+        let r = Revocation {
+            op: "revoke".into(),
+            collection: collection.to_string(),
+            app: app.to_string(),
+            mode: removed.mode,
+            from_generation: from,
+            to_generation: from + 1,
+            oldest_valid,
+            reencrypt_current,
+            reencrypt_history,
+            done: Vec::new(),
+            files_done: 0,
+            files_total: 0,
+            started_at: now_ms,
+        };
+        settings.journal.push(r.to_value());
+        Ok(r)
+    }
+
+    /// The journal form.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// Revocations found in a settings journal (to resume on unlock).
+    pub fn pending(settings: &Settings) -> Vec<Revocation> {
+        settings
+            .journal
+            .iter()
+            .filter(|v| v.get("op").and_then(Value::as_str) == Some("revoke"))
+            .filter_map(|v| serde_json::from_value(v.clone()).ok())
+            .collect()
+    }
+
+    /// The next step not yet done, or `None` when finished.
+    pub fn next_step(&self) -> Option<RevocationStep> {
+        RevocationStep::ALL
+            .into_iter()
+            .find(|s| !self.done.iter().any(|d| d == s.name()))
+    }
+
+    /// Marks a step done.
+    pub fn complete(&mut self, step: &RevocationStep) {
+        if !self.done.iter().any(|d| d == step.name()) {
+            self.done.push(step.name().to_string());
+        }
+    }
+
+    /// Whether a listed file needs re-encryption under this revocation's options.
+    pub fn wants_file(&self, path: &str) -> bool {
+        if !path.starts_with(&format!("{ITEM_PREFIX}/")) {
+            return false;
+        }
+        let base = path.rsplit('/').next().unwrap_or(path);
+        if base.starts_with(".history.") {
+            self.reencrypt_history
+        } else {
+            self.reencrypt_current
+        }
+    }
+
+    /// Writes this revocation's progress into the settings journal.
+    pub fn save_progress(&self, settings: &mut Settings) {
+        let v = self.to_value();
+        match settings.journal.iter_mut().find(|e| self.same_entry(e)) {
+            Some(e) => *e = v,
+            None => settings.journal.push(v),
+        }
+    }
+
+    fn same_entry(&self, e: &Value) -> bool {
+        e.get("op").and_then(Value::as_str) == Some("revoke")
+            && e.get("collection").and_then(Value::as_str) == Some(&self.collection)
+            && e.get("app").and_then(Value::as_str) == Some(&self.app)
+            && e.get("toGeneration").and_then(Value::as_u64) == Some(self.to_generation as u64)
+    }
+
+    /// Finishes: removes the journal entry, refreshes the remaining grants' token salts
+    /// and `iat`, and logs the revocation.
+    pub fn finish(
+        &self,
+        settings: &mut Settings,
+        new_salts: &BTreeMap<String, String>,
+        now_ms: i64,
+    ) {
+        settings.journal.retain(|e| !self.same_entry(e));
+        if let Some(state) = settings.collections.get_mut(&self.collection) {
+            for g in state.grants.iter_mut() {
+                if let Some(s) = new_salts.get(&g.app) {
+                    g.token_salt = s.clone();
+                    g.token_iat = self.oldest_valid;
+                }
+            }
+        }
+        settings.log.push(LogEntry {
+            at: now_ms,
+            event: "revoke".into(),
+            collection: Some(self.collection.clone()),
+            app: Some(self.app.clone()),
+            detail: Some(format!(
+                "key generation {} → {}; {} file(s) re-encrypted",
+                self.from_generation, self.to_generation, self.files_done
+            )),
+        });
+    }
+}
+
+/// Checks a public key against the current generation (used by tests and the runner to
+/// confirm an app's key file is current).
+pub fn is_current_key(keys: &CollectionKeys, public_key: &PublicKey) -> bool {
+    keys.current().public_key() == *public_key
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    const WORDS: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+    fn hub() -> HubContext {
+        HubContext {
+            hub_url: "http://127.0.0.1:4000".into(),
+            read_url_prefix: "http://127.0.0.1:4000/read/".into(),
+            challenge_text: crate::gaia::challenge_text("localhost"),
+        }
+    }
+
+    #[test]
+    fn key_file_entries_follow_the_alpha_format_and_modes() {
+        let kc = Keychain::from_mnemonic(WORDS).unwrap();
+        let keys = CollectionKeys::derive(&kc, 0, "contact", 2).unwrap();
+        assert_eq!(keys.address, "1AKsY2se4vQqgGrPZ3ttvT2PMyMzVxYWWf");
+        let token = app_collection_token(&keys.bucket_key, &hub(), 100, [1; 16]);
+        let rw = keys.key_file_entry(&hub(), AccessMode::ReadWrite, &token);
+        assert_eq!(rw.key_generation, 2);
+        assert_eq!(rw.previous_keys.len(), 2);
+        assert_eq!(
+            rw.previous_keys["0"],
+            *kc.collection_encryption_key(0, "contact", 0)
+                .unwrap()
+                .to_hex()
+        );
+        assert_eq!(rw.hub_config.token, token);
+        let ro = keys.key_file_entry(&hub(), AccessMode::Read, &token);
+        assert_eq!(ro.hub_config.token, "");
+        let v = serde_json::to_value(&rw).unwrap();
+        let keys_in_order: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys_in_order,
+            [
+                "encryptionKey",
+                "hubConfig",
+                "keyGeneration",
+                "previousKeys",
+                "mode"
+            ]
+        );
+        let d = crate::jwt::decode(token.strip_prefix("v1:").unwrap()).unwrap();
+        assert_eq!(d.payload["scopes"][0]["scope"], "putFileArchivalPrefix");
+        assert_eq!(d.payload["iat"], 100);
+    }
+
+    #[test]
+    fn key_file_update_keeps_other_entries() {
+        let kc = Keychain::from_mnemonic(WORDS).unwrap();
+        let app = kc.app_private_key(0, "https://a.example").unwrap();
+        let c = CollectionKeys::derive(&kc, 0, "contact", 0).unwrap();
+        let p = CollectionKeys::derive(&kc, 0, "photo", 0).unwrap();
+        let ec = c.key_file_entry(&hub(), AccessMode::ReadWrite, "v1:x");
+        let ep = p.key_file_entry(&hub(), AccessMode::Read, "");
+        let body =
+            update_key_file(None, &app, &[("contact", Some(&ec)), ("photo", Some(&ep))]).unwrap();
+        let body = update_key_file(Some(&body), &app, &[("contact", None)]).unwrap();
+        let read = read_key_file(&body, &app).unwrap();
+        assert_eq!(read.keys().collect::<Vec<_>>(), ["photo"]);
+        let other = kc.app_private_key(0, "https://b.example").unwrap();
+        assert!(matches!(
+            update_key_file(Some(&body), &other, &[]),
+            Err(CollectionError::KeyFile(_))
+        ));
+    }
+
+    #[test]
+    fn reencrypt_moves_old_generations_and_skips_current() {
+        let kc = Keychain::from_mnemonic(WORDS).unwrap();
+        let old = CollectionKeys::derive(&kc, 0, "contact", 0).unwrap();
+        let new = CollectionKeys::derive(&kc, 0, "contact", 1).unwrap();
+        let body = ecies::encrypt(
+            &old.current().public_key(),
+            b"{\"a\":1}",
+            true,
+            CipherTextEncoding::Hex,
+        )
+        .unwrap()
+        .to_json();
+        let moved = new.reencrypt("collection/a", &body).unwrap().unwrap();
+        assert!(ecies::decrypt(old.current(), &CipherObject::from_json(&moved).unwrap()).is_err());
+        assert_eq!(new.decrypt("collection/a", &moved).unwrap().0, 1);
+        assert_eq!(new.reencrypt("collection/a", &moved).unwrap(), None);
+        assert!(matches!(
+            new.reencrypt("collection/x", "not json"),
+            Err(CollectionError::Undecryptable(_))
+        ));
+    }
+
+    #[test]
+    fn revocation_bumps_generation_and_resumes_from_journal() {
+        let mut s = Settings::default();
+        record_grant(
+            &mut s,
+            "contact",
+            "https://a.example",
+            AccessMode::ReadWrite,
+            5_000_000,
+            [1; 16],
+        );
+        record_grant(
+            &mut s,
+            "contact",
+            "https://b.example",
+            AccessMode::Read,
+            5_000_000,
+            [2; 16],
+        );
+        let mut r = Revocation::start(
+            &mut s,
+            "contact",
+            "https://a.example",
+            5_000_000,
+            true,
+            false,
+        )
+        .unwrap();
+        assert_eq!((r.from_generation, r.to_generation), (0, 1));
+        // Past every iat handed out (5000), even at the same second.
+        assert_eq!(r.oldest_valid, 5001);
+        assert_eq!(s.collections["contact"].generation, 1);
+        assert_eq!(s.collections["contact"].grants.len(), 1);
+        assert_eq!(r.next_step(), Some(RevocationStep::RevokeAll));
+        r.complete(&RevocationStep::RevokeAll);
+        r.save_progress(&mut s);
+        // A reload finds it and continues where it stopped.
+        let resumed = Revocation::pending(&s);
+        assert_eq!(resumed.len(), 1);
+        assert_eq!(
+            resumed[0].next_step(),
+            Some(RevocationStep::RewriteKeyFiles)
+        );
+        assert!(r.wants_file("collection/x"));
+        assert!(!r.wants_file("collection/.history.1.abc.x"));
+        assert!(!r.wants_file("other/x"));
+        let mut salts = BTreeMap::new();
+        salts.insert("https://b.example".to_string(), "ff".to_string());
+        r.finish(&mut s, &salts, 6_000_000);
+        assert!(Revocation::pending(&s).is_empty());
+        assert_eq!(s.collections["contact"].grants[0].token_iat, 5001);
+        assert_eq!(s.log.last().unwrap().event, "revoke");
+        // A grant after the revocation gets an iat the revoke-all accepts.
+        let g = record_grant(
+            &mut s,
+            "contact",
+            "https://c.example",
+            AccessMode::ReadWrite,
+            1_000,
+            [3; 16],
+        );
+        assert_eq!(g.token_iat, 5001);
+        assert!(matches!(
+            Revocation::start(&mut s, "contact", "https://zzz.example", 1, true, true),
+            Err(CollectionError::NoSuchGrant { .. })
+        ));
+    }
+}
