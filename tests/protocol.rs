@@ -18,20 +18,9 @@ use cairn::keys::PrivateKey;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-const VECTORS: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/spec/stacks-vectors.json"
-));
-
-fn vectors() -> Value {
-    serde_json::from_str(VECTORS).expect("vectors parse")
-}
-
-fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("vector field {key} missing"))
-}
+#[path = "support/vectors.rs"]
+mod support_vectors;
+use support_vectors::{s, vectors};
 
 fn salt16(hex: &str) -> [u8; 16] {
     from_hex(hex).unwrap().try_into().unwrap()

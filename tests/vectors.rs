@@ -14,20 +14,9 @@ use cairn::keychain::{Keychain, hash_code};
 use cairn::keys::{PrivateKey, PublicKey};
 use serde_json::Value;
 
-const VECTORS: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/spec/stacks-vectors.json"
-));
-
-fn vectors() -> Value {
-    serde_json::from_str(VECTORS).expect("vectors parse")
-}
-
-fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("vector field {key} missing"))
-}
+#[path = "support/vectors.rs"]
+mod support_vectors;
+use support_vectors::{s, vectors};
 
 #[test]
 fn derivation_every_wallet_account_and_domain() {

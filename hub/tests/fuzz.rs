@@ -6,22 +6,16 @@ use cairn::keys::PrivateKey;
 use cairn_hub::auth::{AuthPolicy, parse_header};
 use cairn_hub::{config, envelope, listing, paths, precondition};
 
-struct Rng(u64);
+#[path = "../../tests/support/rng.rs"]
+mod rng;
+use rng::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn bytes(&mut self, max: usize) -> Vec<u8> {
-        let n = self.below(max + 1);
-        (0..n).map(|_| self.next() as u8).collect()
-    }
+/// Random strings built from pieces that matter to paths, tokens and cursors.
+trait RandomString {
+    fn string(&mut self, max: usize) -> String;
+}
+
+impl RandomString for Rng {
     fn string(&mut self, max: usize) -> String {
         const PIECES: &[&str] = &[
             "a",
