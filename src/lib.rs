@@ -12,6 +12,7 @@ pub mod collections;
 pub mod ecies;
 pub mod encoding;
 pub mod gaia;
+pub mod history;
 pub mod jwt;
 pub mod keychain;
 pub mod keys;
