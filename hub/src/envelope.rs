@@ -38,6 +38,10 @@ pub struct Meta {
     pub etag: String,
     /// Content length in bytes.
     pub size: u64,
+    /// The `salt` of the token that wrote this version, when it had one: lets the
+    /// owner tell which app (each app's collection token has its own salt) wrote what.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer: Option<String>,
 }
 
 /// Why an object could not be read as a hub file.
@@ -116,6 +120,7 @@ pub fn encode(content: &[u8], content_type: &str, etag: &str) -> Vec<u8> {
         content_type: content_type.to_string(),
         etag: etag.to_string(),
         size: content.len() as u64,
+        writer: None,
     };
     let mut out = content.to_vec();
     out.extend_from_slice(&encode_trailer(&meta));

@@ -504,7 +504,13 @@ async fn store(
     };
 
     // Stream the body into a staged upload; nothing is visible until commit.
-    let mut upload = hub.storage.upload(&key, &content_type);
+    let author = auth
+        .payload()
+        .get("salt")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty() && s.len() <= 64)
+        .map(str::to_string);
+    let mut upload = hub.storage.upload(&key, &content_type).with_author(author);
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = match chunk {
@@ -670,14 +676,19 @@ async fn list_files(
                             .duration_since(UNIX_EPOCH)
                             .map(|d| d.as_secs())
                             .unwrap_or(0);
-                        out.push(json!({
+                        let mut entry = json!({
                             "exists": true,
                             "etag": info.meta.etag,
                             "contentLength": info.meta.size,
                             "contentType": info.meta.content_type,
                             "lastModifiedDate": secs,
                             "name": name,
-                        }));
+                        });
+                        // Cairn's addition: which token (by salt) wrote this version.
+                        if let (Some(w), Some(obj)) = (&info.meta.writer, entry.as_object_mut()) {
+                            obj.insert("writer".into(), Value::String(w.clone()));
+                        }
+                        out.push(entry);
                     }
                     // Deleted since the listing was taken.
                     Ok(None) => {}

@@ -261,6 +261,7 @@ impl Storage {
             size: 0,
             content_type: content_type.to_string(),
             sealed: None,
+            author: None,
         }
     }
 
@@ -368,12 +369,20 @@ pub struct Upload {
     size: u64,
     content_type: String,
     sealed: Option<String>,
+    /// Recorded as the version's `writer` (see `Meta::writer`).
+    author: Option<String>,
 }
 
 impl Upload {
     /// Bytes received so far.
     pub fn size(&self) -> u64 {
         self.size
+    }
+
+    /// Records who writes this version (the token salt).
+    pub fn with_author(mut self, author: Option<String>) -> Self {
+        self.author = author;
+        self
     }
 
     /// Appends content.
@@ -401,6 +410,7 @@ impl Upload {
             content_type: self.content_type.clone(),
             etag: etag.clone(),
             size: self.size,
+            writer: self.author.clone(),
         });
         if let Some(w) = self.writer.as_mut() {
             w.put(Bytes::from(trailer)).await?;

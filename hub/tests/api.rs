@@ -1426,3 +1426,39 @@ async fn toml_configuration() {
     assert_eq!(j["read_url_prefix"], "https://cdn.example/r/");
     assert_eq!(j["max_file_upload_size_megabytes"], 3);
 }
+
+/// Cairn's addition: each version records the salt of the token that wrote it, so the
+/// owner can tell which app (one collection token per app) made which change, also for
+/// versions kept as history.
+#[tokio::test]
+async fn versions_record_their_writer() {
+    let hub = HubProc::spawn(&[]);
+    let c = client();
+    let bucket = App::new();
+    let a = &bucket.address;
+    let token_for = |salt: [u8; 16]| {
+        bucket.token_with(V1TokenOptions {
+            scopes: vec![Scope::new("putFileArchivalPrefix", "collection")],
+            salt: Some(salt),
+            ..Default::default()
+        })
+    };
+    let first = token_for([1; 16]);
+    let second = token_for([2; 16]);
+    let r = store(&c, &hub, &first, a, "collection/item", "one", &[]).await;
+    assert_eq!(r.status.as_u16(), 202, "{}", r.text());
+    let r = store(&c, &hub, &second, a, "collection/item", "two", &[]).await;
+    assert_eq!(r.status.as_u16(), 202, "{}", r.text());
+    let (all, _) = list_all(&c, &hub, &bucket.token(), a, true).await;
+    let writer_of = |pred: &dyn Fn(&str) -> bool| {
+        all.iter()
+            .find(|e| pred(e["name"].as_str().unwrap()))
+            .map(|e| e["writer"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(writer_of(&|n| n == "collection/item"), "02".repeat(16));
+    assert_eq!(
+        writer_of(&|n| n.starts_with("collection/.history.")),
+        "01".repeat(16)
+    );
+}
