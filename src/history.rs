@@ -89,6 +89,9 @@ pub struct ListedFile {
     /// Last modification, seconds since the epoch (as the hub reports it).
     #[serde(default)]
     pub last_modified_date: i64,
+    /// cairn-hub only: the salt of the token that wrote this version.
+    #[serde(default)]
+    pub writer: Option<String>,
 }
 
 /// One version of a file.
@@ -107,6 +110,8 @@ pub struct Version {
     pub size: u64,
     /// Whether this is the current version.
     pub current: bool,
+    /// The salt of the token that wrote it, where the hub records it.
+    pub writer: Option<String>,
 }
 
 /// A file and its versions, oldest first.
@@ -166,6 +171,7 @@ pub fn build_histories(listing: &[ListedFile]) -> Vec<FileHistory> {
                         etag: f.etag.clone(),
                         size: f.content_length,
                         current: false,
+                        writer: f.writer.clone(),
                     },
                     order,
                 ));
@@ -178,6 +184,7 @@ pub fn build_histories(listing: &[ListedFile]) -> Vec<FileHistory> {
                     etag: f.etag.clone(),
                     size: f.content_length,
                     current: true,
+                    writer: f.writer.clone(),
                 },
                 (i64::MAX, u64::MAX),
             )),
@@ -194,9 +201,9 @@ pub fn build_histories(listing: &[ListedFile]) -> Vec<FileHistory> {
                 if let Some(prev_replaced) = versions[i - 1].replaced_at_ms
                     && versions[i].written_at_ms < prev_replaced
                 {
-                    versions[i].written_at_ms = versions[i].written_at_ms.max(prev_replaced.min(
-                        versions[i].replaced_at_ms.unwrap_or(i64::MAX),
-                    ));
+                    versions[i].written_at_ms = versions[i]
+                        .written_at_ms
+                        .max(prev_replaced.min(versions[i].replaced_at_ms.unwrap_or(i64::MAX)));
                 }
             }
             FileHistory { path, versions }
@@ -269,6 +276,20 @@ pub fn plan_undo_since(
         }
     }
     out
+}
+
+/// Paths of the files that a writer (one of an app's token salts) changed after `t_ms`:
+/// the "Changed by" filter of undo. Only hubs that record writers (cairn-hub) can tell.
+pub fn paths_changed_by(histories: &[FileHistory], t_ms: i64, salts: &[String]) -> Vec<String> {
+    histories
+        .iter()
+        .filter(|h| {
+            h.versions.iter().any(|v| {
+                v.written_at_ms > t_ms && v.writer.as_ref().is_some_and(|w| salts.contains(w))
+            })
+        })
+        .map(|h| h.path.clone())
+        .collect()
 }
 
 /// Rolling back (or restoring) one file to one of its versions.
@@ -365,13 +386,15 @@ mod tests {
             content_length: 1,
             content_type: "application/json".into(),
             last_modified_date: secs,
+            writer: None,
         }
     }
 
     #[test]
     fn parses_both_history_forms() {
-        let h = parse_history_path("collection/.history.1795215929806.MAbvZDcwT6.Blocky Stackerson")
-            .unwrap();
+        let h =
+            parse_history_path("collection/.history.1795215929806.MAbvZDcwT6.Blocky Stackerson")
+                .unwrap();
         assert_eq!(h.original_path(), "collection/Blocky Stackerson");
         assert_eq!(h.replaced_at_ms, Some(1795215929806));
         let p = parse_history_path("collection/.history.3.notes.txt").unwrap();
@@ -417,6 +440,15 @@ mod tests {
                     was_deleted: true
                 },
             ]
+        );
+        let mut by_app = build_histories(&[ListedFile {
+            writer: Some("s1".into()),
+            ..listed("collection/e", 400, "e1")
+        }]);
+        by_app.extend(hs.iter().cloned());
+        assert_eq!(
+            paths_changed_by(&by_app, 150_000, &["s1".to_string()]),
+            vec!["collection/e".to_string()]
         );
         let only = vec!["collection/b".to_string()];
         assert_eq!(plan_undo_since(&hs, 150_000, Some(&only)).len(), 1);
