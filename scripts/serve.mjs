@@ -2,11 +2,18 @@
 // A small static file server for local development (node:http, no dependencies).
 //
 //   node scripts/serve.mjs [--host 127.0.0.1] [--port 8888] [--mount /=www] [--mount /pkg/=pkg]
-//                          [--csp "<policy>"] [--name authenticator]
+//                          [--csp "<policy>" | --csp-preset authenticator|demo] [--name authenticator]
+//                          [--config-json '{"hubUrl": "http://127.0.0.1:4000"}'] [--cors /manifest.json]
 //
 // Defaults: 127.0.0.1:8888, www/ at / and pkg/ at /pkg/ (paths relative to the repository).
 // Environment: HOST, PORT, CSP override the defaults; flags override the environment.
-// Every response carries a strict Content-Security-Policy and other security headers.
+// Every response carries a Content-Security-Policy (the strict authenticator policy unless
+// told otherwise) and other security headers.
+// --config-json serves that JSON at /config.json instead of any file, so ./run and the tests
+// can point a page at a hub (or an authenticator) on any port.
+// --cors PATH adds `Access-Control-Allow-Origin: *` to PATH (exact) or, for PATH ending in
+// "/", to everything under it (e.g. the demo app's manifest.json, which the authenticator
+// page fetches cross-origin).
 // Only GET and HEAD; no directory listings; no path may leave its mount's directory.
 
 import http from 'node:http';
@@ -26,6 +33,23 @@ export const DEFAULT_CSP = [
   "base-uri 'none'",
   "form-action 'self'",
 ].join('; ');
+
+/**
+ * The demo app's policy: its own scripts and wasm, and fetches to hubs on loopback. It
+ * frames nothing and may not be framed either.
+ */
+export const DEMO_CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self' http://127.0.0.1:* http://localhost:*",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join('; ');
+
+export const CSP_PRESETS = { authenticator: DEFAULT_CSP, demo: DEMO_CSP };
 
 export const MIME = {
   '.html': 'text/html; charset=utf-8',
@@ -49,14 +73,32 @@ export const MIME = {
   '.woff2': 'font/woff2',
 };
 
-function securityHeaders(csp) {
-  return {
+function securityHeaders(csp, frameOptions) {
+  const h = {
     'Content-Security-Policy': csp,
-    'X-Frame-Options': 'DENY',
+    'X-Frame-Options': frameOptions,
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cache-Control': 'no-store',
   };
+  // frameOptions null: no X-Frame-Options (only for tests that simulate a careless deployment).
+  if (!frameOptions) delete h['X-Frame-Options'];
+  if (!csp) delete h['Content-Security-Policy'];
+  return h;
+}
+
+/** Normalises a --config-json value (string or object) to its JSON text; throws on bad JSON. */
+export function parseConfigJson(value) {
+  const parsed = typeof value === 'string' ? JSON.parse(value) : value;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error('--config-json must be a JSON object');
+  }
+  return JSON.stringify(parsed);
+}
+
+/** Whether a request path gets `Access-Control-Allow-Origin: *` under the --cors rules. */
+export function corsAllowed(urlPath, cors) {
+  return cors.some((c) => (c.endsWith('/') ? urlPath.startsWith(c) : urlPath === c));
 }
 
 /** Parses "PREFIX=DIR" into {prefix, dir}; PREFIX is normalised to start and end with "/". */
@@ -112,19 +154,41 @@ async function statFile(file, dir) {
   return { file: real, size: st.size };
 }
 
-/** Starts a server; resolves to the listening http.Server. */
-export function startServer({ host = '127.0.0.1', port = 8888, mounts, csp = DEFAULT_CSP, log = true } = {}) {
+/**
+ * Starts a server; resolves to the listening http.Server.
+ *
+ * Options: `host`, `port` (0 = any free port), `mounts` ([{prefix, dir}], see parseMount),
+ * `csp` (the Content-Security-Policy; default the strict authenticator policy),
+ * `frameOptions` (X-Frame-Options, default "DENY"; null omits it), `configJson` (an object
+ * or JSON text served at /config.json, overriding any file), `cors` (paths, see
+ * corsAllowed), `log`.
+ */
+export function startServer({
+  host = '127.0.0.1',
+  port = 8888,
+  mounts,
+  csp = DEFAULT_CSP,
+  frameOptions = 'DENY',
+  configJson,
+  cors = [],
+  log = true,
+} = {}) {
   mounts ??= [parseMount('/=www'), parseMount('/pkg/=pkg')];
-  const headers = securityHeaders(csp);
+  const headers = securityHeaders(csp, frameOptions);
+  const config = configJson === undefined || configJson === null ? null : Buffer.from(parseConfigJson(configJson));
   const server = http.createServer(async (req, res) => {
+    const urlPath = (req.url || '/').split(/[?#]/, 1)[0];
+    const corsHeaders = corsAllowed(urlPath, cors) ? { 'Access-Control-Allow-Origin': '*' } : {};
     const send = (status, body, extra = {}) => {
-      res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', ...extra });
+      res.writeHead(status, { ...headers, ...corsHeaders, 'Content-Type': 'text/plain; charset=utf-8', ...extra });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(405, 'method not allowed\n', { Allow: 'GET, HEAD' });
     }
-    const urlPath = (req.url || '/').split(/[?#]/, 1)[0];
+    if (config && urlPath === '/config.json') {
+      return send(200, config, { 'Content-Type': MIME['.json'], 'Content-Length': config.length });
+    }
     const hit = urlPath.startsWith('/') ? resolveFile(urlPath, mounts) : null;
     if (!hit) return send(hit === null && urlPath.includes('..') ? 400 : 404, 'not found\n');
     let found;
@@ -138,7 +202,7 @@ export function startServer({ host = '127.0.0.1', port = 8888, mounts, csp = DEF
       return send(301, 'moved\n', { Location: urlPath + '/' });
     }
     const type = MIME[path.extname(found.file).toLowerCase()] || 'application/octet-stream';
-    res.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': found.size });
+    res.writeHead(200, { ...headers, ...corsHeaders, 'Content-Type': type, 'Content-Length': found.size });
     if (req.method === 'HEAD') return res.end();
     fs.createReadStream(found.file)
       .on('error', () => res.destroy())
@@ -157,6 +221,8 @@ function parseArgs(argv) {
     port: Number(process.env.PORT || 8888),
     csp: process.env.CSP || DEFAULT_CSP,
     mounts: [],
+    cors: [],
+    configJson: undefined,
     name: 'server',
   };
   for (let i = 0; i < argv.length; i++) {
@@ -169,9 +235,21 @@ function parseArgs(argv) {
     else if (a === '--port') opts.port = Number(val());
     else if (a === '--mount') opts.mounts.push(parseMount(val()));
     else if (a === '--csp') opts.csp = val();
-    else if (a === '--name') opts.name = val();
+    else if (a === '--csp-preset') {
+      const name = val();
+      if (!CSP_PRESETS[name]) throw new Error(`unknown --csp-preset ${name} (known: ${Object.keys(CSP_PRESETS).join(', ')})`);
+      opts.csp = CSP_PRESETS[name];
+    } else if (a === '--config-json') opts.configJson = parseConfigJson(val());
+    else if (a === '--cors') {
+      const p = val();
+      if (!p.startsWith('/')) throw new Error(`--cors ${p}: a path starting with /`);
+      opts.cors.push(p);
+    } else if (a === '--name') opts.name = val();
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node scripts/serve.mjs [--host H] [--port P] [--mount PREFIX=DIR]... [--csp POLICY] [--name NAME]');
+      console.log(
+        'usage: node scripts/serve.mjs [--host H] [--port P] [--mount PREFIX=DIR]... [--csp POLICY | --csp-preset authenticator|demo]\n' +
+          "                              [--config-json '{...}'] [--cors PATH]... [--name NAME]",
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
