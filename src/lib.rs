@@ -19,9 +19,12 @@ pub mod keys;
 pub mod mnemonic;
 pub mod profile;
 pub mod settings;
+pub mod signin;
 pub mod time;
 pub mod vault;
 
+#[cfg(target_arch = "wasm32")]
+pub mod app;
 #[cfg(target_arch = "wasm32")]
 mod web;
 #[cfg(target_arch = "wasm32")]

@@ -25,6 +25,7 @@ use zeroize::Zeroizing;
 
 mod gaia;
 mod protocol;
+mod vault;
 
 /// Turns any error into a JS `Error` whose message is the error's `Display` text.
 pub(crate) fn js_err(e: impl Display) -> JsValue {

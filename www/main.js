@@ -1,6 +1,7 @@
 // Entry point of the authenticator page (an ES module: the CSP forbids inline scripts).
-// Loads the wasm module and reports readiness. Nothing secret is generated or stored here.
-import init, { validateMnemonic } from '/pkg/cairn.js';
+// Loads the wasm module, reports readiness in #cairn-status, and starts the Rust UI,
+// which renders every screen into <main id="cairn-root">. Nothing secret lives here.
+import init, { startAuthenticator } from '/pkg/cairn.js';
 
 const status = document.getElementById('cairn-status');
 
@@ -11,9 +12,8 @@ function show(state, text) {
 
 try {
   await init();
-  // A cheap self-check that the module works (a public test mnemonic, not a secret).
-  validateMnemonic('abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about');
   show('ready', 'ready');
+  await startAuthenticator();
 } catch (e) {
   show('error', `failed to load: ${e instanceof Error ? e.message : String(e)}`);
   throw e;

@@ -1,0 +1,143 @@
+//! HTTP with `fetch`: the Gaia hub (hub_info, reads with ETag, conditional stores),
+//! the app's manifest and `config.json`. Every call has a timeout.
+
+use super::wait::message;
+use crate::gaia::HubInfo;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, Request, RequestCache, RequestInit, Response};
+
+/// Timeout of hub calls.
+pub const HUB_TIMEOUT_MS: i32 = 10_000;
+/// Timeout of the manifest fetch.
+pub const MANIFEST_TIMEOUT_MS: i32 = 5_000;
+
+/// An HTTP answer: status, ETag, body.
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// The `ETag` header, if exposed.
+    pub etag: Option<String>,
+    /// The body text.
+    pub body: String,
+}
+
+/// Fetches `url` with `method`, `headers` and `body`, aborting after `timeout_ms`.
+pub async fn fetch(
+    url: &str,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    timeout_ms: i32,
+) -> Result<Answer, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let controller = AbortController::new().map_err(|e| message(&e))?;
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_cache(RequestCache::NoStore);
+    init.set_signal(Some(&controller.signal()));
+    let h = Headers::new().map_err(|e| message(&e))?;
+    for (k, v) in headers {
+        h.set(k, v).map_err(|e| message(&e))?;
+    }
+    init.set_headers(&h);
+    if let Some(b) = body {
+        init.set_body(&JsValue::from_str(b));
+    }
+    let request = Request::new_with_str_and_init(url, &init).map_err(|e| message(&e))?;
+    let abort = Closure::once(move || controller.abort());
+    let timer = window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(
+            abort.as_ref().unchecked_ref(),
+            timeout_ms,
+        )
+        .ok();
+    let result = async {
+        let resp: Response = JsFuture::from(window.fetch_with_request(&request))
+            .await?
+            .dyn_into()?;
+        let etag = resp.headers().get("ETag").ok().flatten();
+        let body = JsFuture::from(resp.text()?)
+            .await?
+            .as_string()
+            .unwrap_or_default();
+        Ok::<_, JsValue>(Answer {
+            status: resp.status(),
+            etag,
+            body,
+        })
+    }
+    .await;
+    if let Some(t) = timer {
+        window.clear_timeout_with_handle(t);
+    }
+    result.map_err(|e| {
+        let m = message(&e);
+        if m.contains("abort") {
+            "no answer in time".to_string()
+        } else {
+            m
+        }
+    })
+}
+
+/// `GET <hub>/hub_info`.
+pub async fn hub_info(hub_url: &str) -> Result<HubInfo, String> {
+    let url = format!("{}/hub_info", hub_url.trim_end_matches('/'));
+    let a = fetch(&url, "GET", &[], None, HUB_TIMEOUT_MS).await?;
+    if a.status != 200 {
+        return Err(format!("the hub answered {}", a.status));
+    }
+    serde_json::from_str(&a.body).map_err(|_| "the hub's answer is not a hub_info".to_string())
+}
+
+/// Reads a file: `Ok(None)` when it does not exist (404, or 403/410 some hubs give).
+pub async fn read(url: &str) -> Result<Option<Answer>, String> {
+    let a = fetch(url, "GET", &[], None, HUB_TIMEOUT_MS).await?;
+    match a.status {
+        200 => Ok(Some(a)),
+        404 | 410 => Ok(None),
+        s => Err(format!("reading failed ({s})")),
+    }
+}
+
+/// What a store did.
+pub enum Stored {
+    /// Written.
+    Done,
+    /// 412: the file changed meanwhile (or already exists).
+    Conflict,
+}
+
+/// `POST` a file to the hub with a bearer token and an optional conditional header.
+pub async fn store(
+    url: &str,
+    token: &str,
+    body: &str,
+    content_type: &str,
+    condition: Option<(&str, &str)>,
+) -> Result<Stored, String> {
+    let auth = format!("bearer {token}");
+    let mut headers = vec![
+        ("Content-Type", content_type),
+        ("Authorization", auth.as_str()),
+    ];
+    if let Some(c) = condition {
+        headers.push(c);
+    }
+    let a = fetch(url, "POST", &headers, Some(body), HUB_TIMEOUT_MS).await?;
+    match a.status {
+        200..=299 => Ok(Stored::Done),
+        412 => Ok(Stored::Conflict),
+        s => Err(format!("the hub refused the write ({s})")),
+    }
+}
+
+/// `GET`s a JSON-ish text file (manifest, config) within `timeout_ms`.
+pub async fn get_text(url: &str, timeout_ms: i32) -> Result<String, String> {
+    let a = fetch(url, "GET", &[], None, timeout_ms).await?;
+    if a.status != 200 {
+        return Err(format!("status {}", a.status));
+    }
+    Ok(a.body)
+}

@@ -1,0 +1,78 @@
+//! Apps: the apps connected to the selected identity, read from its settings file on
+//! the hub.
+
+use crate::app::dom::{el, heading, para, say, status_line};
+use crate::app::{App, hub};
+use crate::settings::{SETTINGS_PATH, Settings};
+use crate::signin::read_url;
+use std::rc::Rc;
+use web_sys::Element;
+
+/// Fills the Apps section (loads asynchronously; `screen` guards against a stale render).
+pub fn fill(app: &Rc<App>, body: &Element, screen: u32) {
+    let Some(keychain) = app.keychain() else {
+        return;
+    };
+    let selected = app.state.borrow().prefs.selected;
+    let _ = body.append_child(&heading(2, "Apps"));
+    let _ = body.append_child(&para(&format!(
+        "Apps you signed in to with Identity {}.",
+        selected + 1
+    )));
+    let status = status_line("Loading connected apps…");
+    let _ = body.append_child(&status);
+    let list = el("ul").class("apps").done();
+    let _ = body.append_child(&list);
+    let hub_url = app.hub_url();
+    let app = app.clone();
+    crate::app::spawn(async move {
+        let Ok(identity) = keychain.identity(selected) else {
+            return;
+        };
+        let result: Result<Settings, String> = async {
+            let info = hub::hub_info(&hub_url).await?;
+            match hub::read(&read_url(&info, &identity.address, SETTINGS_PATH)).await? {
+                None => Ok(Settings::default()),
+                Some(a) => Settings::open(&a.body, &identity.key).map_err(|e| e.to_string()),
+            }
+        }
+        .await;
+        if !app.is_current(screen) {
+            return;
+        }
+        match result {
+            Err(e) => say(&status, &format!("Could not load the connected apps: {e}")),
+            Ok(s) if s.apps.is_empty() => say(&status, "No connected apps yet."),
+            Ok(s) => {
+                say(&status, &format!("{} connected app(s).", s.apps.len()));
+                for a in &s.apps {
+                    let when = js_sys::Date::new(&(a.last_sign_in as f64).into())
+                        .to_locale_string("en", &wasm_bindgen::JsValue::UNDEFINED);
+                    let mut row = el("li").class("app");
+                    if let Some(icon) = &a.icon {
+                        row = row.child(
+                            el("img")
+                                .attr("src", icon)
+                                .attr("alt", "")
+                                .class("app-icon"),
+                        );
+                    }
+                    row = row
+                        .child(el("span").class("app-name").text(a.display_name()))
+                        .child(el("span").class("origin").text(&a.origin))
+                        .child(
+                            el("span")
+                                .class("scopes")
+                                .text(&format!("Permissions: {}", a.scopes.join(", "))),
+                        )
+                        .child(
+                            el("span")
+                                .class("when")
+                                .text(&format!("Last sign-in: {}", String::from(when))),
+                        );
+                    let _ = list.append_child(&row.done());
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,66 @@
+//! Backup: re-enter the password to see the Secret Key again.
+
+use super::create::word_list;
+use crate::app::dom::{actions, alert_region, button, el, field, heading, para, progress, say};
+use crate::app::{App, idb, kdf};
+use std::rc::Rc;
+use web_sys::Element;
+use zeroize::Zeroizing;
+
+/// Fills the Backup section.
+pub fn fill(app: &Rc<App>, body: &Element) {
+    let (pw_field, password) = field(
+        "backup-password",
+        "Password",
+        "password",
+        "current-password",
+    );
+    let alert = alert_region();
+    let status = el("div").class("busy").done();
+    let out = el("div").class("backup-words").done();
+    let show = button("Show Secret Key", true);
+    let _ = body.append_child(&heading(2, "Back up Secret Key"));
+    let _ = body.append_child(&para(
+        "Enter your password to see your Secret Key. Make sure nobody can see your screen.",
+    ));
+    for n in [&pw_field, &alert, &status, &actions([&show]), &out] {
+        let _ = body.append_child(n);
+    }
+    let btn = show.clone();
+    let field_target = password.clone();
+    app.on_submit(&show, &[&field_target], move |_app| {
+        let (alert, status, out, btn, input) = (
+            alert.clone(),
+            status.clone(),
+            out.clone(),
+            btn.clone(),
+            password.clone(),
+        );
+        async move {
+            say(&alert, "");
+            crate::app::dom::clear(&out);
+            let pw = Zeroizing::new(input.value());
+            if pw.is_empty() {
+                return say(&alert, "Enter your password.");
+            }
+            let Ok(Some(record)) = idb::get_text(idb::VAULT, idb::VAULT).await else {
+                return say(
+                    &alert,
+                    "The vault could not be read from this browser's storage.",
+                );
+            };
+            btn.set_disabled(true);
+            let _ = status.append_child(&progress("Decrypting"));
+            let opened = kdf::open(&record, &pw).await;
+            crate::app::dom::clear(&status);
+            btn.set_disabled(false);
+            match opened {
+                Ok(phrase) => {
+                    input.set_value("");
+                    let _ = out.append_child(&word_list(&phrase));
+                }
+                Err(e) => say(&alert, &e.to_string()),
+            }
+        }
+    });
+}

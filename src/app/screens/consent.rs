@@ -1,0 +1,170 @@
+//! Consent (sign-in): who asks, for what, with which identity; Approve or Deny.
+//! Also the "Denied" and "Framed" screens.
+
+use super::identities::picker;
+use crate::app::dom::{actions, alert_region, button, el, heading, link, para, progress, say};
+use crate::app::{App, approve, hub, wait};
+use crate::auth::AuthRequest;
+use crate::signin::{AppDetails, parse_manifest, scope_description};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use web_sys::{Element, HtmlImageElement};
+
+/// Shows the consent screen for a verified request.
+pub fn show(app: &Rc<App>, request: AuthRequest) {
+    let Some(keychain) = app.keychain() else {
+        return app.route();
+    };
+    let origin = request.domain_name.clone();
+    let (count, selected) = {
+        let p = &app.state.borrow().prefs;
+        (p.identity_count.max(1), p.selected)
+    };
+    let chosen = Rc::new(Cell::new(selected.min(count - 1)));
+    let details: Rc<RefCell<Option<AppDetails>>> = Rc::new(RefCell::new(None));
+
+    let title = heading(2, &format!("Sign in to {origin}"));
+    let icon: HtmlImageElement = el("img").attr("alt", "").class("app-icon hidden").cast();
+    let who = el("strong").text(&origin).done();
+    let intro = el("p")
+        .child(who.clone())
+        .child(el("span").text(&format!(" at {origin} wants to:")))
+        .done();
+    let scopes = el("ul")
+        .class("scopes")
+        .children(
+            request
+                .scopes
+                .iter()
+                .map(|s| el("li").text(&scope_description(s))),
+        )
+        .done();
+    let c = chosen.clone();
+    let pick = picker(app, &keychain, count, chosen.get(), move |i| c.set(i));
+    let approve_btn = button("Approve", true);
+    let deny_btn = button("Deny", false);
+    let alert = alert_region();
+    let status = el("div").class("busy").done();
+    let section = el("section")
+        .class("card consent")
+        .child(el("div").class("consent-head").child(&icon).child(&title))
+        .child(intro)
+        .child(scopes)
+        .child(pick)
+        .child(alert.clone())
+        .child(status.clone())
+        .child(actions([&approve_btn, &deny_btn]))
+        .done();
+    let screen = app.show(&[section]);
+
+    // The manifest fills in the name and icon when (if) it arrives.
+    {
+        let (app, details, manifest_uri) =
+            (app.clone(), details.clone(), request.manifest_uri.clone());
+        let (title, who, icon) = (title.clone(), who.clone(), icon.clone());
+        crate::app::spawn(async move {
+            let Ok(body) = hub::get_text(&manifest_uri, hub::MANIFEST_TIMEOUT_MS).await else {
+                return;
+            };
+            let d = parse_manifest(&body, &manifest_uri);
+            if !app.is_current(screen) {
+                return;
+            }
+            if let Some(name) = &d.name {
+                title.set_text_content(Some(&format!("Sign in to {name}")));
+                who.set_text_content(Some(name));
+            }
+            if let Some(src) = &d.icon {
+                icon.set_src(src);
+                icon.set_class_name("app-icon");
+            }
+            *details.borrow_mut() = Some(d);
+        });
+    }
+
+    let request = Rc::new(request);
+    let buttons = [approve_btn.clone(), deny_btn.clone()];
+    {
+        let (request, details) = (request.clone(), details.clone());
+        app.on_click(&deny_btn, move |app| {
+            let (request, details) = (request.clone(), details.clone());
+            async move {
+                let name = details
+                    .borrow()
+                    .as_ref()
+                    .and_then(|d| d.name.clone())
+                    .unwrap_or_else(|| request.domain_name.clone());
+                app.end_sign_in();
+                show_denied(&app, &name, &request.redirect_uri);
+            }
+        });
+    }
+    app.on_click(&approve_btn, move |app| {
+        let (request, details, chosen) = (request.clone(), details.clone(), chosen.clone());
+        let (alert, status, buttons) = (alert.clone(), status.clone(), buttons.clone());
+        async move {
+            let Some(keychain) = app.keychain() else {
+                return app.route();
+            };
+            for b in &buttons {
+                b.set_disabled(true);
+            }
+            say(&alert, "");
+            let _ = status.append_child(&progress("Signing in"));
+            let d = details
+                .borrow()
+                .clone()
+                .unwrap_or_default()
+                .or_request(&request);
+            let hub_url = app.hub_url();
+            match approve::run(&keychain, chosen.get(), &request, &d, &hub_url).await {
+                Ok(outcome) => {
+                    if !outcome.notes.is_empty() {
+                        let notes = el("div")
+                            .attr("role", "status")
+                            .class("notes")
+                            .children(outcome.notes.iter().map(|n| para(n)))
+                            .child(para("Returning to the app…"))
+                            .done();
+                        let _ = status.append_child(&notes);
+                        wait::sleep(2500).await;
+                    }
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.location().assign(&outcome.redirect);
+                    }
+                }
+                Err(e) => {
+                    crate::app::dom::clear(&status);
+                    say(&alert, &format!("The sign-in failed: {e}"));
+                    for b in &buttons {
+                        b.set_disabled(false);
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// After Deny: nothing was sent; a link back to the app without a response.
+pub fn show_denied(app: &Rc<App>, app_name: &str, redirect_uri: &str) {
+    let section = el("section")
+        .class("card")
+        .child(heading(2, "Sign-in cancelled"))
+        .child(para("Nothing was shared with the app."))
+        .child(el("p").child(link(&format!("Back to {app_name}"), redirect_uri)))
+        .done();
+    app.show(&[section]);
+}
+
+/// Inside a frame: refuse to act (no Approve button).
+pub fn show_framed(app: &Rc<App>) {
+    let section: Element = el("section")
+        .class("card")
+        .child(heading(
+            2,
+            "Cairn can't sign you in from inside another page",
+        ))
+        .child(para("Open Cairn in its own tab or window to sign in."))
+        .done();
+    app.show(&[section]);
+}

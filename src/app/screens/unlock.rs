@@ -1,0 +1,71 @@
+//! Unlock: the password opens the vault in the KDF worker. No network I/O.
+
+use crate::app::dom::{actions, alert_region, button, el, field, heading, progress, say};
+use crate::app::{App, idb, kdf};
+use std::rc::Rc;
+use zeroize::Zeroizing;
+
+/// Shows the unlock form.
+pub fn show(app: &Rc<App>) {
+    let (pw_field, password) = field("password", "Password", "password", "current-password");
+    let alert = alert_region();
+    let status = el("div").class("busy").done();
+    let unlock = button("Unlock", true);
+    let signing_in = app.state.borrow().request.is_some();
+    let section = el("section")
+        .class("card narrow")
+        .child(heading(2, "Unlock Cairn"));
+    let section = if signing_in {
+        section.child(el("p").text("Unlock to continue signing in."))
+    } else {
+        section
+    };
+    let section = section
+        .child(pw_field)
+        .child(alert.clone())
+        .child(status.clone())
+        .child(actions([&unlock]))
+        .done();
+    app.show(&[section]);
+    let _ = password.focus();
+    let btn = unlock.clone();
+    let input = password.clone();
+    app.on_submit(&unlock, &[&password], move |app| {
+        let (alert, status, btn, input) =
+            (alert.clone(), status.clone(), btn.clone(), input.clone());
+        async move {
+            say(&alert, "");
+            let pw = Zeroizing::new(input.value());
+            if pw.is_empty() {
+                return say(&alert, "Enter your password.");
+            }
+            let record = match idb::get_text(idb::VAULT, idb::VAULT).await {
+                Ok(Some(r)) => r,
+                _ => {
+                    return say(
+                        &alert,
+                        "The vault could not be read from this browser's storage.",
+                    );
+                }
+            };
+            btn.set_disabled(true);
+            let _ = status.append_child(&progress("Unlocking"));
+            let opened = kdf::open(&record, &pw).await;
+            crate::app::dom::clear(&status);
+            btn.set_disabled(false);
+            match opened {
+                Ok(phrase) => {
+                    input.set_value("");
+                    if let Err(e) = app.unlocked(&phrase).await {
+                        say(&alert, &e);
+                    }
+                }
+                Err(e) => {
+                    say(&alert, &e.to_string());
+                    input.select();
+                    let _ = input.focus();
+                }
+            }
+        }
+    });
+}

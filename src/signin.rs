@@ -1,0 +1,434 @@
+//! Planning an approved sign-in (pure: no I/O). The browser runner in `app/` fetches
+//! the hub state, asks this module what to write, and performs the writes with `fetch`.
+//!
+//! Order of an approved sign-in (docs/AUTHENTICATOR_UI.md, "Sign-in writes"):
+//! 1. `GET <hub>/hub_info` → [`HubInfo`] (or nothing when the hub is unreachable);
+//! 2. `GET` the identity's `profile.json` → [`response_context`];
+//! 3. build the response (`auth::make_auth_response`) → [`plan`] gives the
+//!    `profile.json` upload when `publish_data` was asked and the hub answered;
+//! 4. settings: read `cairn/settings.json`, [`apply_to_settings`], store it back with
+//!    `If-Match` (or `If-None-Match: *`), retrying on 412;
+//! 5. redirect with `SignIn::redirect_url`.
+//!
+//! Also here, because they are pure and worth testing natively: the app details read
+//! from a web manifest ([`parse_manifest`]) and the plain-language scope lines
+//! ([`scope_description`]).
+
+use crate::auth::{AuthRequest, ResponseContext, Scope, SignIn};
+use crate::gaia::HubInfo;
+use crate::keys::PrivateKey;
+use crate::profile::claim_from_profile_file;
+use crate::settings::{SETTINGS_PATH, Settings, SettingsError};
+use serde_json::Value;
+
+/// The identity's public profile file name.
+pub const PROFILE_PATH: &str = "profile.json";
+
+/// How many times a settings write is attempted when the hub answers 412.
+pub const SETTINGS_ATTEMPTS: u32 = 3;
+
+/// An app's name and icon, as its manifest (or, failing that, its request) gives them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppDetails {
+    /// `name` (or `short_name`) from the manifest.
+    pub name: Option<String>,
+    /// The first icon's absolute URL.
+    pub icon: Option<String>,
+}
+
+impl AppDetails {
+    /// The name to show: the app's name, or its origin when there is none.
+    pub fn display_name<'a>(&'a self, origin: &'a str) -> &'a str {
+        self.name.as_deref().unwrap_or(origin)
+    }
+
+    /// These details, with gaps filled from the request's `appDetails` (Connect).
+    pub fn or_request(mut self, request: &AuthRequest) -> AppDetails {
+        if self.name.is_none() {
+            self.name = request.app_name.as_deref().and_then(clean_text);
+        }
+        if self.icon.is_none() {
+            self.icon = request
+                .app_icon
+                .as_deref()
+                .and_then(|i| resolve_http_url(i, &request.manifest_uri));
+        }
+        self
+    }
+}
+
+/// Trims a display string; empty → `None`; at most 80 characters are kept.
+fn clean_text(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.chars().take(80).collect())
+}
+
+/// Resolves `href` against `base` and keeps it only when it is http(s) or a data: image.
+fn resolve_http_url(href: &str, base: &str) -> Option<String> {
+    let href = href.trim();
+    if href.starts_with("data:image/") {
+        return Some(href.to_string());
+    }
+    let base = url::Url::parse(base).ok()?;
+    let u = base.join(href).ok()?;
+    matches!(u.scheme(), "http" | "https").then(|| u.to_string())
+}
+
+/// Reads `name` (or `short_name`) and the first icon (resolved against the manifest's
+/// URL) from a web app manifest. Anything unreadable is simply absent.
+pub fn parse_manifest(body: &str, manifest_url: &str) -> AppDetails {
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
+        return AppDetails::default();
+    };
+    let text = |k: &str| v.get(k).and_then(Value::as_str).and_then(clean_text);
+    let name = text("name").or_else(|| text("short_name"));
+    let icon = v
+        .get("icons")
+        .and_then(Value::as_array)
+        .and_then(|icons| icons.first())
+        .and_then(|i| i.get("src"))
+        .and_then(Value::as_str)
+        .and_then(|src| resolve_http_url(src, manifest_url));
+    AppDetails { name, icon }
+}
+
+/// One plain-language line for a requested scope.
+pub fn scope_description(scope: &Scope) -> String {
+    match scope {
+        Scope::StoreWrite => "Store its own data in your Gaia storage".into(),
+        Scope::PublishData => "Publish its data location in your public profile — anyone can then see that you use this app".into(),
+        Scope::Email => "See your email address".into(),
+        Scope::Collection { name, read_only: false } => {
+            format!("Read and change your {name} collection")
+        }
+        Scope::Collection { name, read_only: true } => format!("Read your {name} collection"),
+        Scope::Unknown(s) => format!("Unknown permission \"{s}\" (will not be granted)"),
+    }
+}
+
+/// The scopes a sign-in grants (as strings), in request order: every known scope.
+pub fn granted_scopes(request: &AuthRequest) -> Vec<String> {
+    request
+        .scopes
+        .iter()
+        .filter(|s| !matches!(s, Scope::Unknown(_)))
+        .map(Scope::as_string)
+        .collect()
+}
+
+/// `<read prefix><address>/<path>`.
+pub fn read_url(info: &HubInfo, address: &str, path: &str) -> String {
+    format!("{}{address}/{path}", info.read_url_prefix)
+}
+
+/// `<hub>/store/<address>/<path>`.
+pub fn store_url(hub_url: &str, address: &str, path: &str) -> String {
+    format!("{}/store/{address}/{path}", hub_url.trim_end_matches('/'))
+}
+
+/// The response context from what the hub gave: its info (if it answered) and the
+/// stored `profile.json` body (if any; an unreadable one counts as none).
+pub fn response_context(
+    hub_url: &str,
+    info: Option<&HubInfo>,
+    profile_body: Option<&str>,
+    now_ms: i64,
+) -> ResponseContext {
+    ResponseContext {
+        hub_url: hub_url.to_string(),
+        read_url_prefix: info.map(|i| i.read_url_prefix.clone()),
+        stored_profile: profile_body.and_then(claim_from_profile_file),
+        email: None,
+        now_ms,
+    }
+}
+
+/// One file write to the identity's bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubWrite {
+    /// `<hub>/store/<address>/<path>`.
+    pub url: String,
+    /// The body.
+    pub body: String,
+    /// Its `Content-Type`.
+    pub content_type: &'static str,
+}
+
+/// What an approved sign-in writes to the identity's bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInPlan {
+    /// The new `profile.json`, when `publish_data` was asked and the hub answered.
+    pub profile_upload: Option<HubWrite>,
+    /// Where the settings file is read, when the hub answered.
+    pub settings_read_url: Option<String>,
+    /// Where the settings file is stored, when the hub answered.
+    pub settings_store_url: Option<String>,
+}
+
+/// Plans the hub writes of a built sign-in for the identity at `address`.
+pub fn plan(sign_in: &SignIn, hub_url: &str, info: Option<&HubInfo>, address: &str) -> SignInPlan {
+    let Some(info) = info else {
+        return SignInPlan {
+            profile_upload: None,
+            settings_read_url: None,
+            settings_store_url: None,
+        };
+    };
+    SignInPlan {
+        profile_upload: sign_in.profile_file.as_ref().map(|body| HubWrite {
+            url: store_url(hub_url, address, PROFILE_PATH),
+            body: body.clone(),
+            content_type: "application/json",
+        }),
+        settings_read_url: Some(read_url(info, address, SETTINGS_PATH)),
+        settings_store_url: Some(store_url(hub_url, address, SETTINGS_PATH)),
+    }
+}
+
+/// The connected app a sign-in records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectedAppRecord {
+    /// The app's origin.
+    pub origin: String,
+    /// Its details (manifest, then request).
+    pub details: AppDetails,
+    /// The granted scopes.
+    pub scopes: Vec<String>,
+    /// When, in ms since the epoch.
+    pub now_ms: i64,
+}
+
+/// Applies a sign-in to the fetched settings file (`None` when there is none yet) and
+/// returns the new sealed body. A file that exists but cannot be opened is an error:
+/// it is never overwritten.
+pub fn apply_to_settings(
+    existing: Option<&str>,
+    identity_key: &PrivateKey,
+    app: &ConnectedAppRecord,
+) -> Result<String, SettingsError> {
+    let mut settings = match existing {
+        Some(body) => Settings::open(body, identity_key)?,
+        None => Settings::default(),
+    };
+    settings.record_sign_in(
+        &app.origin,
+        app.details.name.as_deref(),
+        app.details.icon.as_deref(),
+        &app.scopes,
+        app.now_ms,
+    );
+    settings.seal(&identity_key.public_key())
+}
+
+/// The conditional header of a settings write: `If-Match: <etag>` for an existing
+/// file, `If-None-Match: *` for a new one.
+pub fn settings_condition(etag: Option<&str>) -> (&'static str, String) {
+    match etag {
+        Some(e) => ("If-Match", e.to_string()),
+        None => ("If-None-Match", "*".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::auth::{
+        AuthRequestOptions, ResponseRandomness, make_auth_request, make_auth_response,
+        verify_auth_request,
+    };
+    use crate::keychain::Keychain;
+
+    const WORDS: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+    const NOW: i64 = 1_700_000_000_000;
+
+    fn request(scopes: &[&str]) -> AuthRequest {
+        let key = PrivateKey::from_hex(&"11".repeat(32)).unwrap();
+        let token = make_auth_request(
+            &key,
+            &AuthRequestOptions {
+                domain_name: "http://localhost:3000".into(),
+                scopes: scopes.iter().map(|s| s.to_string()).collect(),
+                app_name: Some("From request".into()),
+                now_ms: NOW,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        verify_auth_request(&token, None, NOW).unwrap()
+    }
+
+    fn info() -> HubInfo {
+        HubInfo {
+            challenge_text: "[\"gaia\",\"0\",\"hub\",\"blockstack_storage_please_sign\"]".into(),
+            latest_auth_version: Some("v1".into()),
+            max_file_upload_size_megabytes: None,
+            read_url_prefix: "http://127.0.0.1:4100/read/".into(),
+        }
+    }
+
+    #[test]
+    fn manifest_name_and_relative_icon() {
+        let d = parse_manifest(
+            r#"{"name":" Todo ","icons":[{"src":"/icon.png"},{"src":"b.png"}]}"#,
+            "http://localhost:3000/app/manifest.json",
+        );
+        assert_eq!(d.name.as_deref(), Some("Todo"));
+        assert_eq!(d.icon.as_deref(), Some("http://localhost:3000/icon.png"));
+        let d = parse_manifest(
+            r#"{"short_name":"T","icons":[{"src":"i.png"}]}"#,
+            "http://localhost:3000/app/manifest.json",
+        );
+        assert_eq!(d.name.as_deref(), Some("T"));
+        assert_eq!(d.icon.as_deref(), Some("http://localhost:3000/app/i.png"));
+        assert_eq!(
+            parse_manifest("not json", "http://x/"),
+            AppDetails::default()
+        );
+        let d = parse_manifest(
+            r#"{"name":"","icons":[{"src":"javascript:alert(1)"}]}"#,
+            "http://x/m.json",
+        );
+        assert_eq!(d, AppDetails::default());
+        assert_eq!(d.display_name("http://x"), "http://x");
+    }
+
+    #[test]
+    fn request_details_fill_gaps() {
+        let req = request(&["store_write"]);
+        let d = AppDetails::default().or_request(&req);
+        assert_eq!(d.name.as_deref(), Some("From request"));
+        let d = AppDetails {
+            name: Some("Manifest".into()),
+            icon: None,
+        }
+        .or_request(&req);
+        assert_eq!(d.name.as_deref(), Some("Manifest"));
+    }
+
+    #[test]
+    fn scope_lines() {
+        let req = request(&[
+            "store_write",
+            "publish_data",
+            "email",
+            "collection.contact",
+            "collection.photo.read",
+            "weird",
+        ]);
+        let lines: Vec<String> = req.scopes.iter().map(scope_description).collect();
+        assert_eq!(lines[0], "Store its own data in your Gaia storage");
+        assert!(lines[1].contains("anyone can then see that you use this app"));
+        assert_eq!(lines[2], "See your email address");
+        assert_eq!(lines[3], "Read and change your contact collection");
+        assert_eq!(lines[4], "Read your photo collection");
+        assert_eq!(
+            lines[5],
+            "Unknown permission \"weird\" (will not be granted)"
+        );
+        assert_eq!(
+            granted_scopes(&req),
+            [
+                "store_write",
+                "publish_data",
+                "email",
+                "collection.contact",
+                "collection.photo.read"
+            ]
+        );
+    }
+
+    #[test]
+    fn plan_with_and_without_hub() {
+        let kc = Keychain::from_mnemonic(WORDS).unwrap();
+        let id = kc.identity(0).unwrap();
+        let req = request(&["store_write", "publish_data"]);
+        let hub = "http://127.0.0.1:4100";
+        let rnd = ResponseRandomness::generate().unwrap();
+
+        let ctx = response_context(hub, Some(&info()), None, NOW);
+        let sign_in = make_auth_response(&kc, 0, &req, &ctx, &rnd).unwrap();
+        let p = plan(&sign_in, hub, Some(&info()), &id.address);
+        let upload = p.profile_upload.unwrap();
+        assert_eq!(
+            upload.url,
+            format!("http://127.0.0.1:4100/store/{}/profile.json", id.address)
+        );
+        assert_eq!(upload.content_type, "application/json");
+        // The uploaded profile lists the app and is read back as the next stored profile.
+        let claim = claim_from_profile_file(&upload.body).unwrap();
+        assert!(claim["apps"]["http://localhost:3000"].is_string());
+        let ctx2 = response_context(hub, Some(&info()), Some(&upload.body), NOW);
+        assert_eq!(ctx2.stored_profile, Some(claim));
+        assert_eq!(
+            p.settings_read_url.unwrap(),
+            format!(
+                "http://127.0.0.1:4100/read/{}/cairn/settings.json",
+                id.address
+            )
+        );
+        assert!(
+            p.settings_store_url
+                .unwrap()
+                .ends_with("/cairn/settings.json")
+        );
+
+        // Unreachable hub: no writes at all.
+        let ctx = response_context(hub, None, None, NOW);
+        let sign_in = make_auth_response(&kc, 0, &req, &ctx, &rnd).unwrap();
+        let p = plan(&sign_in, hub, None, &id.address);
+        assert_eq!(p.profile_upload, None);
+        assert_eq!(p.settings_store_url, None);
+
+        // Without publish_data the profile is not uploaded.
+        let req = request(&["store_write"]);
+        let ctx = response_context(hub, Some(&info()), None, NOW);
+        let sign_in = make_auth_response(&kc, 0, &req, &ctx, &rnd).unwrap();
+        assert_eq!(
+            plan(&sign_in, hub, Some(&info()), &id.address).profile_upload,
+            None
+        );
+        // Garbage profile.json counts as none.
+        assert_eq!(
+            response_context(hub, Some(&info()), Some("<html>"), NOW).stored_profile,
+            None
+        );
+    }
+
+    #[test]
+    fn settings_are_created_then_updated() {
+        let kc = Keychain::from_mnemonic(WORDS).unwrap();
+        let id = kc.identity(0).unwrap();
+        let mut app = ConnectedAppRecord {
+            origin: "http://localhost:3000".into(),
+            details: AppDetails {
+                name: Some("Todo".into()),
+                icon: None,
+            },
+            scopes: vec!["store_write".into()],
+            now_ms: NOW,
+        };
+        let first = apply_to_settings(None, &id.key, &app).unwrap();
+        app.now_ms = NOW + 1000;
+        app.scopes.push("publish_data".into());
+        let second = apply_to_settings(Some(&first), &id.key, &app).unwrap();
+        let s = Settings::open(&second, &id.key).unwrap();
+        assert_eq!(s.apps.len(), 1);
+        let a = s.app("http://localhost:3000").unwrap();
+        assert_eq!(a.first_sign_in, NOW);
+        assert_eq!(a.last_sign_in, NOW + 1000);
+        assert_eq!(a.scopes, ["store_write", "publish_data"]);
+        assert_eq!(a.name.as_deref(), Some("Todo"));
+        // Another identity's (or a corrupt) file is refused, never overwritten.
+        let other = kc.identity(1).unwrap();
+        assert!(apply_to_settings(Some(&second), &other.key, &app).is_err());
+        assert!(apply_to_settings(Some("garbage"), &id.key, &app).is_err());
+        assert_eq!(
+            settings_condition(Some("\"abc\"")),
+            ("If-Match", "\"abc\"".to_string())
+        );
+        assert_eq!(settings_condition(None), ("If-None-Match", "*".to_string()));
+    }
+}
