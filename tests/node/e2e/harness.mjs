@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { makeAuthRequestToken } from '@stacks/auth';
 import { makeECPrivateKey } from '@stacks/encryption';
+import { config as stacksConfig } from '@stacks/common';
 import { startServer, parseMount, DEFAULT_CSP, DEMO_CSP } from '../../../scripts/serve.mjs';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -38,11 +39,13 @@ export const CHROMIUM_ARGS = [
 export const SLOW = 30_000;
 export const PASSWORD = 'correct horse battery staple';
 
-// stacks.js logs every request with console.debug.
+// stacks.js logs every hub request ("[DEBUG] connectToGaiaHub: …"); keep the output readable.
+stacksConfig.logLevel = 'error';
 console.debug = () => {};
 
 // Cairn's own wasm package, in Node (to compute expected addresses, keys and messages).
-const pkgDir = path.join(repo, 'pkg');
+// CAIRN_E2E_PKG points the tests (servers and Node) at another wasm-bindgen output directory.
+const pkgDir = path.resolve(repo, process.env.CAIRN_E2E_PKG || 'pkg');
 export const cairn = await import(path.join(pkgDir, 'cairn.js'));
 cairn.initSync({ module: fs.readFileSync(path.join(pkgDir, 'cairn_bg.wasm')) });
 
@@ -95,7 +98,7 @@ export function useStack() {
 
     stack.startAuthenticator = async ({ csp = DEFAULT_CSP, frameOptions = 'DENY' } = {}) => {
       const server = await serve({
-        mounts: [parseMount('/=www', repo), parseMount('/pkg/=pkg', repo)],
+        mounts: [parseMount('/=www', repo), parseMount(`/pkg/=${pkgDir}`, repo)],
         csp,
         frameOptions,
         configJson: { hubUrl: stack.hubUrl },
@@ -106,7 +109,7 @@ export function useStack() {
     stack.auth = await stack.startAuthenticator();
 
     const demo = await serve({
-      mounts: [parseMount('/=demo', repo), parseMount('/pkg/=pkg', repo)],
+      mounts: [parseMount('/=demo', repo), parseMount(`/pkg/=${pkgDir}`, repo)],
       csp: DEMO_CSP,
       cors: ['/manifest.json', '/icon.png', '/icon.svg'],
       configJson: { authenticator: `${stack.auth}/` },
@@ -173,15 +176,12 @@ export async function withPage(stack, name, fn) {
 }
 
 // ---- screens not landed yet ---------------------------------------------------------------
-// The authenticator UI (src/app/, www/) lands in pieces. A test that needs a screen listed
+// The authenticator UI (src/app/, www/) landed in pieces. A test that needs a screen listed
 // here is skipped with "waiting for <screen>" (never passed); remove a screen from the list
-// once it is in the tree. Names: docs/AUTHENTICATOR_UI.md.
-export const PENDING = new Set([
-  'Welcome', 'Restore', 'Create', 'Unlock', 'Home', 'Identities', 'Backup', 'Apps', 'Settings',
-  'Consent', 'Denied', 'Bad request', 'Framed',
-]);
+// once it is in the tree. Names: docs/AUTHENTICATOR_UI.md. Every screen the tests use is in.
+export const PENDING = new Set([]);
 
-/** The node:test `skip` option for a test that needs `screens`: false, or the reason. */
+/** The node:test options for a test that needs `screens`: {} or {skip: "waiting for …"}. */
 export function needs(...screens) {
   const missing = screens.filter((s) => PENDING.has(s));
   return missing.length ? { skip: `waiting for ${missing.join(', ')}` } : {};

@@ -50,10 +50,13 @@ test('(1) restore, approve a @stacks/auth request; verifyAuthResponse, wallet-sd
     assert.equal(await byRole(page, 'radiogroup', 'Identity').count(), 1);
     await shot('consent');
     await byRole(page, 'button', 'Approve').click();
+    let timer;
     const url = new URL(await Promise.race([
       responseUrl,
-      new Promise((_, rej) => setTimeout(() => rej(new Error('no redirect to the app with authResponse')), SLOW)),
-    ]));
+      new Promise((_, rej) => {
+        timer = setTimeout(() => rej(new Error('no redirect to the app with authResponse')), SLOW);
+      }),
+    ]).finally(() => clearTimeout(timer)));
     assert.equal(`${url.origin}${url.pathname}`, `${stack.demo}/`);
     const authResponse = url.searchParams.get('authResponse');
 
