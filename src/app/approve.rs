@@ -9,6 +9,7 @@ use crate::auth::{AuthRequest, ResponseRandomness, make_auth_response};
 use crate::gaia::{V1TokenOptions, make_v1_token};
 use crate::keychain::Keychain;
 use crate::keys::PrivateKey;
+use crate::settings::SETTINGS_PATH;
 use crate::signin::{
     AppDetails, ConnectedAppRecord, PROFILE_PATH, SETTINGS_ATTEMPTS, apply_to_settings,
     granted_scopes, plan, read_url, response_context, settings_condition,
@@ -43,15 +44,37 @@ pub async fn run(
             None
         }
     };
-    let profile_body = match &info {
-        Some(info) => match hub::read(&read_url(info, &identity.address, PROFILE_PATH)).await {
-            Ok(found) => found.map(|a| a.body),
-            Err(e) => {
-                notes.push(format!("Your profile could not be read: {e}"));
-                None
-            }
-        },
+    let token = info.as_ref().map(|info| {
+        make_v1_token(
+            &identity.key,
+            &info.challenge_text,
+            &V1TokenOptions {
+                hub_url: Some(hub_url.to_string()),
+                ..V1TokenOptions::default()
+            },
+        )
+    });
+    // Which files exist: listing first spares a 404 (which the browser logs as an error).
+    let existing = match &token {
+        Some(t) => hub::list_files(hub_url, &identity.address, t).await.ok(),
         None => None,
+    };
+    let exists = |path: &str| {
+        existing
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == path))
+    };
+    let profile_body = match &info {
+        Some(info) if exists(PROFILE_PATH) => {
+            match hub::read(&read_url(info, &identity.address, PROFILE_PATH)).await {
+                Ok(found) => found.map(|a| a.body),
+                Err(e) => {
+                    notes.push(format!("Your profile could not be read: {e}"));
+                    None
+                }
+            }
+        }
+        _ => None,
     };
     let ctx = response_context(hub_url, info.as_ref(), profile_body.as_deref(), now);
     let rnd = ResponseRandomness::generate().map_err(|e| e.to_string())?;
@@ -59,17 +82,10 @@ pub async fn run(
         make_auth_response(keychain, index, request, &ctx, &rnd).map_err(|e| e.to_string())?;
     let plan = plan(&sign_in, hub_url, info.as_ref(), &identity.address);
 
-    if let Some(info) = &info {
-        let token = make_v1_token(
-            &identity.key,
-            &info.challenge_text,
-            &V1TokenOptions {
-                hub_url: Some(hub_url.to_string()),
-                ..V1TokenOptions::default()
-            },
-        );
+    if let Some(token) = &token {
+        let settings_exist = exists(SETTINGS_PATH);
         if let Some(w) = &plan.profile_upload {
-            match hub::store(&w.url, &token, &w.body, w.content_type, None).await {
+            match hub::store(&w.url, token, &w.body, w.content_type, None).await {
                 Ok(Stored::Done) => {}
                 Ok(Stored::Conflict) => {
                     notes.push("Your public profile could not be updated.".into())
@@ -84,7 +100,9 @@ pub async fn run(
                 scopes: granted_scopes(request),
                 now_ms: now,
             };
-            if let Err(e) = record_app(read, store, &token, &identity.key, &record).await {
+            if let Err(e) =
+                record_app(read, store, token, &identity.key, &record, settings_exist).await
+            {
                 notes.push(format!(
                     "The app could not be added to your connected apps: {e}"
                 ));
@@ -97,16 +115,23 @@ pub async fn run(
     })
 }
 
-/// Read, apply, conditional write; on 412 again (at most [`SETTINGS_ATTEMPTS`] times).
+/// Read (unless the listing showed no file), apply, conditional write; on 412 again
+/// (at most [`SETTINGS_ATTEMPTS`] times).
 async fn record_app(
     read: &str,
     store: &str,
     token: &str,
     key: &PrivateKey,
     record: &ConnectedAppRecord,
+    mut may_exist: bool,
 ) -> Result<(), String> {
     for _ in 0..SETTINGS_ATTEMPTS {
-        let existing = hub::read(read).await?;
+        let existing = if may_exist {
+            hub::read(read).await?
+        } else {
+            None
+        };
+        may_exist = true;
         let body = apply_to_settings(existing.as_ref().map(|a| a.body.as_str()), key, record)
             .map_err(|e| format!("your settings file is unreadable ({e})"))?;
         let condition = match &existing {

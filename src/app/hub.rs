@@ -141,3 +141,38 @@ pub async fn get_text(url: &str, timeout_ms: i32) -> Result<String, String> {
     }
     Ok(a.body)
 }
+
+/// The names of the files in a bucket (`POST <hub>/list-files/<address>`, following
+/// pages; at most 20 pages). Used to learn whether a file exists without a `GET`
+/// that would answer 404 (which browsers log as an error).
+pub async fn list_files(hub_url: &str, address: &str, token: &str) -> Result<Vec<String>, String> {
+    let url = format!("{}/list-files/{address}", hub_url.trim_end_matches('/'));
+    let auth = format!("bearer {token}");
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Authorization", auth.as_str()),
+    ];
+    let mut names = Vec::new();
+    let mut page = serde_json::Value::Null;
+    for _ in 0..20 {
+        let body = serde_json::json!({ "page": page }).to_string();
+        let a = fetch(&url, "POST", &headers, Some(&body), HUB_TIMEOUT_MS).await?;
+        if !(200..300).contains(&a.status) {
+            return Err(format!("listing failed ({})", a.status));
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(&a.body).map_err(|_| "the hub's listing is unreadable")?;
+        if let Some(entries) = v.get("entries").and_then(|e| e.as_array()) {
+            names.extend(
+                entries
+                    .iter()
+                    .filter_map(|e| e.as_str().map(str::to_string)),
+            );
+        }
+        match v.get("page") {
+            Some(p @ serde_json::Value::String(_)) => page = p.clone(),
+            _ => break,
+        }
+    }
+    Ok(names)
+}

@@ -3,6 +3,7 @@
 
 use crate::app::dom::{el, heading, para, say, status_line};
 use crate::app::{App, hub};
+use crate::gaia::{V1TokenOptions, make_v1_token};
 use crate::settings::{SETTINGS_PATH, Settings};
 use crate::signin::read_url;
 use std::rc::Rc;
@@ -31,6 +32,19 @@ pub fn fill(app: &Rc<App>, body: &Element, screen: u32) {
         };
         let result: Result<Settings, String> = async {
             let info = hub::hub_info(&hub_url).await?;
+            let token = make_v1_token(
+                &identity.key,
+                &info.challenge_text,
+                &V1TokenOptions {
+                    hub_url: Some(hub_url.clone()),
+                    ..V1TokenOptions::default()
+                },
+            );
+            // Listing first: a missing file would otherwise be a 404 in the console.
+            let names = hub::list_files(&hub_url, &identity.address, &token).await?;
+            if !names.iter().any(|n| n == SETTINGS_PATH) {
+                return Ok(Settings::default());
+            }
             match hub::read(&read_url(&info, &identity.address, SETTINGS_PATH)).await? {
                 None => Ok(Settings::default()),
                 Some(a) => Settings::open(&a.body, &identity.key).map_err(|e| e.to_string()),
