@@ -23,6 +23,7 @@ use std::fmt::Display;
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
+mod bench;
 mod gaia;
 mod protocol;
 mod vault;

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# scripts/bench.sh — benchmarks Cairn against the JavaScript reference libraries in one
+# headless Chromium run, and measures what the authenticator page transfers.
+#
+#   scripts/bench.sh [--quick] [--only REGEX] [--budget MS] [--no-write] [--no-build]
+#
+# Installs bench/'s pinned npm packages when needed, builds pkg/ (scripts/build-wasm.sh)
+# and the reference bundle (bench/dist/reference.js), serves the repository on an
+# ephemeral loopback port, runs bench/index.html in /usr/bin/chromium, prints the tables
+# and writes docs/BENCHMARKS.md (not with --quick, --only or --no-write).
+# Not part of ./test: it takes a few minutes and its numbers depend on the machine.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+build=1
+args=()
+for a in "$@"; do
+    case "$a" in
+        --no-build) build=0 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        *) args+=("$a") ;;
+    esac
+done
+
+command -v node >/dev/null || die "node is needed (see scripts/install.sh)"
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || die "no Chromium at ${CHROMIUM:-/usr/bin/chromium} (apt-get install chromium)"
+
+header "bench: npm packages (bench/package-lock.json)"
+stamp=bench/node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ bench/package-lock.json -nt "$stamp" ]; then
+    (cd bench && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+else
+    note "up to date"
+fi
+
+if [ "$build" = 1 ]; then
+    header "build: wasm module and bindings → pkg/"
+    scripts/build-wasm.sh
+fi
+[ -f pkg/cairn_bg.wasm ] || die "pkg/ is not built (drop --no-build)"
+
+header "build: reference bundle → bench/dist/reference.js"
+bench/node_modules/.bin/esbuild bench/reference.mjs --bundle --platform=browser --format=esm \
+    --minify --log-level=warning --outfile=bench/dist/reference.js
+note "$(wc -c <bench/dist/reference.js) bytes ($(gzip -9c bench/dist/reference.js | wc -c) gzipped)"
+
+if [ -x tests/node/node_modules/.bin/wasm-opt ]; then
+    export BENCH_WASM_OPT="-Oz (npm binaryen)"
+else
+    export BENCH_WASM_OPT="not run (no tests/node/node_modules/.bin/wasm-opt)"
+fi
+
+header "bench: headless Chromium"
+node bench/run.mjs "${args[@]}"
