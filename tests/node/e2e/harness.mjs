@@ -279,11 +279,12 @@ export function stacksAuthRequest(origin, {
   scopes = ['store_write', 'publish_data', 'email'],
   expiresAt = Date.now() + 3600_000,
   redirect = `${origin}/`,
+  manifest = `${origin}/manifest.json`,
   name = 'Cairn Demo',
 } = {}) {
   const transit = makeECPrivateKey();
   const token = makeAuthRequestToken(
-    transit, redirect, `${origin}/manifest.json`, scopes, origin, expiresAt,
+    transit, redirect, manifest, scopes, origin, expiresAt,
     { appDetails: { name, icon: `${origin}/icon.png` } },
   );
   return { token, transit };

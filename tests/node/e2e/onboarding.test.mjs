@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   useStack, withPage, byRole, passwordField, mainNav, create, restore, restoreToHome, unlock,
-  waitForHome, alertText, appears, freshWords, identityOf, stacksAuthRequest, PASSWORD, SLOW,
+  waitForHome, alertText, appears, freshWords, identityOf, stacksAuthRequest, recordRequests, PASSWORD, SLOW,
   needs,
 } from './harness.mjs';
 
@@ -82,7 +82,7 @@ test('restore errors: invalid Secret Key, mismatched and too short passwords', n
 });
 
 test('(5) wrong password: an alert, nothing changes; the right one unlocks', needs('Restore', 'Home', 'Unlock'), async () => {
-  await withPage(stack, 'wrong-password', async ({ page, shot }) => {
+  await withPage(stack, 'wrong-password', async ({ page, context, shot }) => {
     await restoreToHome(page, stack, freshWords(12));
     await byRole(page, 'button', 'Lock').click();
     await byRole(page, 'heading', 'Unlock Cairn').waitFor();
@@ -93,8 +93,11 @@ test('(5) wrong password: an alert, nothing changes; the right one unlocks', nee
     assert.equal(await byRole(page, 'heading', 'Unlock Cairn').count(), 1);
     assert.equal(await mainNav(page).count(), 0);
     await shot('wrong');
+    // Unlocking contacts nobody: at most the page's own files (the KDF worker's module).
+    const urls = recordRequests(context);
     await unlock(page, PASSWORD);
     await waitForHome(page);
+    assert.deepEqual(urls.filter((u) => !u.startsWith(`${stack.auth}/`)), [], 'requests made while unlocking');
   });
 });
 
@@ -121,8 +124,14 @@ test('(6) reload keeps the vault; another tab and Lock need the password; the re
     await page.goto(`${stack.auth}/?authRequest=${token}`);
     await byRole(page, 'heading', 'Unlock Cairn').waitFor({ timeout: SLOW });
     await shot('locked-with-request');
+    // After a fresh load, unlocking talks to no other origin (nothing but the page's own files).
+    const urls = recordRequests(context);
     await unlock(page, PASSWORD);
     await page.getByRole('heading', { name: /^Sign in to / }).waitFor({ timeout: SLOW });
     assert.equal(await byRole(page, 'button', 'Approve').count(), 1);
+    const unlockUrls = urls.filter((u) => !u.startsWith(`${stack.auth}/`) && !u.startsWith('data:'));
+    // The consent screen then fetches the app's manifest (and icon): that is not the unlock.
+    assert.deepEqual(unlockUrls.filter((u) => !u.startsWith(`${stack.demo}/`)), [], 'other origins contacted');
+    assert.ok(!urls.some((u) => u.startsWith(stack.hubUrl)), 'the hub was contacted during unlock');
   });
 });

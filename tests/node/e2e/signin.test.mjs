@@ -169,3 +169,39 @@ test('(4) tampered, expired and cross-origin requests show their error and never
     assert.deepEqual(leaked.filter((u) => !u.endsWith('/manifest.json') && !u.includes('/icon.')), []);
   });
 });
+
+test('hub unreachable: the sign-in still completes, without a profile URL; no manifest: the origin names the app', needs('Restore', 'Settings', 'Consent'), async () => {
+  await withPage(stack, 'signin-no-hub', async ({ page, shot }) => {
+    await restoreToHome(page, stack, freshWords(12));
+    const dead = 'http://127.0.0.1:9';
+    await byRole(page, 'navigation', 'Main').getByRole('link', { name: 'Settings', exact: true }).click();
+    await byRole(page, 'textbox', 'Gaia hub URL').fill(dead);
+    await byRole(page, 'button', 'Save').click();
+    await page.getByRole('status').filter({ hasText: /^Hub not reachable/ }).waitFor({ timeout: SLOW });
+
+    // The manifest does not exist: the heading keeps naming the origin.
+    const { token, transit } = stacksAuthRequest(stack.demo, {
+      scopes: ['store_write', 'publish_data'], manifest: `${stack.demo}/no-such-manifest.json`,
+    });
+    const responseUrl = catchResponse(page, stack.demo);
+    await page.goto(`${stack.auth}/?authRequest=${token}`);
+    await byRole(page, 'heading', `Sign in to ${stack.demo}`).waitFor({ timeout: SLOW });
+    await page.waitForTimeout(1000);
+    assert.equal(await byRole(page, 'heading', `Sign in to ${stack.demo}`).count(), 1);
+    await shot('consent-no-manifest');
+    await byRole(page, 'button', 'Approve').click();
+    let timer;
+    const url = new URL(await Promise.race([
+      responseUrl,
+      new Promise((_, rej) => {
+        timer = setTimeout(() => rej(new Error('no redirect to the app with authResponse')), SLOW);
+      }),
+    ]).finally(() => clearTimeout(timer)));
+    const authResponse = url.searchParams.get('authResponse');
+    assert.equal(await verifyAuthResponse(authResponse), true);
+    const { payload } = decodeToken(authResponse);
+    assert.equal(payload.profile_url, null);
+    assert.equal(payload.hubUrl.replace(/\/$/, ''), dead);
+    assert.match(await decryptPrivateKey(transit, payload.private_key), /^[0-9a-f]{64}$/);
+  });
+});
