@@ -10,11 +10,13 @@
 //! | collections node | `m/888'/0'/i'/3'` |
 //! | STX key | `m/44'/5757'/0'/0/i` |
 
-use crate::encoding::{sha256, stx_address, to_hex};
+use crate::encoding::{base58check_encode, hash160, sha256, stx_address, to_hex};
 use crate::keys::{PrivateKey, PublicKey};
 use crate::mnemonic::{MnemonicError, SecretKey};
-use bip32::{ChildNumber, Prefix, XPrv};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha512;
 use std::fmt;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use zeroize::Zeroizing;
 
 /// Why a derivation was refused.
@@ -123,27 +125,127 @@ fn check_index(i: u32) -> Result<u32, KeychainError> {
     }
 }
 
+/// A BIP32 child number: the index, with bit 31 set for a hardened child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ChildNumber(u32);
+
 fn hardened(i: u32) -> Result<ChildNumber, KeychainError> {
-    ChildNumber::new(check_index(i)?, true).map_err(|_| KeychainError::IndexOutOfRange)
+    Ok(ChildNumber(check_index(i)? | H))
 }
 
 fn normal(i: u32) -> Result<ChildNumber, KeychainError> {
-    ChildNumber::new(check_index(i)?, false).map_err(|_| KeychainError::IndexOutOfRange)
+    Ok(ChildNumber(check_index(i)?))
 }
 
-fn derive(node: &XPrv, path: &[ChildNumber]) -> Result<XPrv, KeychainError> {
-    let mut cur = node.clone();
-    for child in path {
-        cur = cur
-            .derive_child(*child)
-            .map_err(|_| KeychainError::Derivation)?;
+type HmacSha512 = Hmac<Sha512>;
+
+/// An extended private key (BIP32 node): key and chain code. Unlike `bip32::XPrv`, a
+/// derivation step costs one HMAC-SHA512 and a scalar addition; the node's public key
+/// (an elliptic-curve multiplication) is computed only when something needs it — a
+/// non-hardened child, an address, a fingerprint — and then kept.
+#[derive(Clone)]
+struct Node {
+    key: PrivateKey,
+    chain_code: Zeroizing<[u8; 32]>,
+    depth: u8,
+    child_number: u32,
+}
+
+impl Node {
+    /// The master node of a BIP39 seed (`HMAC-SHA512("Bitcoin seed", seed)`).
+    fn master(seed: &[u8]) -> Result<Node, KeychainError> {
+        let mut mac = <HmacSha512 as KeyInit>::new_from_slice(b"Bitcoin seed")
+            .expect("HMAC takes any key length");
+        mac.update(seed);
+        Self::from_hmac(mac, 0, 0, None)
     }
-    Ok(cur)
+
+    fn from_hmac(
+        mac: HmacSha512,
+        depth: u8,
+        child_number: u32,
+        parent: Option<&PrivateKey>,
+    ) -> Result<Node, KeychainError> {
+        let out = Zeroizing::new(<[u8; 64]>::from(mac.finalize().into_bytes()));
+        let mut chain_code = Zeroizing::new([0u8; 32]);
+        chain_code.copy_from_slice(&out[32..]);
+        // IL must be a valid scalar (below the curve order, and not zero for the master).
+        let il = k256::SecretKey::from_slice(&out[..32]).map_err(|_| KeychainError::Derivation)?;
+        let secret = match parent {
+            None => il,
+            Some(parent) => {
+                let sum = *il.to_nonzero_scalar() + *parent.secret_key().to_nonzero_scalar();
+                let sum = Option::<k256::NonZeroScalar>::from(k256::NonZeroScalar::new(sum))
+                    .ok_or(KeychainError::Derivation)?;
+                k256::SecretKey::from(sum)
+            }
+        };
+        Ok(Node {
+            key: PrivateKey::from_secret(secret),
+            chain_code,
+            depth,
+            child_number,
+        })
+    }
+
+    /// CKDpriv (BIP32).
+    fn child(&self, child: ChildNumber) -> Result<Node, KeychainError> {
+        let depth = self.depth.checked_add(1).ok_or(KeychainError::Derivation)?;
+        let mut mac = <HmacSha512 as KeyInit>::new_from_slice(self.chain_code.as_ref())
+            .expect("HMAC takes any key length");
+        if child.0 & H != 0 {
+            mac.update(&[0]);
+            mac.update(self.key.to_bytes().as_ref());
+        } else {
+            mac.update(&self.key.public_key().to_compressed());
+        }
+        mac.update(&child.0.to_be_bytes());
+        Self::from_hmac(mac, depth, child.0, Some(&self.key))
+    }
+
+    fn derive(&self, path: &[ChildNumber]) -> Result<Node, KeychainError> {
+        let mut cur = self.clone();
+        for child in path {
+            cur = cur.child(*child)?;
+        }
+        Ok(cur)
+    }
+
+    /// The `xprv…` serialisation; `parent` is the node this one was derived from (its
+    /// public key gives the fingerprint), `None` for the master.
+    fn to_xprv(&self, parent: Option<&Node>) -> Zeroizing<String> {
+        let mut payload = Zeroizing::new(Vec::with_capacity(77));
+        payload.extend_from_slice(&[0x88, 0xad, 0xe4]); // version 0x0488ade4, after 0x04
+        payload.push(self.depth);
+        match parent {
+            Some(p) => {
+                payload.extend_from_slice(&hash160(&p.key.public_key().to_compressed())[..4])
+            }
+            None => payload.extend_from_slice(&[0; 4]),
+        }
+        payload.extend_from_slice(&self.child_number.to_be_bytes());
+        payload.extend_from_slice(self.chain_code.as_ref());
+        payload.push(0);
+        payload.extend_from_slice(self.key.to_bytes().as_ref());
+        Zeroizing::new(base58check_encode(0x04, &payload))
+    }
 }
 
-fn node_key(node: &XPrv) -> PrivateKey {
-    PrivateKey::from_signing_key(node.private_key().clone())
+/// Nodes of one identity, derived on first use and kept for the keychain's lifetime.
+struct IdentityNodes {
+    index: u32,
+    /// `m/888'/0'/i'`.
+    node: Node,
+    /// `m/888'/0'/i'/0'`.
+    apps: OnceLock<Node>,
+    /// `m/888'/0'/i'/3'`.
+    collections: OnceLock<Node>,
+    /// `m/44'/5757'/0'/0/i`.
+    stx: OnceLock<PrivateKey>,
 }
+
+/// How many identities' nodes a keychain keeps (the most recently used).
+const IDENTITY_CACHE: usize = 8;
 
 /// The keys of one identity (account) `m/888'/0'/i'`.
 #[derive(Debug, Clone)]
@@ -165,11 +267,15 @@ impl Identity {
     }
 }
 
-/// A user's master keychain. Holds the BIP32 root and the identity keychain node;
-/// both zeroize on drop.
+/// A user's master keychain. Holds the BIP32 root, the identity keychain node and the
+/// nodes derived for recently used identities (identity, apps, collections and STX
+/// keys, with their public keys once computed); all zeroize on drop.
 pub struct Keychain {
-    root: XPrv,
-    identity_keychain: XPrv,
+    root: Node,
+    identity_keychain: Node,
+    /// `m/44'/5757'/0'/0`, derived on first use.
+    stx_chain: OnceLock<Node>,
+    identities: Mutex<Vec<IdentityNodes>>,
     salt: String,
 }
 
@@ -194,21 +300,62 @@ impl Keychain {
 
     /// Derives the keychain from a 64-byte BIP39 seed.
     pub fn from_seed(seed: &[u8; 64]) -> Result<Self, KeychainError> {
-        let root = XPrv::new(seed).map_err(|_| KeychainError::Derivation)?;
-        let identity_keychain = derive(&root, &[hardened(888)?, hardened(0)?])?;
-        let pubkey_hex = to_hex(&identity_keychain.public_key().to_bytes());
+        let root = Node::master(seed)?;
+        let identity_keychain = root.derive(&[hardened(888)?, hardened(0)?])?;
+        let pubkey_hex = identity_keychain.key.public_key().to_hex();
         // The salt hashes the *hex text* of the public key, not its bytes (PROTOCOL.md §a.3).
         let salt = to_hex(&sha256(pubkey_hex.as_bytes()));
         Ok(Keychain {
             root,
             identity_keychain,
+            stx_chain: OnceLock::new(),
+            identities: Mutex::new(Vec::new()),
             salt,
         })
     }
 
+    fn lock_identities(&self) -> MutexGuard<'_, Vec<IdentityNodes>> {
+        // A panic while holding the lock cannot leave the cache inconsistent (entries are
+        // only ever added whole), so a poisoned lock is still usable.
+        self.identities
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `f` on the cached nodes of identity `i`, deriving `m/888'/0'/i'` first if
+    /// needed (and evicting the least recently used identity beyond the cache size).
+    fn with_identity<R>(
+        &self,
+        i: u32,
+        f: impl FnOnce(&IdentityNodes) -> Result<R, KeychainError>,
+    ) -> Result<R, KeychainError> {
+        let child = hardened(i)?;
+        let mut cache = self.lock_identities();
+        match cache.iter().position(|e| e.index == i) {
+            Some(pos) => {
+                let entry = cache.remove(pos);
+                cache.push(entry);
+            }
+            None => {
+                let node = self.identity_keychain.child(child)?;
+                if cache.len() >= IDENTITY_CACHE {
+                    cache.remove(0);
+                }
+                cache.push(IdentityNodes {
+                    index: i,
+                    node,
+                    apps: OnceLock::new(),
+                    collections: OnceLock::new(),
+                    stx: OnceLock::new(),
+                });
+            }
+        }
+        f(cache.last().expect("just pushed"))
+    }
+
     /// The root extended private key as an `xprv…` string.
     pub fn root_xprv(&self) -> Zeroizing<String> {
-        self.root.to_string(Prefix::XPRV)
+        self.root.to_xprv(None)
     }
 
     /// The wallet salt: hex SHA-256 of the hex compressed public key of `m/888'/0'`.
@@ -218,32 +365,41 @@ impl Keychain {
 
     /// Compressed public key of the identity keychain node `m/888'/0'`.
     pub fn identity_keychain_public_key(&self) -> PublicKey {
-        node_key(&self.identity_keychain).public_key()
-    }
-
-    fn identity_node(&self, i: u32) -> Result<XPrv, KeychainError> {
-        derive(&self.identity_keychain, &[hardened(i)?])
+        self.identity_keychain.key.public_key()
     }
 
     /// The identity of index `i` (`m/888'/0'/i'`).
     pub fn identity(&self, i: u32) -> Result<Identity, KeychainError> {
-        let key = node_key(&self.identity_node(i)?);
-        let public_key = key.public_key();
-        Ok(Identity {
-            index: i,
-            address: public_key.address(),
-            public_key,
-            key,
+        self.with_identity(i, |e| {
+            let public_key = e.node.key.public_key();
+            Ok(Identity {
+                index: i,
+                address: public_key.address(),
+                public_key,
+                key: e.node.key.clone(),
+            })
         })
     }
 
-    fn apps_node(&self, i: u32) -> Result<XPrv, KeychainError> {
-        derive(&self.identity_keychain, &[hardened(i)?, hardened(0)?])
+    fn apps_node_of(e: &IdentityNodes) -> Result<&Node, KeychainError> {
+        if let Some(n) = e.apps.get() {
+            return Ok(n);
+        }
+        let n = e.node.child(hardened(0)?)?;
+        Ok(e.apps.get_or_init(|| n))
+    }
+
+    fn collections_node_of(e: &IdentityNodes) -> Result<&Node, KeychainError> {
+        if let Some(n) = e.collections.get() {
+            return Ok(n);
+        }
+        let n = e.node.child(hardened(3)?)?;
+        Ok(e.collections.get_or_init(|| n))
     }
 
     /// The apps node `m/888'/0'/i'/0'` as an `xprv…` string (wallet-sdk `appsKey`).
     pub fn apps_node_xprv(&self, i: u32) -> Result<Zeroizing<String>, KeychainError> {
-        Ok(self.apps_node(i)?.to_string(Prefix::XPRV))
+        self.with_identity(i, |e| Ok(Self::apps_node_of(e)?.to_xprv(Some(&e.node))))
     }
 
     /// The hardened child index of an app origin below the apps node.
@@ -261,47 +417,54 @@ impl Keychain {
     /// below the apps node (the wallet-sdk = legacy derivation, never the 11-level
     /// variant).
     pub fn app_private_key(&self, i: u32, app_domain: &str) -> Result<PrivateKey, KeychainError> {
-        let idx = self.app_index(app_domain)?;
-        Ok(node_key(&derive(&self.apps_node(i)?, &[hardened(idx)?])?))
+        let idx = hardened(self.app_index(app_domain)?)?;
+        self.with_identity(i, |e| Ok(Self::apps_node_of(e)?.child(idx)?.key))
+    }
+
+    fn stx_chain(&self) -> Result<&Node, KeychainError> {
+        if let Some(n) = self.stx_chain.get() {
+            return Ok(n);
+        }
+        let n = self
+            .root
+            .derive(&[hardened(44)?, hardened(5757)?, hardened(0)?, normal(0)?])?;
+        Ok(self.stx_chain.get_or_init(|| n))
+    }
+
+    fn stx_key_of(&self, e: &IdentityNodes) -> Result<PrivateKey, KeychainError> {
+        if let Some(k) = e.stx.get() {
+            return Ok(k.clone());
+        }
+        let k = self.stx_chain()?.child(normal(e.index)?)?.key;
+        Ok(e.stx.get_or_init(|| k).clone())
     }
 
     /// The STX key `m/44'/5757'/0'/0/i`.
     pub fn stx_key(&self, i: u32) -> Result<PrivateKey, KeychainError> {
-        let path = [
-            hardened(44)?,
-            hardened(5757)?,
-            hardened(0)?,
-            normal(0)?,
-            normal(i)?,
-        ];
-        Ok(node_key(&derive(&self.root, &path)?))
+        self.with_identity(i, |e| self.stx_key_of(e))
     }
 
     /// The STX address (c32check) of identity `i`'s STX key.
     pub fn stx_address(&self, i: u32, mainnet: bool) -> Result<String, KeychainError> {
-        Ok(stx_address(
-            &self.stx_key(i)?.public_key().to_compressed(),
-            mainnet,
-        ))
-    }
-
-    fn collections_node(&self, i: u32) -> Result<XPrv, KeychainError> {
-        derive(&self.identity_keychain, &[hardened(i)?, hardened(3)?])
+        self.with_identity(i, |e| {
+            self.stx_key_of(e)?;
+            let key = e.stx.get().expect("just derived");
+            Ok(stx_address(&key.public_key().to_compressed(), mainnet))
+        })
     }
 
     /// The collections node `m/888'/0'/i'/3'` as an `xprv…` string.
     pub fn collections_node_xprv(&self, i: u32) -> Result<Zeroizing<String>, KeychainError> {
-        Ok(self.collections_node(i)?.to_string(Prefix::XPRV))
+        self.with_identity(i, |e| {
+            Ok(Self::collections_node_of(e)?.to_xprv(Some(&e.node)))
+        })
     }
 
     /// The bucket (write) key of collection `name` for identity `i`.
     pub fn collection_bucket_key(&self, i: u32, name: &str) -> Result<PrivateKey, KeychainError> {
         validate_collection_name(name)?;
-        let idx = self.salted_index(&format!("{name}default"));
-        Ok(node_key(&derive(
-            &self.collections_node(i)?,
-            &[hardened(idx)?],
-        )?))
+        let idx = hardened(self.salted_index(&format!("{name}default")))?;
+        self.with_identity(i, |e| Ok(Self::collections_node_of(e)?.child(idx)?.key))
     }
 
     /// The encryption key of generation `generation` of collection `name`.
@@ -312,11 +475,8 @@ impl Keychain {
         generation: u32,
     ) -> Result<PrivateKey, KeychainError> {
         validate_collection_name(name)?;
-        let idx = self.salted_index(&format!("{name}default{generation}"));
-        Ok(node_key(&derive(
-            &self.collections_node(i)?,
-            &[hardened(idx)?],
-        )?))
+        let idx = hardened(self.salted_index(&format!("{name}default{generation}")))?;
+        self.with_identity(i, |e| Ok(Self::collections_node_of(e)?.child(idx)?.key))
     }
 
     /// Derives a private key at an explicit hardened path below the identity keychain
@@ -327,7 +487,7 @@ impl Keychain {
     ) -> Result<PrivateKey, KeychainError> {
         let path: Result<Vec<ChildNumber>, _> =
             hardened_path.iter().map(|i| hardened(*i)).collect();
-        Ok(node_key(&derive(&self.identity_keychain, &path?)?))
+        Ok(self.identity_keychain.derive(&path?)?.key)
     }
 }
 

@@ -5,6 +5,7 @@
 use crate::encoding::{btc_address, from_hex, to_hex};
 use k256::ecdsa::{SigningKey, VerifyingKey};
 use std::fmt;
+use std::sync::OnceLock;
 use zeroize::Zeroizing;
 
 /// Why a key given as text was refused.
@@ -39,9 +40,17 @@ impl fmt::Display for KeyError {
 impl std::error::Error for KeyError {}
 
 /// A secp256k1 private key. The scalar is zeroized when the value is dropped
-/// (k256's `SigningKey` zeroizes itself); it never appears in `Debug` output.
+/// (k256's `SecretKey` and `SigningKey` zeroize themselves); it never appears in `Debug`
+/// output.
+///
+/// The public key (a scalar multiplication, the costly part) is computed on first use
+/// and kept: deriving a key that is only ever exported or used for a hardened child
+/// never pays for it.
 #[derive(Clone)]
-pub struct PrivateKey(SigningKey);
+pub struct PrivateKey {
+    secret: k256::SecretKey,
+    signing: OnceLock<SigningKey>,
+}
 
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -67,14 +76,25 @@ impl PrivateKey {
         if bytes.len() != 32 {
             return Err(KeyError::PrivateKeyFormat);
         }
-        SigningKey::from_slice(bytes)
-            .map(PrivateKey)
+        k256::SecretKey::from_slice(bytes)
+            .map(Self::from_secret)
             .map_err(|_| KeyError::PrivateKeyRange)
     }
 
     /// Wraps a k256 signing key.
     pub fn from_signing_key(key: SigningKey) -> Self {
-        PrivateKey(key)
+        PrivateKey {
+            secret: k256::SecretKey::from(key.as_nonzero_scalar()),
+            signing: OnceLock::from(key),
+        }
+    }
+
+    /// Wraps a k256 secret key (its public key is computed when first needed).
+    pub fn from_secret(secret: k256::SecretKey) -> Self {
+        PrivateKey {
+            secret,
+            signing: OnceLock::new(),
+        }
     }
 
     /// A fresh random key from the operating system's (or browser's) CSPRNG.
@@ -90,7 +110,7 @@ impl PrivateKey {
 
     /// The 32 secret bytes, in a buffer that is wiped on drop.
     pub fn to_bytes(&self) -> Zeroizing<[u8; 32]> {
-        Zeroizing::new(self.0.to_bytes().into())
+        Zeroizing::new(self.secret.to_bytes().into())
     }
 
     /// 64 lower-case hex characters, in a string that is wiped on drop.
@@ -100,17 +120,18 @@ impl PrivateKey {
 
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
-        PublicKey(*self.0.verifying_key())
+        PublicKey(*self.signing_key().verifying_key())
     }
 
     /// The k256 signing key, for signing.
     pub fn signing_key(&self) -> &SigningKey {
-        &self.0
+        self.signing
+            .get_or_init(|| SigningKey::from(self.secret.to_nonzero_scalar()))
     }
 
     /// The k256 secret scalar as a `SecretKey`, for ECDH.
     pub fn secret_key(&self) -> k256::SecretKey {
-        k256::SecretKey::from(self.0.as_nonzero_scalar())
+        self.secret.clone()
     }
 }
 
