@@ -210,10 +210,14 @@ impl App {
             let s = self.state.borrow();
             (s.has_vault, s.keychain.is_some(), s.request.clone())
         };
+        // Inside a frame the page does nothing at all (clickjacking): no consent, no
+        // Secret Key, no settings.
+        if is_framed() {
+            return screens::consent::show_framed(self);
+        }
         if let Some(token) = request {
             match crate::auth::verify_auth_request(&token, None, wait::now_ms() as i64) {
                 Err(e) => return screens::bad_request::show(self, &e.to_string()),
-                Ok(_) if is_framed() => return screens::consent::show_framed(self),
                 Ok(req) if has_vault && unlocked => return screens::consent::show(self, req),
                 Ok(_) => {}
             }

@@ -156,7 +156,7 @@ pub fn show_denied(app: &Rc<App>, app_name: &str, redirect_uri: &str) {
     app.show(&[section]);
 }
 
-/// Inside a frame: refuse to act (no Approve button).
+/// Inside a frame: refuse to act at all (no Approve button, no other screen).
 pub fn show_framed(app: &Rc<App>) {
     let section: Element = el("section")
         .class("card")
