@@ -67,7 +67,14 @@ function startServer() {
 }
 
 // ---- helpers ------------------------------------------------------------------------
-const gz = (buf) => zlib.gzipSync(buf, { level: 9 }).length;
+// gzip -9 itself (its deflate differs slightly from zlib's); zlib level 9 if it is missing.
+const gz = (buf) => {
+  try {
+    return execFileSync('gzip', ['-9c'], { input: buf, maxBuffer: 1 << 28 }).length;
+  } catch {
+    return zlib.gzipSync(buf, { level: 9 }).length;
+  }
+};
 const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
 
@@ -129,6 +136,15 @@ async function pageTransfer(browser, base) {
     .map(([p, body]) => ({ path: p === '/' ? '/ (index.html)' : p, raw: body.length, gzip: gz(body) }))
     .sort((a, b) => b.raw - a.raw);
   return files;
+}
+
+/** bench/FINDINGS.md (optimisations made, experiments), appended to the report. */
+function findings() {
+  try {
+    return `\n${fs.readFileSync(path.join(here, 'FINDINGS.md'), 'utf8').replace(/^# .*\n/, '')}`;
+  } catch {
+    return '';
+  }
 }
 
 // ---- main ---------------------------------------------------------------------------
@@ -293,7 +309,7 @@ Chromium run (every same-origin response), raw and gzip -9; and the reference bu
 (esbuild, browser, esm, minified) built from the pinned libraries in \`bench/package.json\`.
 
 ${mdTable(sizeHeader, sizeRows)}
-`;
+${findings()}`;
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, md);
   console.log(`wrote ${path.relative(process.cwd(), OUT)}`);
