@@ -3,15 +3,16 @@
 //     another site (http://localhost:…) or on the same site (http://127.0.0.1:<other port>)
 //     that iframes the consent URL gets nothing: no frame shows an Approve button.
 //  b) Even when served carelessly without those headers, the page notices it is framed
-//     (window.top !== window.self) and refuses: "Cairn can't sign you in from inside another
-//     page", no Approve button — with an unlocked vault in the same tab and site.
+//     (window.top !== window.self) and shows only the heading "Cairn can't sign you in from
+//     inside another page": no Approve, no Unlock, no other screen — with an unlocked vault
+//     in the same tab and site, from a locked tab, and for the plain page.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startServer, parseMount, DEFAULT_CSP } from '../../../scripts/serve.mjs';
 import {
   useStack, withPage, repo, freshWords, restoreToHome, stacksAuthRequest, recordRequests,
-  appears, PASSWORD, SLOW,
+  appears, SLOW,
   needs,
 } from './harness.mjs';
 
@@ -76,7 +77,7 @@ test('(8a) the consent page refuses to load in a frame (CSP frame-ancestors, X-F
   });
 });
 
-test('(8b) served without anti-framing headers, the framed page still refuses to approve', needs('Restore', 'Home', 'Framed'), async () => {
+test('(8b) served without anti-framing headers, the framed page still refuses to do anything', needs('Restore', 'Home', 'Framed'), async () => {
   const relaxed = await stack.startAuthenticator({
     csp: DEFAULT_CSP.replace(/;\s*frame-ancestors 'none'/, ''),
     frameOptions: null,
@@ -87,21 +88,23 @@ test('(8b) served without anti-framing headers, the framed page still refuses to
     const urls = recordRequests(context);
     const { token } = stacksAuthRequest(stack.demo);
     const consent = `${relaxed}/?authRequest=${token}`;
-    // Same site as the authenticator (127.0.0.1), so the frame sees its storage.
-    await page.goto(`http://127.0.0.1:${attackerPort}/framer.html?src=${encodeURIComponent(consent)}`);
-    const frame = page.frameLocator('#victim');
-    const refusal = frame.getByText(REFUSAL);
-    const unlockHeading = frame.getByRole('heading', { name: 'Unlock Cairn', exact: true });
-    await refusal.or(unlockHeading).first().waitFor({ timeout: SLOW });
-    if (await unlockHeading.isVisible()) {
-      // Locked in the frame: even after unlocking there, it must refuse.
-      await frame.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await frame.getByRole('button', { name: 'Unlock', exact: true }).click();
-      await refusal.waitFor({ timeout: SLOW });
+    // Same site as the authenticator (127.0.0.1), so the frame sees its storage and, in
+    // this tab, its unlocked session; then from another tab (locked), then the plain page.
+    const framer = (src) => `http://127.0.0.1:${attackerPort}/framer.html?src=${encodeURIComponent(src)}`;
+    const other = await context.newPage();
+    for (const [label, tab, src] of [['unlocked', page, consent], ['locked', other, consent], ['home', page, `${relaxed}/`]]) {
+      await tab.goto(framer(src));
+      const frame = tab.frameLocator('#victim');
+      await frame.getByRole('heading', { name: REFUSAL }).waitFor({ timeout: SLOW });
+      // Only the refusal: no Approve, no Unlock, no password or Secret Key field, no navigation.
+      await tab.waitForTimeout(500);
+      assert.equal(await frame.getByRole('button').count(), 0, `${label}: a button in the framed page`);
+      assert.equal(await frame.getByRole('textbox').count(), 0, `${label}: a text box in the framed page`);
+      assert.equal(await frame.getByLabel('Password', { exact: true }).count(), 0, `${label}: a password field`);
+      assert.equal(await frame.getByRole('navigation').count(), 0, `${label}: navigation in the framed page`);
+      assert.equal(await appears(frame.getByRole('button', { name: 'Approve' }), 1000), false);
+      await shot(`refused-${label}`, tab);
     }
-    await shot('refused');
-    assert.equal(await frame.getByRole('button', { name: 'Approve' }).count(), 0);
-    assert.equal(await appears(frame.getByRole('button', { name: 'Approve' }), 1500), false);
     assert.deepEqual(urls.filter((u) => u.includes('authResponse')), []);
   });
 });

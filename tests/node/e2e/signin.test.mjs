@@ -190,6 +190,9 @@ test('hub unreachable: the sign-in still completes, without a profile URL; no ma
     assert.equal(await byRole(page, 'heading', `Sign in to ${stack.demo}`).count(), 1);
     await shot('consent-no-manifest');
     await byRole(page, 'button', 'Approve').click();
+    // The page says so before it redirects.
+    await page.getByRole('status').filter({ hasText: /hub could not be reached/i }).waitFor({ timeout: SLOW });
+    await shot('hub-unreachable');
     let timer;
     const url = new URL(await Promise.race([
       responseUrl,
