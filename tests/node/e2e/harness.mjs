@@ -297,6 +297,32 @@ export function recordRequests(context) {
   return urls;
 }
 
+/**
+ * Records the accessible name (aria-label / aria-labelledby) of every progress bar any page of
+ * the context ever shows, even for an instant or just before navigating away. Call before the
+ * pages load. Returns the (live) list of names.
+ */
+export async function watchProgressbars(context) {
+  const seen = [];
+  await context.exposeBinding('__e2eProgress', (_source, name) => {
+    seen.push(name);
+  });
+  await context.addInitScript(() => {
+    const nameOf = (el) => el.getAttribute('aria-label')
+      || (el.getAttribute('aria-labelledby') || '').split(/\s+/)
+        .map((id) => document.getElementById(id)?.textContent || '').join(' ').trim();
+    const check = (node) => {
+      if (!(node instanceof Element)) return;
+      for (const el of [node, ...node.querySelectorAll('progress, [role="progressbar"]')]) {
+        if (el.matches('progress, [role="progressbar"]')) window.__e2eProgress(nameOf(el));
+      }
+    };
+    new MutationObserver((records) => records.forEach((r) => r.addedNodes.forEach(check)))
+      .observe(document, { childList: true, subtree: true });
+  });
+  return seen;
+}
+
 /** A fresh random Secret Key from Cairn's own generator. */
 export function freshWords(count = 24) {
   return cairn.generateMnemonic(count);

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   useStack, withPage, byRole, passwordField, mainNav, create, restore, restoreToHome, unlock,
-  waitForHome, alertText, appears, freshWords, identityOf, stacksAuthRequest, recordRequests, PASSWORD, SLOW,
+  waitForHome, alertText, appears, freshWords, identityOf, stacksAuthRequest, recordRequests, watchProgressbars, PASSWORD, SLOW,
   needs,
 } from './harness.mjs';
 
@@ -83,6 +83,7 @@ test('restore errors: invalid Secret Key, mismatched and too short passwords', n
 
 test('(5) wrong password: an alert, nothing changes; the right one unlocks', needs('Restore', 'Home', 'Unlock'), async () => {
   await withPage(stack, 'wrong-password', async ({ page, context, shot }) => {
+    const progress = await watchProgressbars(context);
     await restoreToHome(page, stack, freshWords(12));
     await byRole(page, 'button', 'Lock').click();
     await byRole(page, 'heading', 'Unlock Cairn').waitFor();
@@ -98,6 +99,7 @@ test('(5) wrong password: an alert, nothing changes; the right one unlocks', nee
     await unlock(page, PASSWORD);
     await waitForHome(page);
     assert.deepEqual(urls.filter((u) => !u.startsWith(`${stack.auth}/`)), [], 'requests made while unlocking');
+    assert.ok(progress.includes('Unlocking'), `a progress bar "Unlocking" showed (saw ${JSON.stringify(progress)})`);
   });
 });
 

@@ -13,7 +13,7 @@ import { generateWallet, getAppPrivateKey } from '@stacks/wallet-sdk';
 import { decodeToken } from 'jsontokens';
 import {
   useStack, withPage, cairn, byRole, freshWords, identityOf, restoreToHome, stacksAuthRequest,
-  recordRequests, alertText, appears, SLOW,
+  recordRequests, alertText, appears, watchProgressbars, SLOW,
   needs,
 } from './harness.mjs';
 
@@ -35,7 +35,8 @@ async function catchResponse(page, origin) {
 }
 
 test('(1) restore, approve a @stacks/auth request; verifyAuthResponse, wallet-sdk app key, @stacks/storage on the hub', needs('Restore', 'Home', 'Consent'), async () => {
-  await withPage(stack, 'signin-stacks', async ({ page, shot }) => {
+  await withPage(stack, 'signin-stacks', async ({ page, context, shot }) => {
+    const progress = await watchProgressbars(context);
     const words = freshWords(24);
     const { address, did } = identityOf(words);
     await restoreToHome(page, stack, words, undefined, { shoot: shot });
@@ -59,6 +60,7 @@ test('(1) restore, approve a @stacks/auth request; verifyAuthResponse, wallet-sd
     ]).finally(() => clearTimeout(timer)));
     assert.equal(`${url.origin}${url.pathname}`, `${stack.demo}/`);
     const authResponse = url.searchParams.get('authResponse');
+    assert.ok(progress.includes('Signing in'), `a progress bar "Signing in" showed (saw ${JSON.stringify(progress)})`);
 
     // @stacks/auth accepts it; it is signed by identity 1 of this Secret Key.
     assert.equal(await verifyAuthResponse(authResponse), true);
