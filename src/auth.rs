@@ -15,7 +15,7 @@ use crate::profile::{add_app_entry, default_profile, profile_file_body, sign_pro
 use crate::time::next_month_ms;
 use serde_json::{Map, Value, json};
 use std::fmt;
-use url::Url;
+use crate::http_url::HttpUrl;
 
 /// authRequest tokens longer than this (64 KiB) are refused unread.
 pub const MAX_AUTH_REQUEST_LEN: usize = 64 * 1024;
@@ -358,30 +358,12 @@ pub fn address_from_did(did: &str) -> Option<&str> {
 }
 
 /// Parses an absolute http(s) URL with a host and no user information.
-fn parse_http_url(text: &str) -> Result<Url, String> {
-    if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err("it contains spaces or control characters".into());
-    }
-    let url = Url::parse(text).map_err(|_| "it is not an absolute URL".to_string())?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(format!(
-            "it uses {}: instead of https: or http:",
-            url.scheme()
-        ));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("it contains user information".into());
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err("it has no host".into());
-    }
-    Ok(url)
+fn parse_http_url(text: &str) -> Result<HttpUrl, String> {
+    HttpUrl::parse(text).map_err(|e| e.to_string())
 }
 
-fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host_str() == b.host_str()
-        && a.port_or_known_default() == b.port_or_known_default()
+fn same_origin(a: &HttpUrl, b: &HttpUrl) -> bool {
+    a.same_origin(b)
 }
 
 fn string_field<'a>(

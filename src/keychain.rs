@@ -95,9 +95,9 @@ pub fn validate_app_domain(domain: &str) -> Result<(), KeychainError> {
     if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad("it contains spaces or control characters");
     }
-    match url::Url::parse(domain) {
-        Ok(u) if u.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
-        _ => bad("it is not a valid URL"),
+    match crate::http_url::HttpUrl::parse(domain) {
+        Ok(_) => Ok(()),
+        Err(e) => bad(&e.to_string()),
     }
 }
 

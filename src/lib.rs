@@ -13,6 +13,7 @@ pub mod ecies;
 pub mod encoding;
 pub mod gaia;
 pub mod history;
+pub mod http_url;
 pub mod jwt;
 pub mod keychain;
 pub mod keys;

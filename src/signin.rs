@@ -69,9 +69,8 @@ fn resolve_http_url(href: &str, base: &str) -> Option<String> {
     if href.starts_with("data:image/") {
         return Some(href.to_string());
     }
-    let base = url::Url::parse(base).ok()?;
-    let u = base.join(href).ok()?;
-    matches!(u.scheme(), "http" | "https").then(|| u.to_string())
+    let base = crate::http_url::HttpUrl::parse(base).ok()?;
+    base.join(href).map(|u| u.to_string())
 }
 
 /// Reads `name` (or `short_name`) and the first icon (resolved against the manifest's

@@ -287,11 +287,11 @@ pub fn is_framed() -> bool {
 /// The `authRequest` query parameter of the page's URL (the `blockstack:` prefix is
 /// stripped by the verifier).
 fn request_from_url() -> Option<String> {
-    let href = web_sys::window()?.location().href().ok()?;
-    let url = url::Url::parse(&href).ok()?;
-    url.query_pairs()
-        .find(|(k, _)| k == "authRequest")
-        .map(|(_, v)| v.into_owned())
+    // The browser's own query parser (URLSearchParams), so we read exactly what it does.
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get("authRequest")
 }
 
 /// The default hub from `config.json` (`{"hubUrl": …}`).

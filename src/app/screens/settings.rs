@@ -23,9 +23,7 @@ pub fn fill(app: &Rc<App>, body: &Element) {
         let (url, status) = (url.clone(), status.clone());
         async move {
             let typed = url.value().trim().trim_end_matches('/').to_string();
-            let ok = url::Url::parse(&typed)
-                .map(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-                .unwrap_or(false);
+            let ok = crate::http_url::HttpUrl::parse(&typed).is_ok();
             if !ok {
                 return say(&status, "Hub not reachable: not an http(s) URL");
             }
