@@ -216,7 +216,8 @@ impl App {
             return screens::consent::show_framed(self);
         }
         if let Some(token) = request {
-            match crate::auth::verify_auth_request(&token, None, wait::now_ms() as i64) {
+            let sender = referrer_origin();
+            match crate::auth::verify_auth_request(&token, sender.as_deref(), wait::now_ms() as i64) {
                 Err(e) => return screens::bad_request::show(self, &e.to_string()),
                 Ok(req) if has_vault && unlocked => return screens::consent::show(self, req),
                 Ok(_) => {}
@@ -282,6 +283,17 @@ pub fn is_framed() -> bool {
         // No access to `top` at all: certainly framed by someone else.
         _ => true,
     }
+}
+
+/// The origin of the page that sent the user here (`document.referrer`), when the
+/// browser tells it and it is another site: a sign-in request must come from the app it
+/// names. Unknown (no referrer, e.g. a `no-referrer` policy) means the check is skipped.
+fn referrer_origin() -> Option<String> {
+    let w = web_sys::window()?;
+    let referrer = w.document()?.referrer();
+    let from = crate::http_url::HttpUrl::parse(&referrer).ok()?;
+    let own = w.location().origin().ok()?;
+    (from.origin() != own).then(|| from.origin())
 }
 
 /// The `authRequest` query parameter of the page's URL (the `blockstack:` prefix is
