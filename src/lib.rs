@@ -11,6 +11,7 @@ pub mod auth;
 pub mod collections;
 pub mod ecies;
 pub mod encoding;
+pub mod files;
 pub mod gaia;
 pub mod history;
 pub mod http_url;

@@ -24,6 +24,7 @@ use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
 mod bench;
+mod collections;
 mod gaia;
 mod protocol;
 mod vault;

@@ -10,6 +10,7 @@
 //!   of an approved sign-in (planned by [`crate::signin`]).
 
 pub mod approve;
+pub mod browser;
 pub mod dom;
 pub mod hub;
 pub mod idb;

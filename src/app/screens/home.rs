@@ -56,7 +56,7 @@ pub fn show(app: &Rc<App>) {
         "#/settings" => super::settings::fill(app, &body),
         "#/backup" => super::backup::fill(app, &body),
         "#/permissions" => coming_soon(&body, "Permissions"),
-        "#/files" => coming_soon(&body, "Files"),
+        "#/files" => super::files::fill(app, &body, screen),
         _ => super::identities::fill(app, &body),
     }
     if let Ok(Some(h)) = body.query_selector(".screen-heading") {

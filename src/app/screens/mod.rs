@@ -9,6 +9,7 @@ pub mod backup;
 pub mod bad_request;
 pub mod consent;
 pub mod create;
+pub mod files;
 pub mod home;
 pub mod identities;
 pub mod restore;

@@ -53,12 +53,16 @@ test('Home: identities, backup, apps, permissions, files, settings', needs('Rest
       await page.getByText('No connected apps yet.', { exact: true }).waitFor({ timeout: SLOW });
       await shot('apps-empty');
 
-      // Permissions and Files: placeholders.
-      for (const name of ['Permissions', 'Files']) {
+      // Permissions: placeholder.
+      for (const name of ['Permissions']) {
         await nav.getByRole('link', { name, exact: true }).click();
         await page.getByText('Coming soon').first().waitFor();
         await shot(name);
       }
+      // Files: the collection choice (docs/FILES_UI.md; tests in files.test.mjs).
+      await nav.getByRole('link', { name: 'Files', exact: true }).click();
+      await byRole(page, 'navigation', 'Collections').waitFor({ timeout: SLOW });
+      await shot('Files');
 
       // Settings: the configured hub is reachable; a dead one is not.
       await nav.getByRole('link', { name: 'Settings', exact: true }).click();
