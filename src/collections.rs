@@ -409,6 +409,14 @@ pub struct Revocation {
     pub files_total: u64,
     /// When it started, ms.
     pub started_at: i64,
+    /// A downgrade to read-only rather than a revocation: the app keeps a read-only
+    /// entry (current key, empty token) instead of losing its entry.
+    #[serde(default)]
+    pub downgrade: bool,
+    /// Token salts (hex) minted for the apps that keep write access, by origin, so
+    /// that a resumed run records the salts of the tokens it actually handed out.
+    #[serde(default)]
+    pub new_salts: BTreeMap<String, String>,
 }
 
 /// The fixed steps of a revocation (file re-encryption is one step with its own
@@ -461,6 +469,48 @@ impl Revocation {
         reencrypt_current: bool,
         reencrypt_history: bool,
     ) -> Result<Revocation, CollectionError> {
+        Self::begin(
+            settings,
+            collection,
+            app,
+            now_ms,
+            reencrypt_current,
+            reencrypt_history,
+            false,
+        )
+    }
+
+    /// Starts a downgrade of `app` from read-and-write to read-only: the same rotation
+    /// as a revocation (its write token must die), but the app keeps a read-only grant
+    /// and gets the new key with an empty token.
+    pub fn start_downgrade(
+        settings: &mut Settings,
+        collection: &str,
+        app: &str,
+        now_ms: i64,
+        reencrypt_current: bool,
+        reencrypt_history: bool,
+    ) -> Result<Revocation, CollectionError> {
+        Self::begin(
+            settings,
+            collection,
+            app,
+            now_ms,
+            reencrypt_current,
+            reencrypt_history,
+            true,
+        )
+    }
+
+    fn begin(
+        settings: &mut Settings,
+        collection: &str,
+        app: &str,
+        now_ms: i64,
+        reencrypt_current: bool,
+        reencrypt_history: bool,
+        downgrade: bool,
+    ) -> Result<Revocation, CollectionError> {
         let no_grant = || CollectionError::NoSuchGrant {
             collection: collection.to_string(),
             app: app.to_string(),
@@ -474,14 +524,27 @@ impl Revocation {
             .iter()
             .position(|g| g.app == app)
             .ok_or_else(no_grant)?;
-        let removed = state.grants.remove(pos);
+        if downgrade && state.grants[pos].mode == AccessMode::Read {
+            return Err(CollectionError::Format(format!(
+                "{app} already has read-only access to {collection}"
+            )));
+        }
         let newest_iat = state
             .grants
             .iter()
             .map(|g| g.token_iat)
-            .chain([removed.token_iat, state.revoked_before])
+            .chain([state.revoked_before])
             .max()
             .unwrap_or(0);
+        let removed = if downgrade {
+            let g = &mut state.grants[pos];
+            let before = g.clone();
+            g.mode = AccessMode::Read;
+            g.token_salt = String::new();
+            before
+        } else {
+            state.grants.remove(pos)
+        };
         let oldest_valid = (now_ms.div_euclid(1000)).max(newest_iat + 1);
         let from = state.generation;
         state.generation = from + 1;
@@ -500,6 +563,8 @@ impl Revocation {
             files_done: 0,
             files_total: 0,
             started_at: now_ms,
+            downgrade,
+            new_salts: BTreeMap::new(),
         };
         settings.journal.push(r.to_value());
         Ok(r)
@@ -574,7 +639,7 @@ impl Revocation {
         settings.journal.retain(|e| !self.same_entry(e));
         if let Some(state) = settings.collections.get_mut(&self.collection) {
             for g in state.grants.iter_mut() {
-                if let Some(s) = new_salts.get(&g.app) {
+                if let Some(s) = new_salts.get(&g.app).or_else(|| self.new_salts.get(&g.app)) {
                     g.token_salt = s.clone();
                     g.token_iat = self.oldest_valid;
                 }
@@ -582,7 +647,12 @@ impl Revocation {
         }
         settings.log.push(LogEntry {
             at: now_ms,
-            event: "revoke".into(),
+            event: if self.downgrade {
+                "downgrade"
+            } else {
+                "revoke"
+            }
+            .into(),
             collection: Some(self.collection.clone()),
             app: Some(self.app.clone()),
             detail: Some(format!(
@@ -591,6 +661,258 @@ impl Revocation {
             )),
         });
     }
+}
+
+impl Revocation {
+    /// What the UI calls this operation: "Revocation" or "Downgrade".
+    pub fn kind(&self) -> &'static str {
+        if self.downgrade {
+            "Making read-only"
+        } else {
+            "Revocation"
+        }
+    }
+
+    /// The apps whose key file gets the new generation (step 3): every grant left in
+    /// the settings, each with its mode (a downgraded app is among them, read-only).
+    pub fn key_file_targets(&self, settings: &Settings) -> Vec<(String, AccessMode)> {
+        settings
+            .collections
+            .get(&self.collection)
+            .map(|s| s.grants.iter().map(|g| (g.app.clone(), g.mode)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The salt of the fresh token for `app`: the one already chosen (a resumed run
+    /// reuses it), else `fresh`, remembered in [`Revocation::new_salts`].
+    pub fn salt_for(&mut self, app: &str, fresh: [u8; 16]) -> [u8; 16] {
+        if let Some(hex) = self.new_salts.get(app)
+            && let Ok(bytes) = crate::encoding::from_hex(hex)
+            && let Ok(salt) = <[u8; 16]>::try_from(bytes.as_slice())
+        {
+            return salt;
+        }
+        self.new_salts.insert(app.to_string(), to_hex(&fresh));
+        fresh
+    }
+
+    /// Progress as (done, total) for the progress bar.
+    pub fn progress(&self) -> (u64, u64) {
+        (self.files_done.min(self.files_total), self.files_total)
+    }
+
+    /// The line the UI shows while it runs; `resumed` says so plainly.
+    pub fn status_line(&self, app_name: &str, resumed: bool) -> String {
+        let what = if self.downgrade {
+            format!("making {app_name} read-only on {}", self.collection)
+        } else {
+            format!("revocation of {app_name} from {}", self.collection)
+        };
+        if resumed {
+            format!("Resuming {what}…")
+        } else {
+            let mut s = what;
+            if let Some(first) = s.get(..1) {
+                let up = first.to_uppercase();
+                s.replace_range(..1, &up);
+            }
+            format!("{s}…")
+        }
+    }
+}
+
+/// The `iat` of the authenticator's own tokens for a collection bucket: now, but never
+/// before the bucket's revoke-all timestamp.
+pub fn owner_iat(settings: &Settings, collection: &str, now_ms: i64) -> u64 {
+    let revoked = settings
+        .collections
+        .get(collection)
+        .map(|s| s.revoked_before)
+        .unwrap_or(0);
+    now_ms.div_euclid(1000).max(revoked).max(0) as u64
+}
+
+/// One collection handed to an app at sign-in or by "Grant …": what the key file gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandOff {
+    /// Collection name.
+    pub collection: String,
+    /// The generation current in the settings.
+    pub generation: u32,
+    /// The grant as recorded (mode, salt, iat).
+    pub grant: Grant,
+}
+
+impl HandOff {
+    /// The key-file entry of this hand-off: keys of its generation and, for a
+    /// read-and-write grant, a fresh archival token with the recorded salt and `iat`.
+    pub fn entry(
+        &self,
+        keychain: &Keychain,
+        identity: u32,
+        hub: &HubContext,
+    ) -> Result<KeyFileEntry, CollectionError> {
+        let keys = CollectionKeys::derive(keychain, identity, &self.collection, self.generation)?;
+        let token = match self.grant.mode {
+            AccessMode::ReadWrite => {
+                let salt = crate::encoding::from_hex(&self.grant.token_salt)
+                    .ok()
+                    .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
+                    .ok_or_else(|| CollectionError::Format("bad token salt".into()))?;
+                app_collection_token(
+                    &keys.bucket_key,
+                    hub,
+                    self.grant.token_iat.max(0) as u64,
+                    salt,
+                )
+            }
+            AccessMode::Read => String::new(),
+        };
+        Ok(keys.key_file_entry(hub, self.grant.mode, &token))
+    }
+}
+
+/// Grants `app` each of `collections` in `settings` (sign-in or "Grant … to …") and
+/// returns the hand-offs to write into its key file. An app that already has
+/// read-and-write access and now asks for read-only keeps read-and-write (taking
+/// write away is a downgrade, which needs a rotation: see
+/// [`Revocation::start_downgrade`]).
+pub fn grant_collections(
+    settings: &mut Settings,
+    app: &str,
+    collections: &[(String, AccessMode)],
+    now_ms: i64,
+    mut salt: impl FnMut() -> [u8; 16],
+) -> Vec<HandOff> {
+    collections
+        .iter()
+        .map(|(name, asked)| {
+            let existing = settings
+                .collections
+                .get(name)
+                .and_then(|s| s.grants.iter().find(|g| g.app == app))
+                .map(|g| g.mode);
+            let mode = match (existing, asked) {
+                (Some(AccessMode::ReadWrite), AccessMode::Read) => AccessMode::ReadWrite,
+                _ => *asked,
+            };
+            let grant = record_grant(settings, name, app, mode, now_ms, salt());
+            let grant = settings
+                .collections
+                .get(name)
+                .and_then(|s| s.grants.iter().find(|g| g.app == app))
+                .cloned()
+                .unwrap_or(grant);
+            HandOff {
+                collection: name.clone(),
+                generation: settings
+                    .collections
+                    .get(name)
+                    .map(|s| s.generation)
+                    .unwrap_or(0),
+                grant,
+            }
+        })
+        .collect()
+}
+
+/// One row of the permission manager: an app with access to a collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRow {
+    /// App origin.
+    pub origin: String,
+    /// Name to show.
+    pub name: String,
+    /// Its mode.
+    pub mode: AccessMode,
+    /// Granted when (ms).
+    pub granted_at: i64,
+    /// Last sign-in (ms), if it is a connected app.
+    pub last_sign_in: Option<i64>,
+}
+
+/// One collection section of the permission manager.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionView {
+    /// Collection name.
+    pub name: String,
+    /// Current key generation.
+    pub generation: u32,
+    /// Apps with access.
+    pub rows: Vec<GrantRow>,
+}
+
+/// One connected app in the permission manager.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppView {
+    /// Origin.
+    pub origin: String,
+    /// Name to show.
+    pub name: String,
+    /// Scopes granted at its last sign-in.
+    pub scopes: Vec<String>,
+    /// Collections it can use, with mode.
+    pub collections: Vec<(String, AccessMode)>,
+    /// Known collections it could be granted.
+    pub grantable: Vec<String>,
+}
+
+/// The permission manager's model, computed from the settings.
+pub fn permission_view(settings: &Settings) -> (Vec<CollectionView>, Vec<AppView>) {
+    let name_of = |origin: &str| {
+        settings
+            .app(origin)
+            .map(|a| a.display_name().to_string())
+            .unwrap_or_else(|| origin.to_string())
+    };
+    let collections = settings
+        .collections
+        .iter()
+        .map(|(name, state)| CollectionView {
+            name: name.clone(),
+            generation: state.generation,
+            rows: state
+                .grants
+                .iter()
+                .map(|g| GrantRow {
+                    origin: g.app.clone(),
+                    name: name_of(&g.app),
+                    mode: g.mode,
+                    granted_at: g.granted_at,
+                    last_sign_in: settings.app(&g.app).map(|a| a.last_sign_in),
+                })
+                .collect(),
+        })
+        .collect();
+    let apps = settings
+        .apps
+        .iter()
+        .map(|a| {
+            let have: Vec<(String, AccessMode)> = settings
+                .collections
+                .iter()
+                .filter_map(|(n, s)| {
+                    s.grants
+                        .iter()
+                        .find(|g| g.app == a.origin)
+                        .map(|g| (n.clone(), g.mode))
+                })
+                .collect();
+            AppView {
+                origin: a.origin.clone(),
+                name: a.display_name().to_string(),
+                scopes: a.scopes.clone(),
+                grantable: settings
+                    .collections
+                    .keys()
+                    .filter(|n| !have.iter().any(|(h, _)| h == *n))
+                    .cloned()
+                    .collect(),
+                collections: have,
+            }
+        })
+        .collect();
+    (collections, apps)
 }
 
 /// Checks a public key against the current generation (used by tests and the runner to
@@ -760,5 +1082,120 @@ mod tests {
             Revocation::start(&mut s, "contact", "https://zzz.example", 1, true, true),
             Err(CollectionError::NoSuchGrant { .. })
         ));
+    }
+
+    #[test]
+    fn downgrade_rotates_and_keeps_a_read_only_grant() {
+        let kc = Keychain::from_mnemonic(WORDS).unwrap();
+        let mut s = Settings::default();
+        s.record_sign_in("https://a.example", Some("A"), None, &[], 1);
+        let h = grant_collections(
+            &mut s,
+            "https://a.example",
+            &[("contact".into(), AccessMode::ReadWrite)],
+            5_000_000,
+            || [1; 16],
+        );
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].generation, 0);
+        let e = h[0].entry(&kc, 0, &hub()).unwrap();
+        assert!(e.hub_config.token.starts_with("v1:"));
+        // Asking for read-only later keeps read-and-write (taking it away is a downgrade).
+        let h = grant_collections(
+            &mut s,
+            "https://a.example",
+            &[("contact".into(), AccessMode::Read)],
+            5_001_000,
+            || [3; 16],
+        );
+        assert_eq!(h[0].grant.mode, AccessMode::ReadWrite);
+        assert_eq!(h[0].grant.token_salt, to_hex(&[3; 16]));
+
+        let mut r = Revocation::start_downgrade(
+            &mut s,
+            "contact",
+            "https://a.example",
+            5_001_000,
+            true,
+            false,
+        )
+        .unwrap();
+        assert!(r.downgrade);
+        assert_eq!(r.oldest_valid, 5002);
+        assert_eq!(s.collections["contact"].grants[0].mode, AccessMode::Read);
+        assert_eq!(
+            r.key_file_targets(&s),
+            [("https://a.example".to_string(), AccessMode::Read)]
+        );
+        // A salt chosen once is reused on resume.
+        let first = r.salt_for("https://b.example", [9; 16]);
+        assert_eq!(r.salt_for("https://b.example", [8; 16]), first);
+        r.save_progress(&mut s);
+        let back = Revocation::pending(&s);
+        assert_eq!(back[0].new_salts.len(), 1);
+        assert!(
+            back[0]
+                .status_line("A", true)
+                .starts_with("Resuming making A read-only")
+        );
+        assert_eq!(r.status_line("A", false), "Making A read-only on contact…");
+        assert!(matches!(
+            Revocation::start_downgrade(&mut s, "contact", "https://a.example", 1, true, false),
+            Err(CollectionError::Format(_))
+        ));
+        r.finish(&mut s, &BTreeMap::new(), 6_000_000);
+        assert_eq!(s.log.last().unwrap().event, "downgrade");
+        assert!(s.journal.is_empty());
+        // The authenticator's tokens for the bucket are never older than the revoke-all.
+        assert_eq!(owner_iat(&s, "contact", 1_000), 5002);
+        assert_eq!(owner_iat(&s, "contact", 9_000_000), 9000);
+        assert_eq!(owner_iat(&s, "photo", 9_000_000), 9000);
+        // The read-only entry has the new key and no token.
+        let hand = HandOff {
+            collection: "contact".into(),
+            generation: 1,
+            grant: s.collections["contact"].grants[0].clone(),
+        };
+        let e = hand.entry(&kc, 0, &hub()).unwrap();
+        assert_eq!(e.hub_config.token, "");
+        assert_eq!(e.key_generation, 1);
+    }
+
+    #[test]
+    fn permission_view_lists_collections_and_apps() {
+        let mut s = Settings::default();
+        s.record_sign_in(
+            "https://a.example",
+            Some("A"),
+            None,
+            &["store_write".into()],
+            10,
+        );
+        s.record_sign_in(
+            "https://b.example",
+            None,
+            None,
+            &["collection.contact".into()],
+            20,
+        );
+        grant_collections(
+            &mut s,
+            "https://b.example",
+            &[("contact".into(), AccessMode::ReadWrite)],
+            20,
+            || [1; 16],
+        );
+        let (cols, apps) = permission_view(&s);
+        assert_eq!(cols.len(), 1);
+        assert_eq!(cols[0].name, "contact");
+        assert_eq!(cols[0].rows[0].name, "https://b.example");
+        assert_eq!(cols[0].rows[0].last_sign_in, Some(20));
+        assert_eq!(apps[0].name, "A");
+        assert_eq!(apps[0].grantable, ["contact"]);
+        assert!(apps[1].grantable.is_empty());
+        assert_eq!(
+            apps[1].collections,
+            [("contact".to_string(), AccessMode::ReadWrite)]
+        );
     }
 }

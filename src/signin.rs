@@ -15,10 +15,11 @@
 //! ([`scope_description`]).
 
 use crate::auth::{AuthRequest, ResponseContext, Scope, SignIn};
+use crate::collections::{HandOff, grant_collections};
 use crate::gaia::HubInfo;
 use crate::keys::PrivateKey;
 use crate::profile::claim_from_profile_file;
-use crate::settings::{SETTINGS_PATH, Settings, SettingsError};
+use crate::settings::{AccessMode, SETTINGS_PATH, Settings, SettingsError};
 use serde_json::Value;
 
 /// The identity's public profile file name.
@@ -217,6 +218,48 @@ pub fn apply_to_settings(
         app.now_ms,
     );
     settings.seal(&identity_key.public_key())
+}
+
+/// The collections a request asks for, with the mode each scope means
+/// (`collection.<name>` read and write, `collection.<name>.read` read only); a
+/// collection asked both ways is granted read and write, once.
+pub fn requested_collections(request: &AuthRequest) -> Vec<(String, AccessMode)> {
+    let mut out: Vec<(String, AccessMode)> = Vec::new();
+    for (name, read_only) in request.collections() {
+        let mode = if read_only {
+            AccessMode::Read
+        } else {
+            AccessMode::ReadWrite
+        };
+        match out.iter_mut().find(|(n, _)| n == name) {
+            Some(e) => {
+                if mode == AccessMode::ReadWrite {
+                    e.1 = mode;
+                }
+            }
+            None => out.push((name.to_string(), mode)),
+        }
+    }
+    out
+}
+
+/// Applies an approved sign-in to opened settings: records the app, then grants each
+/// requested collection ([`crate::collections::grant_collections`]). Returns what to
+/// hand off in the app's `.collections.keys` (COLLECTIONS.md §4).
+pub fn apply_sign_in(
+    settings: &mut Settings,
+    app: &ConnectedAppRecord,
+    collections: &[(String, AccessMode)],
+    salt: impl FnMut() -> [u8; 16],
+) -> Vec<HandOff> {
+    settings.record_sign_in(
+        &app.origin,
+        app.details.name.as_deref(),
+        app.details.icon.as_deref(),
+        &app.scopes,
+        app.now_ms,
+    );
+    grant_collections(settings, &app.origin, collections, app.now_ms, salt)
 }
 
 /// The conditional header of a settings write: `If-Match: <etag>` for an existing
@@ -429,5 +472,40 @@ mod tests {
             ("If-Match", "\"abc\"".to_string())
         );
         assert_eq!(settings_condition(None), ("If-None-Match", "*".to_string()));
+    }
+
+    #[test]
+    fn sign_in_grants_requested_collections() {
+        let req = request(&[
+            "store_write",
+            "collection.contact",
+            "collection.photo.read",
+            "collection.contact.read",
+        ]);
+        let cols = requested_collections(&req);
+        assert_eq!(
+            cols,
+            [
+                ("contact".to_string(), AccessMode::ReadWrite),
+                ("photo".to_string(), AccessMode::Read)
+            ]
+        );
+        let mut s = Settings::default();
+        let record = ConnectedAppRecord {
+            origin: "http://localhost:3000".into(),
+            details: AppDetails::default(),
+            scopes: granted_scopes(&req),
+            now_ms: NOW,
+        };
+        let h = apply_sign_in(&mut s, &record, &cols, || [7; 16]);
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[1].grant.mode, AccessMode::Read);
+        assert_eq!(s.apps.len(), 1);
+        assert_eq!(
+            s.collections["contact"].grants[0].app,
+            "http://localhost:3000"
+        );
+        assert_eq!(s.collections["photo"].generation, 0);
+        assert!(requested_collections(&request(&["store_write"])).is_empty());
     }
 }

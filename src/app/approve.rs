@@ -3,16 +3,17 @@
 //! writes. An unreachable hub does not stop the sign-in: it completes without storage
 //! and the notes say so.
 
+use super::collections::Ctx;
 use super::hub::{self, Stored};
 use super::wait::now_ms;
 use crate::auth::{AuthRequest, ResponseRandomness, make_auth_response};
+use crate::collections::random_salt;
 use crate::gaia::{V1TokenOptions, make_v1_token};
 use crate::keychain::Keychain;
-use crate::keys::PrivateKey;
 use crate::settings::SETTINGS_PATH;
 use crate::signin::{
-    AppDetails, ConnectedAppRecord, PROFILE_PATH, SETTINGS_ATTEMPTS, apply_to_settings,
-    granted_scopes, plan, read_url, response_context, settings_condition,
+    AppDetails, ConnectedAppRecord, PROFILE_PATH, apply_sign_in, granted_scopes, plan, read_url,
+    requested_collections, response_context,
 };
 
 /// A finished sign-in.
@@ -93,19 +94,41 @@ pub async fn run(
                 Err(e) => notes.push(format!("Your public profile could not be updated: {e}")),
             }
         }
-        if let (Some(read), Some(store)) = (&plan.settings_read_url, &plan.settings_store_url) {
+        if let (Some(info), Some(_)) = (&info, &plan.settings_store_url) {
             let record = ConnectedAppRecord {
                 origin: request.domain_name.clone(),
                 details: details.clone(),
                 scopes: granted_scopes(request),
                 now_ms: now,
             };
-            if let Err(e) =
-                record_app(read, store, token, &identity.key, &record, settings_exist).await
+            let wanted = requested_collections(request);
+            let names: Vec<String> = if settings_exist {
+                vec![SETTINGS_PATH.to_string()]
+            } else {
+                Vec::new()
+            };
+            let ctx =
+                Ctx::with_info(identity.clone(), index, hub_url, info.clone(), Some(&names)).await;
+            // Settings first (the grant and its token salt), then the key file in the
+            // app's bucket (COLLECTIONS.md §4) — both before the response is sent.
+            match ctx
+                .update_settings(|s| Ok(apply_sign_in(s, &record, &wanted, random_salt)))
+                .await
             {
-                notes.push(format!(
+                Ok((hand_offs, _)) => {
+                    if let Err(e) = ctx.hand_off(keychain, &request.domain_name, &hand_offs).await
+                    {
+                        notes.push(format!(
+                            "The app could not be given access to your collections: {e}"
+                        ));
+                    }
+                }
+                Err(e) if wanted.is_empty() => notes.push(format!(
                     "The app could not be added to your connected apps: {e}"
-                ));
+                )),
+                Err(e) => notes.push(format!(
+                    "The app could not be added to your connected apps, nor given access to your collections: {e}"
+                )),
             }
         }
     }
@@ -113,36 +136,4 @@ pub async fn run(
         redirect: sign_in.redirect_url(&request.redirect_uri),
         notes,
     })
-}
-
-/// Read (unless the listing showed no file), apply, conditional write; on 412 again
-/// (at most [`SETTINGS_ATTEMPTS`] times).
-async fn record_app(
-    read: &str,
-    store: &str,
-    token: &str,
-    key: &PrivateKey,
-    record: &ConnectedAppRecord,
-    mut may_exist: bool,
-) -> Result<(), String> {
-    for _ in 0..SETTINGS_ATTEMPTS {
-        let existing = if may_exist {
-            hub::read(read).await?
-        } else {
-            None
-        };
-        may_exist = true;
-        let body = apply_to_settings(existing.as_ref().map(|a| a.body.as_str()), key, record)
-            .map_err(|e| format!("your settings file is unreadable ({e})"))?;
-        let condition = match &existing {
-            None => Some(settings_condition(None)),
-            Some(a) => a.etag.as_deref().map(|e| settings_condition(Some(e))),
-        };
-        let cond = condition.as_ref().map(|(k, v)| (*k, v.as_str()));
-        match hub::store(store, token, &body, "application/json", cond).await? {
-            Stored::Done => return Ok(()),
-            Stored::Conflict => continue,
-        }
-    }
-    Err("it kept changing while Cairn wrote it".into())
 }

@@ -11,6 +11,7 @@
 
 pub mod approve;
 pub mod browser;
+pub mod collections;
 pub mod dom;
 pub mod hub;
 pub mod idb;
@@ -195,6 +196,8 @@ impl App {
         // Without a session the page still works; it just asks again after a reload.
         let _ = session::start(phrase).await;
         self.route();
+        // Unfinished collection operations (revocations) resume after unlock.
+        collections::resume_pending(self);
         Ok(())
     }
 
@@ -218,7 +221,8 @@ impl App {
         }
         if let Some(token) = request {
             let sender = referrer_origin();
-            match crate::auth::verify_auth_request(&token, sender.as_deref(), wait::now_ms() as i64) {
+            match crate::auth::verify_auth_request(&token, sender.as_deref(), wait::now_ms() as i64)
+            {
                 Err(e) => return screens::bad_request::show(self, &e.to_string()),
                 Ok(req) if has_vault && unlocked => return screens::consent::show(self, req),
                 Ok(_) => {}
@@ -357,6 +361,8 @@ pub async fn start() -> Result<(), JsValue> {
     }
     install_global_listeners(&app);
     app.route();
+    // A tab session resumed (reload): unfinished collection operations resume too.
+    collections::resume_pending(&app);
     Ok(())
 }
 

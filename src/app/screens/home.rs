@@ -3,7 +3,7 @@
 //! `#/backup`).
 
 use crate::app::App;
-use crate::app::dom::{button, el, heading, para};
+use crate::app::dom::{button, el};
 use std::rc::Rc;
 use web_sys::Element;
 
@@ -55,16 +55,11 @@ pub fn show(app: &Rc<App>) {
         "#/apps" => super::apps::fill(app, &body, screen),
         "#/settings" => super::settings::fill(app, &body),
         "#/backup" => super::backup::fill(app, &body),
-        "#/permissions" => coming_soon(&body, "Permissions"),
+        "#/permissions" => super::permissions::fill(app, &body, screen),
         "#/files" => super::files::fill(app, &body, screen),
         _ => super::identities::fill(app, &body),
     }
     if let Ok(Some(h)) = body.query_selector(".screen-heading") {
         crate::app::dom::focus(&h);
     }
-}
-
-fn coming_soon(body: &Element, title: &str) {
-    let _ = body.append_child(&heading(2, title));
-    let _ = body.append_child(&para("Coming soon."));
 }

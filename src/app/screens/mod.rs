@@ -12,6 +12,7 @@ pub mod create;
 pub mod files;
 pub mod home;
 pub mod identities;
+pub mod permissions;
 pub mod restore;
 pub mod settings;
 pub mod unlock;
