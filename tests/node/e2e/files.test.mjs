@@ -218,7 +218,10 @@ test('Files: browse, versions, diff, rollback, restore, undo since, app data, de
       await fileButton(page, 'bob').click();
       await byRole(page, 'button', 'Restore').click();
       await dialogConfirm(page, 'Restore');
+      // The preview of a deleted file already shows its last version: wait for the write.
+      await page.getByRole('status').filter({ hasText: /^bob: done\./ }).waitFor({ timeout: SLOW });
       await preview.getByText('"222"').waitFor({ timeout: SLOW });
+      assert.equal(await byRole(page, 'button', 'Restore').count(), 0);
       assert.deepEqual(JSON.parse(await c.current('bob')), { name: 'Bob', phone: '222' });
 
       // Undo changes since T.
