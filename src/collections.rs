@@ -656,7 +656,7 @@ impl Revocation {
             collection: Some(self.collection.clone()),
             app: Some(self.app.clone()),
             detail: Some(format!(
-                "key generation {} → {}; {} file(s) re-encrypted",
+                "key generation {} → {}; {} file(s) on the new key",
                 self.from_generation, self.to_generation, self.files_done
             )),
         });

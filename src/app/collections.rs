@@ -348,7 +348,7 @@ pub fn run(
         match result {
             Ok(r) => {
                 let msg = format!(
-                    "Done: {app_name} {} {} — key generation {} → {}; {} file(s) re-encrypted in {:.1} s.",
+                    "Done: {app_name} {} {} — key generation {} → {}; {} file(s) on the new key ({:.1} s).",
                     if r.downgrade {
                         "is now read-only on"
                     } else {
@@ -367,6 +367,11 @@ pub fn run(
                 let msg = if j.cancel.get() {
                     "Cancelled. The operation is saved unfinished and resumes when you choose Resume or unlock again.".to_string()
                 } else {
+                    let e = if e.contains("Failed to fetch") || e.contains("no answer in time") {
+                        "your Gaia hub did not answer".to_string()
+                    } else {
+                        e
+                    };
                     format!(
                         "Stopped: {e}. Nothing is lost: the operation is saved and resumes when you choose Resume or unlock again."
                     )

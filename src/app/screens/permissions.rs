@@ -453,7 +453,7 @@ fn show_job(app: &Rc<App>, area: &Element, job: &Rc<Job>, screen: u32) {
     let _ = area.append_child(&detail);
     let _ = area.append_child(&progress);
     let _ = area.append_child(&problem);
-    let _ = area.append_child(&dom::actions([&resume]));
+    let _ = area.append_child(&resume);
     {
         let job = job.clone();
         let cancel_btn = cancel.clone();

@@ -361,6 +361,13 @@ test('(3) fault: the hub dies mid-revocation of 240 files; after it returns the 
     const bar = page.getByRole('progressbar', { name: 'Revocation progress' });
     await bar.waitFor({ timeout: SLOW });
     const started = Date.now();
+    // Cancel stops between files and leaves the journal; Resume continues.
+    await page.waitForFunction(() => Number(document.querySelector('progress[aria-label="Revocation progress"]')?.value) >= 10, null, { timeout: 60_000 });
+    await byRole(page, 'button', 'Cancel').click();
+    await page.getByRole('alert').filter({ hasText: /^Cancelled\. The operation is saved unfinished/ }).waitFor({ timeout: SLOW });
+    await shot('revocation-cancelled');
+    await byRole(page, 'button', 'Resume').click();
+    await page.getByRole('status').filter({ hasText: /^Resuming revocation of Alpha Contacts from contact/ }).waitFor({ timeout: SLOW });
     await page.waitForFunction(() => Number(document.querySelector('progress[aria-label="Revocation progress"]')?.value) >= 40, null, { timeout: 60_000 });
     await shot('revocation-progress');
     const doneBefore = Number(await bar.evaluate((p) => p.value));
