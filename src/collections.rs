@@ -1198,4 +1198,166 @@ mod tests {
             [("contact".to_string(), AccessMode::ReadWrite)]
         );
     }
+
+    /// The runner's loop over the core's plan, against an in-memory "hub"; `budget`
+    /// file writes before it "crashes" (`None`: no crash). Returns whether it finished.
+    fn drive(
+        kc: &Keychain,
+        s: &mut Settings,
+        files: &mut BTreeMap<String, String>,
+        key_files: &mut BTreeMap<String, String>,
+        mut budget: Option<usize>,
+    ) -> bool {
+        let mut r = Revocation::pending(s).remove(0);
+        let keys = CollectionKeys::derive(kc, 0, &r.collection, r.to_generation).unwrap();
+        while let Some(step) = r.next_step() {
+            match step {
+                RevocationStep::RevokeAll | RevocationStep::Finish => {}
+                RevocationStep::RewriteKeyFiles => {
+                    for (app, mode) in r.key_file_targets(s) {
+                        let salt = match mode {
+                            AccessMode::ReadWrite => to_hex(&r.salt_for(&app, random_salt())),
+                            AccessMode::Read => String::new(),
+                        };
+                        r.save_progress(s);
+                        let h = HandOff {
+                            collection: r.collection.clone(),
+                            generation: r.to_generation,
+                            grant: Grant {
+                                app: app.clone(),
+                                mode,
+                                granted_at: 0,
+                                token_salt: salt,
+                                token_iat: r.oldest_valid,
+                            },
+                        };
+                        let app_key = kc.app_private_key(0, &app).unwrap();
+                        let e = h.entry(kc, 0, &hub()).unwrap();
+                        let body = update_key_file(
+                            key_files.get(&app).map(String::as_str),
+                            &app_key,
+                            &[(r.collection.as_str(), Some(&e))],
+                        )
+                        .unwrap();
+                        key_files.insert(app, body);
+                    }
+                }
+                RevocationStep::RemoveRevokedEntry => {
+                    let app_key = kc.app_private_key(0, &r.app).unwrap();
+                    if let Some(old) = key_files.get(&r.app).cloned() {
+                        let body =
+                            update_key_file(Some(&old), &app_key, &[(r.collection.as_str(), None)])
+                                .unwrap();
+                        key_files.insert(r.app.clone(), body);
+                    }
+                }
+                RevocationStep::ReEncrypt => {
+                    let wanted: Vec<String> =
+                        files.keys().filter(|p| r.wants_file(p)).cloned().collect();
+                    r.files_total = wanted.len() as u64;
+                    r.files_done = 0;
+                    for p in wanted {
+                        if let Ok(Some(new)) = keys.reencrypt(&p, &files[&p]) {
+                            if let Some(b) = budget.as_mut() {
+                                if *b == 0 {
+                                    r.save_progress(s);
+                                    return false;
+                                }
+                                *b -= 1;
+                            }
+                            files.insert(p, new);
+                        }
+                        r.files_done += 1;
+                    }
+                }
+            }
+            if step == RevocationStep::Finish {
+                r.finish(s, &BTreeMap::new(), 9_000_000);
+                return true;
+            }
+            r.complete(&step);
+            r.save_progress(s);
+        }
+        true
+    }
+
+    #[test]
+    fn an_interrupted_revocation_resumes_to_the_same_end() {
+        let kc = Keychain::from_mnemonic(WORDS).unwrap();
+        let (a, b) = ("https://a.example", "https://b.example");
+        let mut s = Settings::default();
+        let mut key_files = BTreeMap::new();
+        for app in [a, b] {
+            s.record_sign_in(app, None, None, &[], 1);
+            let h = grant_collections(
+                &mut s,
+                app,
+                &[("contact".into(), AccessMode::ReadWrite)],
+                5_000_000,
+                random_salt,
+            );
+            let e = h[0].entry(&kc, 0, &hub()).unwrap();
+            let app_key = kc.app_private_key(0, app).unwrap();
+            key_files.insert(
+                app.to_string(),
+                update_key_file(None, &app_key, &[("contact", Some(&e))]).unwrap(),
+            );
+        }
+        let gen0 = CollectionKeys::derive(&kc, 0, "contact", 0).unwrap();
+        let mut files = BTreeMap::new();
+        for i in 0..30 {
+            let body = ecies::encrypt(
+                &gen0.current().public_key(),
+                format!("{{\"n\":{i}}}").as_bytes(),
+                true,
+                CipherTextEncoding::Hex,
+            )
+            .unwrap()
+            .to_json();
+            files.insert(format!("collection/item {i}"), body);
+        }
+        let history = files["collection/item 0"].clone();
+        files.insert(
+            "collection/.history.1.abcdefghij.item 0".into(),
+            history.clone(),
+        );
+        files.insert("collection/garbage".into(), "not a cipher object".into());
+
+        Revocation::start(&mut s, "contact", a, 5_000_000, true, false).unwrap();
+        // Crash after 7 writes, then after 11 more, then finish.
+        assert!(!drive(&kc, &mut s, &mut files, &mut key_files, Some(7)));
+        let mid = Revocation::pending(&s).remove(0);
+        assert_eq!(mid.next_step(), Some(RevocationStep::ReEncrypt));
+        let salt_b = mid.new_salts[b].clone();
+        assert!(!drive(&kc, &mut s, &mut files, &mut key_files, Some(11)));
+        assert!(drive(&kc, &mut s, &mut files, &mut key_files, None));
+        assert!(Revocation::pending(&s).is_empty());
+
+        let gen1 = CollectionKeys::derive(&kc, 0, "contact", 1).unwrap();
+        for i in 0..30 {
+            let (g, _) = gen1
+                .decrypt("x", &files[&format!("collection/item {i}")])
+                .unwrap();
+            assert_eq!(g, 1, "item {i}");
+            let obj = CipherObject::from_json(&files[&format!("collection/item {i}")]).unwrap();
+            assert!(ecies::decrypt(gen0.current(), &obj).is_err());
+        }
+        // History was not asked for; the garbage file is left as it is.
+        assert_eq!(files["collection/.history.1.abcdefghij.item 0"], history);
+        assert_eq!(files["collection/garbage"], "not a cipher object");
+        // B has the new key and a token with the salt chosen before the crash; A has none.
+        let kb = read_key_file(&key_files[b], &kc.app_private_key(0, b).unwrap()).unwrap();
+        assert_eq!(kb["contact"]["keyGeneration"], 1);
+        let t = kb["contact"]["hubConfig"]["token"].as_str().unwrap();
+        let d = crate::jwt::decode(t.strip_prefix("v1:").unwrap()).unwrap();
+        assert_eq!(d.payload["salt"], salt_b.as_str());
+        assert_eq!(d.payload["iat"], 5001);
+        let grant_b = &s.collections["contact"].grants[0];
+        assert_eq!(
+            (grant_b.token_salt.as_str(), grant_b.token_iat),
+            (salt_b.as_str(), 5001)
+        );
+        let ka = read_key_file(&key_files[a], &kc.app_private_key(0, a).unwrap()).unwrap();
+        assert!(ka.is_empty());
+    }
 }

@@ -8,8 +8,8 @@
 //      file decrypts with the new generation; grant it back; make it read-only;
 //  (2) read-only grant: reads and decrypts, every write refused by the hub;
 //  (3) fault: the hub is killed in the middle of re-encrypting 200+ files; after it comes
-//      back, a reload resumes the revocation from the journal; nothing lost or left
-//      undecryptable.
+//      back and the tab is closed and reopened, unlocking resumes the revocation from the
+//      journal; nothing lost or left undecryptable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -18,7 +18,7 @@ import { createInterface } from 'node:readline';
 import { encryptECIES, decryptECIES, getPublicKeyFromPrivate } from '@stacks/encryption';
 import { startServer, parseMount } from '../../../scripts/serve.mjs';
 import {
-  useStack, withPage, cairn, byRole, freshWords, restoreToHome, repo, SLOW, mainNav,
+  useStack, withPage, cairn, byRole, freshWords, restoreToHome, repo, SLOW, mainNav, unlock,
 } from './harness.mjs';
 
 const stack = useStack();
@@ -333,8 +333,10 @@ function restartHub() {
   });
 }
 
-test('(3) fault: the hub dies mid-revocation of 240 files; after it returns the revocation resumes from the journal', async () => {
-  await withPage(stack, 'collections-fault', async ({ page, shot }) => {
+test('(3) fault: the hub dies mid-revocation of 240 files; after it returns and the tab is reopened, unlock resumes it from the journal', async () => {
+  await withPage(stack, 'collections-fault', async ({ page: firstPage, shot: shotFirst }) => {
+    let page = firstPage;
+    const shot = (step) => shotFirst(step, page);
     const N = 240;
     const words = freshWords(12);
     await restoreToHome(page, stack, words);
@@ -379,10 +381,15 @@ test('(3) fault: the hub dies mid-revocation of 240 files; after it returns the 
     await byRole(page, 'button', 'Resume').waitFor();
     await shot('revocation-stopped');
 
-    // It comes back; a reload resumes from the journal.
+    // It comes back; the tab is closed; a new tab asks for the password, and the unlock
+    // resumes the revocation from the journal.
     stack.hub = await restartHub();
+    const context = page.context();
+    await page.close();
+    page = await context.newPage();
+    await page.goto(`${stack.auth}/`);
+    await unlock(page);
     const resumedAt = Date.now();
-    await page.reload();
     await page.getByRole('status').filter({ hasText: /^Resuming revocation of Alpha Contacts from contact/ }).waitFor({ timeout: SLOW });
     await shot('revocation-resumed');
     const doneLine = page.getByRole('status').filter({ hasText: /^Done: Alpha Contacts can no longer use contact/ });
