@@ -16,6 +16,10 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { encryptECIES, decryptECIES, getPublicKeyFromPrivate } from '@stacks/encryption';
+import { HDKey } from '@scure/bip32';
+import { mnemonicToSeedSync } from '@scure/bip39';
+import { sha256 } from '@noble/hashes/sha256';
+import { bytesToHex } from '@noble/hashes/utils';
 import { startServer, parseMount } from '../../../scripts/serve.mjs';
 import {
   useStack, withPage, cairn, byRole, freshWords, restoreToHome, repo, SLOW, mainNav, unlock,
@@ -137,10 +141,31 @@ function collectionKeys(words, generations) {
   }
 }
 
+/**
+ * The owner's (unscoped) token for the collection bucket of identity 0: the bucket key
+ * derived here independently (COLLECTIONS.md §2), so listings include history files.
+ */
+async function ownerToken(words, name = 'contact') {
+  const H = 0x80000000;
+  const hashCode = (s) => {
+    let h = 0;
+    for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+    return h & 0x7fffffff;
+  };
+  const hex = (s) => bytesToHex(sha256(new TextEncoder().encode(s)));
+  const idRoot = HDKey.fromMasterSeed(mnemonicToSeedSync(words)).deriveChild(888 + H).deriveChild(H);
+  const salt = hex(bytesToHex(idRoot.publicKey));
+  const key = bytesToHex(idRoot.deriveChild(H).deriveChild(3 + H).deriveChild(hashCode(hex(name + 'default' + salt)) + H).privateKey);
+  const { address } = collectionKeys(words, 1);
+  assert.equal(cairn.bucketAddress(key), address);
+  // Past any revoke-all of the test (the hub does not refuse an iat in the future).
+  return cairn.gaiaAuthToken(key, (await hubInfo()).challenge_text, { hubUrl: stack.hubUrl, iat: Math.floor(Date.now() / 1000) + 600 });
+}
+
 /** Reads every current collection file (not history) with the keys; returns [{path, key}]. */
-async function currentFiles(address, token, keys) {
+async function currentFiles(address, token, keys, { history = false } = {}) {
   const { read_url_prefix: prefix } = await hubInfo();
-  const names = (await listAll(address, token)).filter((n) => n.startsWith('collection/') && !n.includes('/.history.'));
+  const names = (await listAll(address, token)).filter((n) => n.startsWith('collection/') && (history || !n.includes('/.history.')));
   const out = [];
   for (const n of names) {
     const body = await (await fetch(`${prefix}${address}/${n.split('/').map(encodeURIComponent).join('/')}`)).text();
@@ -246,9 +271,12 @@ test('(1) two blockstack-collections apps share contacts; revoke the first; gran
     await alpha.refresh(pageA);
     assert.equal((await alpha.list(pageA)).length, 5);
     await alpha.save(pageA, { firstName: 'Dorothy', lastName: 'Vaughan' });
+    // An overwrite through the archival token keeps the old version as a history file.
+    await alpha.save(pageA, { firstName: 'Ada', lastName: 'Lovelace', email: 'ada@analytical.example' });
     const grantedA = await alpha.config(pageA);
     await openPermissions(page);
     await byRole(page, 'button', 'Make read-only Alpha Contacts').click();
+    await byRole(page.getByRole('dialog'), 'checkbox', 'Re-encrypt history').check();
     await byRole(page.getByRole('dialog'), 'button', 'Make read-only').click();
     await page.getByRole('status').filter({ hasText: /^Done: Alpha Contacts is now read-only on contact/ }).waitFor({ timeout: 60_000 });
     await contact.getByText('read only', { exact: true }).waitFor({ timeout: SLOW });
@@ -260,6 +288,13 @@ test('(1) two blockstack-collections apps share contacts; revoke the first; gran
     assert.equal(roA.hubConfig.token, '');
     assert.equal(roA.encryptionKey, collectionKeys(words, 3).keys[2]);
     assert.equal((await alpha.get(pageA, 'Dorothy Vaughan')).firstName, 'Dorothy');
+    assert.equal((await alpha.get(pageA, 'Ada Lovelace')).email, 'ada@analytical.example');
+    // History was asked for too: every file, history included, is at generation 2.
+    const all = await currentFiles(address, await ownerToken(words), collectionKeys(words, 3).keys, { history: true });
+    assert.ok(all.some((f) => f.path.includes('/.history.')), 'a history file exists');
+    assert.equal(all.length, 6 + all.filter((f) => f.path.includes('/.history.')).length);
+    assert.deepEqual(all.filter((f) => f.key !== 2), []);
+    await open(pageA, A);
     await assert.rejects(alpha.save(pageA, { firstName: 'Eve', lastName: 'Evil' }));
     // B still writes.
     await open(pageB, B);
