@@ -8,6 +8,7 @@
 use crate::ecies::{self, EciesError};
 use crate::encoding::to_hex;
 use crate::gaia::make_association_token;
+use crate::http_url::HttpUrl;
 use crate::jwt::{self, DecodedToken, JwtError};
 use crate::keychain::{Keychain, KeychainError, validate_app_domain, validate_collection_name};
 use crate::keys::{PrivateKey, PublicKey};
@@ -15,7 +16,6 @@ use crate::profile::{add_app_entry, default_profile, profile_file_body, sign_pro
 use crate::time::next_month_ms;
 use serde_json::{Map, Value, json};
 use std::fmt;
-use crate::http_url::HttpUrl;
 
 /// authRequest tokens longer than this (64 KiB) are refused unread.
 pub const MAX_AUTH_REQUEST_LEN: usize = 64 * 1024;

@@ -61,7 +61,11 @@ impl HttpUrl {
             return Err(UrlError::Characters);
         }
         let (scheme, after) = match text.split_once(':') {
-            Some((s, a)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) => {
+            Some((s, a))
+                if !s.is_empty()
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) =>
+            {
                 (s.to_ascii_lowercase(), a)
             }
             _ => return Err(UrlError::Scheme(String::new())),
@@ -166,7 +170,11 @@ impl fmt::Display for HttpUrl {
 fn split_host_port(authority: &str) -> Result<(String, Option<u16>), UrlError> {
     let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
         let (v6, after) = inner.split_once(']').ok_or(UrlError::Host)?;
-        if v6.is_empty() || !v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+        if v6.is_empty()
+            || !v6
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
             return Err(UrlError::Host);
         }
         let port = match after {
@@ -181,7 +189,8 @@ fn split_host_port(authority: &str) -> Result<(String, Option<u16>), UrlError> {
         };
         let ok = !h.is_empty()
             && h.len() <= 253
-            && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
             && !h.starts_with('.')
             && !h.contains("..");
         if !ok {
@@ -248,10 +257,22 @@ mod tests {
     fn joins_references() {
         let base = HttpUrl::parse("https://app.example/static/manifest.json").unwrap();
         let j = |r: &str| base.join(r).map(|u| u.to_string());
-        assert_eq!(j("icon.png").as_deref(), Some("https://app.example/static/icon.png"));
-        assert_eq!(j("/icon.png").as_deref(), Some("https://app.example/icon.png"));
-        assert_eq!(j("//cdn.example/i.png").as_deref(), Some("https://cdn.example/i.png"));
-        assert_eq!(j("http://other.example/i.png").as_deref(), Some("http://other.example/i.png"));
+        assert_eq!(
+            j("icon.png").as_deref(),
+            Some("https://app.example/static/icon.png")
+        );
+        assert_eq!(
+            j("/icon.png").as_deref(),
+            Some("https://app.example/icon.png")
+        );
+        assert_eq!(
+            j("//cdn.example/i.png").as_deref(),
+            Some("https://cdn.example/i.png")
+        );
+        assert_eq!(
+            j("http://other.example/i.png").as_deref(),
+            Some("http://other.example/i.png")
+        );
         assert_eq!(j("data:image/png;base64,AAAA"), None);
         assert_eq!(j("javascript:alert(1)"), None);
     }
