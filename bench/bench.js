@@ -300,7 +300,7 @@ async function main() {
       ref: () => ref.bip39Seed(WORDS),
     },
     {
-      op: 'vault unlock (Argon2id 19 MiB, t=2, p=1 + AES-GCM)',
+      op: 'vault unlock (Argon2id 64 MiB, t=4, p=1 + AES-GCM; the shipped parameters)',
       target: null,
       cairn: () => cairn.benchVaultOpen(RECORD, PASSWORD),
       refName: null,

@@ -295,7 +295,7 @@ What each side does (see \`bench/bench.js\` and \`bench/reference.mjs\`):
   \`crypto.subtle.encrypt/decrypt\`.
 - **BIP39 seed** — Cairn \`benchBip39Seed\` (validation + PBKDF2-HMAC-SHA512 ×2048) against
   WebCrypto PBKDF2 (\`importKey\` + \`deriveBits\`) and against \`@scure/bip39\`.
-- **vault unlock** — \`benchVaultOpen\`: Argon2id with \`KdfParams::DEFAULT\` (19 MiB, t=2,
+- **vault unlock** — \`benchVaultOpen\`: Argon2id with \`KdfParams::DEFAULT\`, the shipped parameters (64 MiB, t=4,
   p=1) and AES-256-GCM of the Secret Key. No JS reference in the list; absolute time.
 
 Cross-checks run first (same salt and app keys; each side's authResponse carries the same

@@ -11,17 +11,9 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 use zeroize::Zeroizing;
 
-/// The Argon2id cost of new vaults: 64 MiB, 4 passes, 1 lane. Measured in headless
-/// Chromium on the development machine (2 cores): the KDF takes about 190 ms, a whole
-/// unlock (worker start included) about 0.3 s, leaving room for machines three times
-/// slower to stay within a second. `KdfParams::DEFAULT` (19 MiB, 2 passes, about
-/// 20 ms there) is the floor the core accepts; existing vaults open with the
-/// parameters stored in their record.
-pub const PARAMS: KdfParams = KdfParams {
-    memory_kib: 64 * 1024,
-    iterations: 4,
-    parallelism: 1,
-};
+/// The Argon2id cost of new vaults (see `KdfParams::DEFAULT` for the measured times);
+/// `KdfParams::MINIMUM` (19 MiB, 2 passes) is the floor the core accepts.
+pub const PARAMS: KdfParams = KdfParams::DEFAULT;
 
 /// The worker script, served beside the page.
 pub const WORKER_URL: &str = "/kdf-worker.js";
