@@ -112,6 +112,66 @@ pub struct CollectionState {
     /// The bucket's revoke-all timestamp (seconds): tokens need an `iat` at or after it.
     #[serde(default, rename = "revokedBefore")]
     pub revoked_before: i64,
+    /// Every token salt an app was ever given for this collection (salt → app origin),
+    /// kept after re-grants and revocations so that the hub's recorded writer of an old
+    /// version still names its app. Filled in by [`Settings::seal`].
+    #[serde(
+        default,
+        rename = "pastWriters",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub past_writers: BTreeMap<String, String>,
+}
+
+impl CollectionState {
+    /// Remembers the salts of the current grants in [`CollectionState::past_writers`].
+    pub fn remember_writers(&mut self) {
+        for g in &self.grants {
+            if !g.token_salt.is_empty() {
+                self.past_writers
+                    .insert(g.token_salt.clone(), g.app.clone());
+            }
+        }
+    }
+
+    /// The origin of the app whose token had this salt (current or past grant).
+    pub fn writer_app(&self, salt: &str) -> Option<&str> {
+        if salt.is_empty() {
+            return None;
+        }
+        self.grants
+            .iter()
+            .find(|g| g.token_salt == salt)
+            .map(|g| g.app.as_str())
+            .or_else(|| self.past_writers.get(salt).map(String::as_str))
+    }
+
+    /// Every salt an app's tokens ever had for this collection.
+    pub fn salts_of(&self, origin: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .past_writers
+            .iter()
+            .filter(|(_, app)| app.as_str() == origin)
+            .map(|(salt, _)| salt.clone())
+            .collect();
+        for g in &self.grants {
+            if g.app == origin && !g.token_salt.is_empty() && !out.contains(&g.token_salt) {
+                out.push(g.token_salt.clone());
+            }
+        }
+        out
+    }
+
+    /// Apps that have or had a grant: current grants first, then past writers.
+    pub fn writer_apps(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.grants.iter().map(|g| g.app.clone()).collect();
+        for app in self.past_writers.values() {
+            if !out.contains(app) {
+                out.push(app.clone());
+            }
+        }
+        out
+    }
 }
 
 /// An entry of the append-only log.
@@ -207,9 +267,14 @@ impl Settings {
         self.apps.iter().find(|a| a.origin == origin)
     }
 
-    /// Serialises and encrypts the document to the identity's public key.
+    /// Serialises and encrypts the document to the identity's public key. Every grant's
+    /// token salt is remembered in its collection's `pastWriters` on the way.
     pub fn seal(&self, identity: &PublicKey) -> Result<String, SettingsError> {
-        let text = serde_json::to_string(self).map_err(|e| SettingsError::Format(e.to_string()))?;
+        let mut doc = self.clone();
+        for c in doc.collections.values_mut() {
+            c.remember_writers();
+        }
+        let text = serde_json::to_string(&doc).map_err(|e| SettingsError::Format(e.to_string()))?;
         ecies::encrypt(identity, text.as_bytes(), true, CipherTextEncoding::Hex)
             .map(|o| o.to_json())
             .map_err(SettingsError::Decrypt)
@@ -269,5 +334,52 @@ mod tests {
             Settings::open(&body, &other),
             Err(SettingsError::Decrypt(_))
         ));
+    }
+
+    #[test]
+    fn past_token_salts_stay_attributed() {
+        let grant = |app: &str, salt: &str| Grant {
+            app: app.into(),
+            mode: AccessMode::ReadWrite,
+            granted_at: 0,
+            token_salt: salt.into(),
+            token_iat: 0,
+        };
+        let key = PrivateKey::random().unwrap();
+        // A file of before this field: no pastWriters, still readable.
+        let old =
+            r#"{"v":1,"collections":{"contact":{"generation":0,"grants":[],"revokedBefore":0}}}"#;
+        let s: Settings = serde_json::from_str(old).unwrap();
+        assert!(s.collections["contact"].past_writers.is_empty());
+        let mut s = Settings::default();
+        let c = s.collections.entry("contact".into()).or_default();
+        c.grants.push(grant("https://a.example", "a1"));
+        c.grants.push(grant("https://b.example", "b1"));
+        let mut s = Settings::open(&s.seal(&key.public_key()).unwrap(), &key).unwrap();
+        // A signs in again (new salt), B is revoked, C gets a read-only grant (no salt).
+        let c = s.collections.get_mut("contact").unwrap();
+        c.grants[0].token_salt = "a2".into();
+        c.grants.remove(1);
+        c.grants.push(grant("https://c.example", ""));
+        let s = Settings::open(&s.seal(&key.public_key()).unwrap(), &key).unwrap();
+        let c = &s.collections["contact"];
+        assert_eq!(c.writer_app("a1"), Some("https://a.example"));
+        assert_eq!(c.writer_app("a2"), Some("https://a.example"));
+        assert_eq!(c.writer_app("b1"), Some("https://b.example"));
+        assert_eq!(c.writer_app(""), None);
+        assert_eq!(c.writer_app("zz"), None);
+        let mut a = c.salts_of("https://a.example");
+        a.sort();
+        assert_eq!(a, ["a1", "a2"]);
+        assert_eq!(c.salts_of("https://b.example"), ["b1"]);
+        assert!(c.salts_of("https://c.example").is_empty());
+        assert_eq!(
+            c.writer_apps(),
+            [
+                "https://a.example",
+                "https://c.example",
+                "https://b.example"
+            ]
+        );
     }
 }

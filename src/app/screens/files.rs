@@ -740,16 +740,12 @@ impl View {
             return None;
         };
         let s = self.b.settings.borrow();
-        let grant = s
-            .collections
-            .get(name)?
-            .grants
-            .iter()
-            .find(|g| g.token_salt == w)?;
+        // Current grants and every salt an app had before (re-grants, revocations).
+        let origin = s.collections.get(name)?.writer_app(w)?;
         Some(
-            s.app(&grant.app)
+            s.app(origin)
                 .map(|a| a.display_name().to_string())
-                .unwrap_or_else(|| grant.app.clone()),
+                .unwrap_or_else(|| origin.to_string()),
         )
     }
 
@@ -1103,13 +1099,13 @@ impl View {
         {
             let s = self.b.settings.borrow();
             if let Some(c) = s.collections.get(name) {
-                for g in &c.grants {
+                for origin in c.writer_apps() {
                     let label = s
-                        .app(&g.app)
+                        .app(&origin)
                         .map(|a| a.display_name().to_string())
-                        .unwrap_or_else(|| g.app.clone());
+                        .unwrap_or_else(|| origin.clone());
                     let _ = select
-                        .append_child(&el("option").attr("value", &g.app).text(&label).done());
+                        .append_child(&el("option").attr("value", &origin).text(&label).done());
                 }
             }
         }
@@ -1213,13 +1209,7 @@ impl View {
             let salts: Vec<String> = s
                 .collections
                 .get(collection)
-                .map(|c| {
-                    c.grants
-                        .iter()
-                        .filter(|g| &g.app == origin)
-                        .map(|g| g.token_salt.clone())
-                        .collect()
-                })
+                .map(|c| c.salts_of(origin))
                 .unwrap_or_default();
             paths_changed_by(&d.histories, t, &salts)
         });
