@@ -5,8 +5,7 @@
 // app token Cairn mints for an app (bucket key, putFileArchivalPrefix "collection", iat,
 // salt — cairn-hub records the salt as the writer), so every overwrite and delete keeps
 // a history file. The settings file (collections + connected app) is sealed to the
-// identity key. Until the alpha-app harness lands, nothing here goes through
-// blockstack-collections itself.
+// identity key. files-alpha.test.mjs has the real blockstack-collections apps write.
 //
 // Screenshots: files-browser, files-diff, files-undo-preview, files-app-data, …
 import { test } from 'node:test';
@@ -315,6 +314,74 @@ test('Files: an interrupted undo (journaled in settings) resumes', async () => {
       await byRole(page, 'navigation', 'App data').waitFor();
       assert.equal(await byRole(page, 'region', 'Interrupted undo').count(), 0);
       await shot('resumed');
+    } finally {
+      c.kc.free();
+    }
+  });
+});
+
+test('Files: Cancel in the middle of an undo leaves it journaled; Resume completes it', async () => {
+  await withPage(stack, 'files-cancel', async ({ page, shot }) => {
+    const N = 100;
+    const words = freshWords(24);
+    const c = await seedContext(words);
+    try {
+      const names = Array.from({ length: N }, (_, i) => `f${String(i).padStart(3, '0')}`);
+      const putAll = async (v) => {
+        for (let i = 0; i < N; i += 10) {
+          await Promise.all(names.slice(i, i + 10).map((n) => c.put(n, JSON.stringify({ n, v }))));
+        }
+      };
+      await putAll(1);
+      await sleep(1500);
+      const T = Math.floor(Date.now() / 1000) * 1000 + 1000;
+      await sleep(T - Date.now() + 1500);
+      await putAll(2);
+      await c.writeSettings();
+
+      await restoreToHome(page, stack, words);
+      await openFiles(page);
+      await byRole(page, 'navigation', 'Collections').getByRole('button', { name: 'contact', exact: true }).click();
+      await listed(page).waitFor({ timeout: SLOW });
+      await byRole(page, 'button', 'Undo changes since…').click();
+      await page.getByLabel('Since', { exact: true }).evaluate((el, v) => { el.value = v; el.dispatchEvent(new Event('input', { bubbles: true })); }, localInput(T));
+      await byRole(page, 'button', 'Preview').click();
+      await page.getByText(`${N} file(s) will change.`).waitFor({ timeout: SLOW });
+      await byRole(page, 'button', 'Undo changes').click();
+      await dialogConfirm(page, 'Undo changes');
+      // Cancel once a few changes are done.
+      await page.waitForFunction(() => Number(document.querySelector('progress[aria-label="Undo progress"]')?.value) >= 5, null, { timeout: SLOW });
+      await byRole(page, 'button', 'Cancel').click();
+      const cancelled = page.getByText(/Undo cancelled after \d+ of 100 changes\. It can be resumed\./).first();
+      await cancelled.waitFor({ timeout: SLOW });
+      const k = Number((await cancelled.textContent()).match(/after (\d+) of/)[1]);
+      assert.ok(k >= 5 && k < N, `cancelled after ${k}`);
+      // The journal entry: the interrupted undo, with exactly the changes made so far.
+      const note = byRole(page, 'region', 'Interrupted undo');
+      await note.getByText(new RegExp(`stopped after ${k} of ${N} changes`)).waitFor({ timeout: SLOW });
+      await shot('cancelled');
+      const backAtT = async () => {
+        let n = 0;
+        for (const name of names) if (JSON.parse(await c.current(name)).v === 1) n += 1;
+        return n;
+      };
+      assert.equal(await backAtT(), k, 'the changes made before Cancel, no more');
+      // It is in the settings file: still there after reopening Files.
+      await byRole(page, 'navigation', 'Main').getByRole('link', { name: 'Apps', exact: true }).click();
+      await openFiles(page);
+      await byRole(page, 'region', 'Interrupted undo').getByText(new RegExp(`stopped after ${k} of ${N} changes`)).waitFor({ timeout: SLOW });
+
+      await byRole(page, 'region', 'Interrupted undo').getByRole('button', { name: 'Resume undo' }).click();
+      await page.getByText(`Undo complete: ${N} file(s) changed.`).first().waitFor({ timeout: 120_000 });
+      await shot('resumed');
+      assert.equal(await backAtT(), N, 'every file at its state at T');
+      for (const name of names.slice(0, 5)) {
+        assert.ok((await c.historyOf(name)).length >= 2, `${name}: v2 kept in history`);
+      }
+      await byRole(page, 'navigation', 'Main').getByRole('link', { name: 'Apps', exact: true }).click();
+      await openFiles(page);
+      await byRole(page, 'navigation', 'App data').waitFor();
+      assert.equal(await byRole(page, 'region', 'Interrupted undo').count(), 0);
     } finally {
       c.kc.free();
     }
