@@ -405,20 +405,8 @@ async fn execute(
                     ctx.hub_url.trim_end_matches('/'),
                     keys.address
                 );
-                let body =
-                    serde_json::json!({ "oldestValidTimestamp": r.oldest_valid }).to_string();
-                let auth = format!("bearer {owner}");
-                let a = hub::fetch(
-                    &url,
-                    "POST",
-                    &[
-                        ("Content-Type", "application/json"),
-                        ("Authorization", auth.as_str()),
-                    ],
-                    Some(&body),
-                    hub::HUB_TIMEOUT_MS,
-                )
-                .await?;
+                let body = serde_json::json!({ "oldestValidTimestamp": r.oldest_valid });
+                let a = hub::post_json(&url, &owner, &body).await?;
                 if !(200..300).contains(&a.status) {
                     return Err(format!("the hub refused the revoke-all ({})", a.status));
                 }

@@ -133,6 +133,23 @@ pub async fn store(
     }
 }
 
+/// `POST`s a JSON body to a hub endpoint (`list-files`, `revoke-all`) with a bearer token.
+pub async fn post_json(url: &str, token: &str, body: &serde_json::Value) -> Result<Answer, String> {
+    let auth = format!("bearer {token}");
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Authorization", auth.as_str()),
+    ];
+    fetch(
+        url,
+        "POST",
+        &headers,
+        Some(&body.to_string()),
+        HUB_TIMEOUT_MS,
+    )
+    .await
+}
+
 /// `GET`s a JSON-ish text file (manifest, config) within `timeout_ms`.
 pub async fn get_text(url: &str, timeout_ms: i32) -> Result<String, String> {
     let a = fetch(url, "GET", &[], None, timeout_ms).await?;
@@ -147,16 +164,10 @@ pub async fn get_text(url: &str, timeout_ms: i32) -> Result<String, String> {
 /// that would answer 404 (which browsers log as an error).
 pub async fn list_files(hub_url: &str, address: &str, token: &str) -> Result<Vec<String>, String> {
     let url = format!("{}/list-files/{address}", hub_url.trim_end_matches('/'));
-    let auth = format!("bearer {token}");
-    let headers = [
-        ("Content-Type", "application/json"),
-        ("Authorization", auth.as_str()),
-    ];
     let mut names = Vec::new();
     let mut page = serde_json::Value::Null;
     for _ in 0..20 {
-        let body = serde_json::json!({ "page": page }).to_string();
-        let a = fetch(&url, "POST", &headers, Some(&body), HUB_TIMEOUT_MS).await?;
+        let a = post_json(&url, token, &serde_json::json!({ "page": page })).await?;
         if !(200..300).contains(&a.status) {
             return Err(format!("listing failed ({})", a.status));
         }
