@@ -110,3 +110,26 @@ pub async fn open(record: &str, password: &str) -> Result<Zeroizing<String>, Kdf
     ]))
     .await
 }
+
+/// Opens the vault stored in this browser with `password`, showing a progress bar named
+/// `label` in `status` and disabling `button` while the KDF runs. Errors are messages
+/// for the user (empty password, unreadable storage, wrong password).
+pub async fn open_stored(
+    password: &str,
+    label: &str,
+    status: &web_sys::Element,
+    button: &web_sys::HtmlButtonElement,
+) -> Result<Zeroizing<String>, String> {
+    if password.is_empty() {
+        return Err("Enter your password.".into());
+    }
+    let Ok(Some(record)) = super::idb::get_text(super::idb::VAULT, super::idb::VAULT).await else {
+        return Err("The vault could not be read from this browser's storage.".into());
+    };
+    button.set_disabled(true);
+    let _ = status.append_child(&super::dom::progress(label));
+    let opened = open(&record, password).await;
+    super::dom::clear(status);
+    button.set_disabled(false);
+    opened.map_err(|e| e.to_string())
+}

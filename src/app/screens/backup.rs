@@ -1,8 +1,8 @@
 //! Backup: re-enter the password to see the Secret Key again.
 
 use super::create::word_list;
-use crate::app::dom::{actions, alert_region, button, el, field, heading, para, progress, say};
-use crate::app::{App, idb, kdf};
+use crate::app::dom::{actions, alert_region, button, el, field, heading, para, say};
+use crate::app::{App, kdf};
 use std::rc::Rc;
 use web_sys::Element;
 use zeroize::Zeroizing;
@@ -40,26 +40,12 @@ pub fn fill(app: &Rc<App>, body: &Element) {
             say(&alert, "");
             crate::app::dom::clear(&out);
             let pw = Zeroizing::new(input.value());
-            if pw.is_empty() {
-                return say(&alert, "Enter your password.");
-            }
-            let Ok(Some(record)) = idb::get_text(idb::VAULT, idb::VAULT).await else {
-                return say(
-                    &alert,
-                    "The vault could not be read from this browser's storage.",
-                );
-            };
-            btn.set_disabled(true);
-            let _ = status.append_child(&progress("Decrypting"));
-            let opened = kdf::open(&record, &pw).await;
-            crate::app::dom::clear(&status);
-            btn.set_disabled(false);
-            match opened {
+            match kdf::open_stored(&pw, "Decrypting", &status, &btn).await {
                 Ok(phrase) => {
                     input.set_value("");
                     let _ = out.append_child(&word_list(&phrase));
                 }
-                Err(e) => say(&alert, &e.to_string()),
+                Err(e) => say(&alert, &e),
             }
         }
     });

@@ -1,7 +1,7 @@
 //! Unlock: the password opens the vault in the KDF worker. No network I/O.
 
-use crate::app::dom::{actions, alert_region, button, el, field, heading, progress, say};
-use crate::app::{App, idb, kdf};
+use crate::app::dom::{actions, alert_region, button, el, field, heading, say};
+use crate::app::{App, kdf};
 use std::rc::Rc;
 use zeroize::Zeroizing;
 
@@ -36,24 +36,7 @@ pub fn show(app: &Rc<App>) {
         async move {
             say(&alert, "");
             let pw = Zeroizing::new(input.value());
-            if pw.is_empty() {
-                return say(&alert, "Enter your password.");
-            }
-            let record = match idb::get_text(idb::VAULT, idb::VAULT).await {
-                Ok(Some(r)) => r,
-                _ => {
-                    return say(
-                        &alert,
-                        "The vault could not be read from this browser's storage.",
-                    );
-                }
-            };
-            btn.set_disabled(true);
-            let _ = status.append_child(&progress("Unlocking"));
-            let opened = kdf::open(&record, &pw).await;
-            crate::app::dom::clear(&status);
-            btn.set_disabled(false);
-            match opened {
+            match kdf::open_stored(&pw, "Unlocking", &status, &btn).await {
                 Ok(phrase) => {
                     input.set_value("");
                     if let Err(e) = app.unlocked(&phrase).await {
@@ -61,7 +44,7 @@ pub fn show(app: &Rc<App>) {
                     }
                 }
                 Err(e) => {
-                    say(&alert, &e.to_string());
+                    say(&alert, &e);
                     input.select();
                     let _ = input.focus();
                 }
