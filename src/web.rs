@@ -29,6 +29,29 @@ mod gaia;
 mod protocol;
 mod vault;
 
+/// Converts a JSON value into a plain JS value (through `JSON.parse`, so objects are
+/// plain objects, never Maps).
+pub(crate) fn to_js(value: &serde_json::Value) -> Result<JsValue, JsValue> {
+    js_sys::JSON::parse(&value.to_string())
+}
+
+/// Reads a JS options object into `T` (through `JSON.stringify`); `undefined` and
+/// `null` read as `{}`. Errors name `what`.
+pub(crate) fn from_js<T: serde::de::DeserializeOwned>(
+    value: JsValue,
+    what: &str,
+) -> Result<T, JsValue> {
+    let text = if value.is_undefined() || value.is_null() {
+        "{}".to_string()
+    } else {
+        js_sys::JSON::stringify(&value)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| js_err(format!("{what} must be a plain object")))?
+    };
+    serde_json::from_str(&text).map_err(|e| js_err(format!("{what}: {e}")))
+}
+
 /// Turns any error into a JS `Error` whose message is the error's `Display` text.
 pub(crate) fn js_err(e: impl Display) -> JsValue {
     js_sys::Error::new(&e.to_string()).into()

@@ -1,7 +1,7 @@
 //! JS API for talking to a Gaia hub from an app or the authenticator: v1 auth tokens
 //! and bucket addresses. (The HTTP calls themselves are plain `fetch`.)
 
-use super::{js_err, parse_secret, parse_str};
+use super::{from_js, js_err, parse_secret, parse_str};
 use crate::gaia::{self, Scope, V1TokenOptions};
 use crate::keys::{PrivateKey, PublicKey};
 use serde::Deserialize;
@@ -35,12 +35,7 @@ pub fn gaia_auth_token(
     let key = PrivateKey::from_hex(&parse_secret(&private_key_hex, "the private key")?)
         .map_err(js_err)?;
     let challenge = parse_str(&challenge_text, "the challenge text")?;
-    let opts: TokenOptions = if options.is_undefined() || options.is_null() {
-        TokenOptions::default()
-    } else {
-        serde_wasm_bindgen::from_value(options)
-            .map_err(|e| js_err(format!("gaiaAuthToken options: {e}")))?
-    };
+    let opts: TokenOptions = from_js(options, "gaiaAuthToken options")?;
     if opts.scopes.len() > gaia::MAX_SCOPES {
         return Err(js_err(format!(
             "a Gaia token carries at most {} scopes",

@@ -4,7 +4,7 @@
 //! Errors from authRequest checks carry a `code` property naming the failed check
 //! (e.g. `"expired"`, `"bad_signature"`), so UIs can branch without parsing messages.
 
-use super::{WasmKeychain, js_err, parse_index, parse_secret, parse_str};
+use super::{WasmKeychain, from_js, js_err, parse_index, parse_secret, parse_str, to_js};
 use crate::auth::{
     self, AuthRequestError, AuthRequestOptions, ResponseContext, ResponseRandomness,
 };
@@ -12,7 +12,6 @@ use crate::ecies::{self, CipherObject, CipherTextEncoding, Plaintext};
 use crate::jwt;
 use crate::keys::{PrivateKey, PublicKey};
 use serde::Deserialize;
-use serde::Serialize;
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
 
@@ -25,20 +24,6 @@ fn coded_err(message: impl std::fmt::Display, code: &str) -> JsValue {
 
 fn request_err(e: AuthRequestError) -> JsValue {
     coded_err(&e, e.kind())
-}
-
-/// Converts a JSON value into a plain JS value (objects, not Maps).
-fn to_js(value: &Value) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(js_err)
-}
-
-fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return serde_json::from_value(json!({})).map_err(|e| js_err(format!("{what}: {e}")));
-    }
-    serde_wasm_bindgen::from_value(value).map_err(|e| js_err(format!("{what}: {e}")))
 }
 
 /// An optional string argument: `undefined`/`null` → `None`.
