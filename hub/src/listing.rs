@@ -6,6 +6,9 @@
 //! *before* paging for archival-scoped tokens, so no page is ever padded with `null`.
 //! A cursor stays valid while files are added or removed: the next page starts strictly
 //! after the name it encodes, so no entry is returned twice and paging always ends.
+//! The hub pages with [`page_sorted`] over the bucket's sorted listing, which storage
+//! keeps between the pages of a listing (`Storage::sorted_listing`), so a page costs a
+//! binary search and the page's entries, not a walk of the whole bucket.
 
 use cairn::encoding::{from_base64url, to_base64url};
 use std::fmt;
@@ -92,6 +95,38 @@ pub fn paginate<T>(
     }
 }
 
+/// The page of `items` (sorted by name, no duplicates) that follows `after`: a binary
+/// search for the start, then at most `page_size` shown entries (plus the hidden ones
+/// between them; `hide` as in [`paginate`]). Same pages as [`paginate`] on the same items.
+pub fn page_sorted<'a, T>(
+    items: &'a [T],
+    name: impl Fn(&T) -> &str,
+    after: Option<&str>,
+    page_size: usize,
+    hide: impl Fn(&str) -> bool,
+) -> Page<&'a T> {
+    let page_size = page_size.max(1);
+    let start = after.map_or(0, |a| items.partition_point(|it| name(it) <= a));
+    let mut entries = Vec::with_capacity(page_size.min(items.len() - start));
+    let mut more = false;
+    for it in &items[start..] {
+        if hide(name(it)) {
+            continue;
+        }
+        if entries.len() == page_size {
+            more = true;
+            break;
+        }
+        entries.push(it);
+    }
+    let next = if more {
+        entries.last().map(|it| encode_cursor(name(it)))
+    } else {
+        None
+    };
+    Page { entries, next }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +191,48 @@ mod tests {
         let pages = all_pages(items, 3, false);
         assert_eq!(pages.iter().map(Vec::len).sum::<usize>(), 6);
         assert!(pages.iter().all(|p| !p.is_empty()));
+    }
+
+    #[test]
+    fn sorted_pages_match_paginate() {
+        let mut items: Vec<String> = (0..57)
+            .map(|i| {
+                if i % 4 == 0 {
+                    format!("c/.history.{i}.aaaaaaaaaa.f{}", i % 9)
+                } else {
+                    format!("c/f{:02}", (i * 7) % 50)
+                }
+            })
+            .collect();
+        items.push("c/f07".into());
+        let mut sorted = items.clone();
+        sorted.sort();
+        sorted.dedup();
+        for size in [1, 3, 10, 100] {
+            for hide_history in [false, true] {
+                let hide = |n: &str| hide_history && is_history_file(n);
+                let mut after: Option<String> = None;
+                loop {
+                    let a = paginate(items.clone(), |s| s.as_str(), after.as_deref(), size, hide);
+                    let b = page_sorted(&sorted, |s| s.as_str(), after.as_deref(), size, hide);
+                    assert_eq!(
+                        a.entries,
+                        b.entries.into_iter().cloned().collect::<Vec<_>>()
+                    );
+                    assert_eq!(a.next, b.next);
+                    match a.next {
+                        Some(c) => after = Some(decode_cursor(&c).unwrap()),
+                        None => break,
+                    }
+                }
+            }
+        }
+        // A cursor past the end, and an empty listing.
+        let p = page_sorted(&sorted, |s| s.as_str(), Some("zzz"), 3, |_| false);
+        assert!(p.entries.is_empty() && p.next.is_none());
+        let empty: Vec<String> = Vec::new();
+        let p = page_sorted(&empty, |s| s.as_str(), None, 3, |_| false);
+        assert!(p.entries.is_empty() && p.next.is_none());
     }
 
     #[test]

@@ -638,6 +638,9 @@ async fn small_json_body(headers: &HeaderMap, body: Body) -> Result<Map<String, 
     }
 }
 
+/// How many files' metadata a `list-files` page with `stat` reads at once.
+const STAT_CONCURRENCY: usize = 16;
+
 async fn list_files(
     State(hub): State<Arc<Hub>>,
     AxPath(address): AxPath<String>,
@@ -657,20 +660,39 @@ async fn list_files(
     };
     let stat = js_truthy(req.get("stat"));
 
-    let all = hub.storage.list_bucket(&address).await?;
+    // The first page reads the bucket; later pages reuse that sorted listing (dropped on
+    // any write through the hub).
+    let all = hub
+        .storage
+        .sorted_listing(&address, after.is_none())
+        .await?;
     loop {
-        let page = listing::paginate(
-            all.clone(),
+        let page = listing::page_sorted(
+            &all,
             |(n, _)| n.as_str(),
             after.as_deref(),
             hub.config.page_size,
             |n| hide_history && paths::is_history_file(n),
         );
         let entries: Vec<Value> = if stat {
-            let mut out = Vec::with_capacity(page.entries.len());
-            for (name, modified) in &page.entries {
-                let key = paths::object_key(&address, name);
-                match hub.storage.stat(&key).await {
+            // The trailers are read concurrently (in order).
+            let wanted: Vec<(String, SystemTime)> =
+                page.entries.iter().map(|&e| e.clone()).collect();
+            let stats: Vec<_> =
+                futures::stream::iter(wanted.into_iter().map(|(name, modified)| {
+                    let key = paths::object_key(&address, &name);
+                    let storage = hub.storage.clone();
+                    async move {
+                        let r = storage.stat(&key).await;
+                        (name, modified, key, r)
+                    }
+                }))
+                .buffered(STAT_CONCURRENCY)
+                .collect()
+                .await;
+            let mut out = Vec::with_capacity(stats.len());
+            for (name, modified, key, r) in stats {
+                match r {
                     Ok(Some(info)) => {
                         let secs = modified
                             .duration_since(UNIX_EPOCH)

@@ -21,9 +21,11 @@ use object_store::path::{Path, PathPart};
 use object_store::prefix::PrefixStore;
 use object_store::{GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
 use percent_encoding::percent_decode_str;
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::io::AsyncWriteExt;
 
 /// Objects up to this size are read with a single request.
@@ -98,11 +100,88 @@ pub fn path_to_key(path: &Path) -> Option<String> {
     Some(out)
 }
 
+/// A bucket's listing sorted by name (duplicates removed): (path in the bucket, last
+/// modified).
+pub type Listing = Arc<Vec<(String, SystemTime)>>;
+
+/// How long a bucket's sorted listing is reused for the later pages of a listing.
+/// Writes through this hub drop it at once; the TTL bounds how stale it can get when
+/// something else writes to the same storage (another hub process).
+pub const LISTING_TTL: Duration = Duration::from_secs(30);
+
+/// How many buckets' listings are kept at most.
+const LISTING_CACHE_BUCKETS: usize = 64;
+
+/// Write counters per bucket (hashed into slots): a listing is only cached if no write
+/// to its bucket happened while it was read.
+const WRITE_SLOTS: usize = 256;
+
+/// Sorted bucket listings kept between the pages of a `list-files` session, so that a
+/// page costs a binary search instead of a walk of the whole bucket.
+struct ListingCache {
+    buckets: Mutex<HashMap<String, (Instant, Listing)>>,
+    writes: Vec<AtomicU64>,
+}
+
+impl ListingCache {
+    fn new() -> Self {
+        ListingCache {
+            buckets: Mutex::new(HashMap::new()),
+            writes: (0..WRITE_SLOTS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    fn slot(&self, bucket: &str) -> &AtomicU64 {
+        // FNV-1a: stable and cheap.
+        let h = bucket.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        &self.writes[(h % WRITE_SLOTS as u64) as usize]
+    }
+
+    /// Called after every change to an object under `key`.
+    fn changed(&self, key: &str) {
+        let bucket = key.split('/').next().unwrap_or_default();
+        self.slot(bucket).fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut m) = self.buckets.lock() {
+            m.remove(bucket);
+        }
+    }
+
+    fn get(&self, bucket: &str) -> Option<Listing> {
+        let m = self.buckets.lock().ok()?;
+        let (at, listing) = m.get(bucket)?;
+        (at.elapsed() < LISTING_TTL).then(|| listing.clone())
+    }
+
+    fn put(&self, bucket: &str, listing: Listing, writes_before: u64) {
+        let Ok(mut m) = self.buckets.lock() else {
+            return;
+        };
+        if self.slot(bucket).load(Ordering::SeqCst) != writes_before {
+            return;
+        }
+        if m.len() >= LISTING_CACHE_BUCKETS && !m.contains_key(bucket) {
+            m.retain(|_, (at, _)| at.elapsed() < LISTING_TTL);
+            if m.len() >= LISTING_CACHE_BUCKETS
+                && let Some(oldest) = m
+                    .iter()
+                    .min_by_key(|(_, (at, _))| *at)
+                    .map(|(k, _)| k.clone())
+            {
+                m.remove(&oldest);
+            }
+        }
+        m.insert(bucket.to_string(), (Instant::now(), listing));
+    }
+}
+
 /// The hub's storage.
 #[derive(Clone)]
 pub struct Storage {
     store: Arc<dyn ObjectStore>,
     description: String,
+    listings: Arc<ListingCache>,
 }
 
 impl fmt::Debug for Storage {
@@ -123,6 +202,7 @@ impl Storage {
         Storage {
             store,
             description: description.into(),
+            listings: Arc::new(ListingCache::new()),
         }
     }
 
@@ -262,6 +342,8 @@ impl Storage {
             content_type: content_type.to_string(),
             sealed: None,
             author: None,
+            key: key.to_string(),
+            listings: self.listings.clone(),
         }
     }
 
@@ -274,15 +356,20 @@ impl Storage {
     ) -> Result<String, StorageError> {
         let etag = md5_hex(content);
         let obj = envelope::encode(content, content_type, &etag);
-        self.store
+        let r = self
+            .store
             .put(&key_to_path(key), PutPayload::from(obj))
-            .await?;
+            .await;
+        self.listings.changed(key);
+        r?;
         Ok(etag)
     }
 
     /// Atomically copies `from` to `to`; `false` if `from` does not exist.
     pub async fn copy(&self, from: &str, to: &str) -> Result<bool, StorageError> {
-        match self.store.copy(&key_to_path(from), &key_to_path(to)).await {
+        let r = self.store.copy(&key_to_path(from), &key_to_path(to)).await;
+        self.listings.changed(to);
+        match r {
             Ok(()) => Ok(true),
             Err(e) if is_not_found(&e) => Ok(false),
             Err(e) => Err(e.into()),
@@ -292,11 +379,13 @@ impl Storage {
     /// Renames `from` to `to` (atomic on the local filesystem); `false` if `from` does
     /// not exist.
     pub async fn rename(&self, from: &str, to: &str) -> Result<bool, StorageError> {
-        match self
+        let r = self
             .store
             .rename(&key_to_path(from), &key_to_path(to))
-            .await
-        {
+            .await;
+        self.listings.changed(from);
+        self.listings.changed(to);
+        match r {
             Ok(()) => Ok(true),
             Err(e) if is_not_found(&e) => Ok(false),
             Err(e) => Err(e.into()),
@@ -311,7 +400,9 @@ impl Storage {
             Err(e) if is_not_found(&e) => return Ok(false),
             Err(e) => return Err(e.into()),
         }
-        match self.store.delete(&path).await {
+        let r = self.store.delete(&path).await;
+        self.listings.changed(key);
+        match r {
             Ok(()) => Ok(true),
             Err(e) if is_not_found(&e) => Ok(false),
             Err(e) => Err(e.into()),
@@ -355,6 +446,26 @@ impl Storage {
         }
         Ok(out)
     }
+
+    /// The bucket's listing sorted by name. `fresh` (the first page of a listing) always
+    /// reads the storage; later pages reuse the listing read then, unless a file of the
+    /// bucket was written through this hub since or [`LISTING_TTL`] passed.
+    pub async fn sorted_listing(
+        &self,
+        address: &str,
+        fresh: bool,
+    ) -> Result<Listing, StorageError> {
+        if !fresh && let Some(l) = self.listings.get(address) {
+            return Ok(l);
+        }
+        let writes_before = self.listings.slot(address).load(Ordering::SeqCst);
+        let mut all = self.list_bucket(address).await?;
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all.dedup_by(|a, b| a.0 == b.0);
+        let listing: Listing = Arc::new(all);
+        self.listings.put(address, listing.clone(), writes_before);
+        Ok(listing)
+    }
 }
 
 /// Lower-case hex MD5.
@@ -371,6 +482,9 @@ pub struct Upload {
     sealed: Option<String>,
     /// Recorded as the version's `writer` (see `Meta::writer`).
     author: Option<String>,
+    /// Where it goes (to drop the bucket's cached listing on commit).
+    key: String,
+    listings: Arc<ListingCache>,
 }
 
 impl Upload {
@@ -422,11 +536,13 @@ impl Upload {
     /// Publishes the object atomically; returns its ETag.
     pub async fn commit(mut self) -> Result<String, StorageError> {
         let etag = self.seal().await?;
-        if let Some(mut w) = self.writer.take()
-            && let Err(e) = w.shutdown().await
-        {
-            let _ = w.abort().await;
-            return Err(StorageError::Open(format!("upload failed: {e}")));
+        if let Some(mut w) = self.writer.take() {
+            let r = w.shutdown().await;
+            self.listings.changed(&self.key);
+            if let Err(e) = r {
+                let _ = w.abort().await;
+                return Err(StorageError::Open(format!("upload failed: {e}")));
+            }
         }
         Ok(etag)
     }
@@ -485,5 +601,53 @@ mod tests {
         assert!(s.delete("1A/x").await.unwrap());
         assert!(!s.delete("1A/x").await.unwrap());
         assert!(s.is_prefix("1A").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn sorted_listing_is_reused_until_a_write() {
+        let s = Storage::from_store(Arc::new(InMemory::new()), "memory://");
+        for k in ["1A/c", "1A/a", "1A/b", "2B/z"] {
+            s.put_small(k, b"x", "text/plain").await.unwrap();
+        }
+        let names = |l: &Listing| l.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        let first = s.sorted_listing("1A", true).await.unwrap();
+        assert_eq!(names(&first), ["a", "b", "c"]);
+        // Later pages reuse it (even if the store changed behind the hub's back) …
+        s.store
+            .put(
+                &key_to_path("1A/d"),
+                PutPayload::from(envelope::encode(b"x", "text/plain", &md5_hex(b"x"))),
+            )
+            .await
+            .unwrap();
+        assert!(Arc::ptr_eq(
+            &first,
+            &s.sorted_listing("1A", false).await.unwrap()
+        ));
+        // … a first page reads again …
+        assert_eq!(
+            names(&s.sorted_listing("1A", true).await.unwrap()),
+            ["a", "b", "c", "d"]
+        );
+        // … and so does any page after a write through the hub, to any of the bucket's files.
+        s.delete("1A/a").await.unwrap();
+        assert_eq!(
+            names(&s.sorted_listing("1A", false).await.unwrap()),
+            ["b", "c", "d"]
+        );
+        let up = s.upload("1A/e", "text/plain");
+        up.commit().await.unwrap();
+        assert_eq!(
+            names(&s.sorted_listing("1A", false).await.unwrap()),
+            ["b", "c", "d", "e"]
+        );
+        assert!(s.copy("1A/b", "1A/f").await.unwrap());
+        assert!(s.rename("1A/c", "1A/g").await.unwrap());
+        assert_eq!(
+            names(&s.sorted_listing("1A", false).await.unwrap()),
+            ["b", "d", "e", "f", "g"]
+        );
+        // Other buckets are unaffected.
+        assert_eq!(names(&s.sorted_listing("2B", false).await.unwrap()), ["z"]);
     }
 }
