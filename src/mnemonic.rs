@@ -165,18 +165,10 @@ impl SecretKey {
 
     /// The BIP39 seed with the empty passphrase (PBKDF2-HMAC-SHA512, 2048 rounds).
     pub fn to_seed(&self) -> Zeroizing<[u8; 64]> {
-        let mut mnemonic = Mnemonic::parse_in_normalized(Language::English, &self.phrase)
+        // bip39's `zeroize` feature wipes the parsed word indices when `mnemonic` drops.
+        let mnemonic = Mnemonic::parse_in_normalized(Language::English, &self.phrase)
             .expect("a SecretKey is validated at construction");
-        let seed = Zeroizing::new(mnemonic.to_seed_normalized(""));
-        drop_mnemonic(&mut mnemonic);
-        seed
-    }
-}
-
-fn drop_mnemonic(m: &mut Mnemonic) {
-    // bip39's Mnemonic holds word indices only; overwrite them with a fixed phrase.
-    if let Ok(blank) = Mnemonic::from_entropy(&[0u8; 16]) {
-        *m = blank;
+        Zeroizing::new(mnemonic.to_seed_normalized(""))
     }
 }
 
