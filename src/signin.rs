@@ -6,8 +6,9 @@
 //! 2. `GET` the identity's `profile.json` → [`response_context`];
 //! 3. build the response (`auth::make_auth_response`) → [`plan`] gives the
 //!    `profile.json` upload when `publish_data` was asked and the hub answered;
-//! 4. settings: read `cairn/settings.json`, [`apply_to_settings`], store it back with
-//!    `If-Match` (or `If-None-Match: *`), retrying on 412;
+//! 4. settings: read `cairn/settings.json` (a file that exists but cannot be opened is
+//!    never overwritten), [`apply_sign_in`], store it back with `If-Match` (or
+//!    `If-None-Match: *`), retrying on 412;
 //! 5. redirect with `SignIn::redirect_url`.
 //!
 //! Also here, because they are pure and worth testing natively: the app details read
@@ -17,9 +18,8 @@
 use crate::auth::{AuthRequest, ResponseContext, Scope, SignIn};
 use crate::collections::{HandOff, grant_collections};
 use crate::gaia::HubInfo;
-use crate::keys::PrivateKey;
 use crate::profile::claim_from_profile_file;
-use crate::settings::{AccessMode, SETTINGS_PATH, Settings, SettingsError};
+use crate::settings::{AccessMode, SETTINGS_PATH, Settings};
 use serde_json::Value;
 
 /// The identity's public profile file name.
@@ -198,28 +198,6 @@ pub struct ConnectedAppRecord {
     pub now_ms: i64,
 }
 
-/// Applies a sign-in to the fetched settings file (`None` when there is none yet) and
-/// returns the new sealed body. A file that exists but cannot be opened is an error:
-/// it is never overwritten.
-pub fn apply_to_settings(
-    existing: Option<&str>,
-    identity_key: &PrivateKey,
-    app: &ConnectedAppRecord,
-) -> Result<String, SettingsError> {
-    let mut settings = match existing {
-        Some(body) => Settings::open(body, identity_key)?,
-        None => Settings::default(),
-    };
-    settings.record_sign_in(
-        &app.origin,
-        app.details.name.as_deref(),
-        app.details.icon.as_deref(),
-        &app.scopes,
-        app.now_ms,
-    );
-    settings.seal(&identity_key.public_key())
-}
-
 /// The collections a request asks for, with the mode each scope means
 /// (`collection.<name>` read and write, `collection.<name>.read` read only); a
 /// collection asked both ways is granted read and write, once.
@@ -282,6 +260,7 @@ mod tests {
         verify_auth_request,
     };
     use crate::keychain::Keychain;
+    use crate::keys::PrivateKey;
 
     const WORDS: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
     const NOW: i64 = 1_700_000_000_000;
@@ -452,10 +431,19 @@ mod tests {
             scopes: vec!["store_write".into()],
             now_ms: NOW,
         };
-        let first = apply_to_settings(None, &id.key, &app).unwrap();
+        // What the runner does around `apply_sign_in`: open (or start), apply, seal.
+        let sign_in = |existing: Option<&str>, app: &ConnectedAppRecord| {
+            let mut s = match existing {
+                Some(body) => Settings::open(body, &id.key)?,
+                None => Settings::default(),
+            };
+            apply_sign_in(&mut s, app, &[], || [0; 16]);
+            s.seal(&id.key.public_key())
+        };
+        let first = sign_in(None, &app).unwrap();
         app.now_ms = NOW + 1000;
         app.scopes.push("publish_data".into());
-        let second = apply_to_settings(Some(&first), &id.key, &app).unwrap();
+        let second = sign_in(Some(&first), &app).unwrap();
         let s = Settings::open(&second, &id.key).unwrap();
         assert_eq!(s.apps.len(), 1);
         let a = s.app("http://localhost:3000").unwrap();
@@ -465,8 +453,8 @@ mod tests {
         assert_eq!(a.name.as_deref(), Some("Todo"));
         // Another identity's (or a corrupt) file is refused, never overwritten.
         let other = kc.identity(1).unwrap();
-        assert!(apply_to_settings(Some(&second), &other.key, &app).is_err());
-        assert!(apply_to_settings(Some("garbage"), &id.key, &app).is_err());
+        assert!(Settings::open(&second, &other.key).is_err());
+        assert!(sign_in(Some("garbage"), &app).is_err());
         assert_eq!(
             settings_condition(Some("\"abc\"")),
             ("If-Match", "\"abc\"".to_string())
