@@ -111,12 +111,16 @@ pub fn field(id: &str, label: &str, kind: &str, autocomplete: &str) -> (Element,
         .attr("spellcheck", "false")
         .attr("autocapitalize", "off")
         .cast();
-    let wrap = el("div")
+    (labelled(id, label, &input), input)
+}
+
+/// A `div.field` holding a `<label for=id>` and its control.
+fn labelled(id: &str, label: &str, control: &Element) -> Element {
+    el("div")
         .class("field")
         .child(el("label").attr("for", id).text(label))
-        .child(&input)
-        .done();
-    (wrap, input)
+        .child(control)
+        .done()
 }
 
 /// A labelled multi-line text box.
@@ -128,12 +132,7 @@ pub fn text_area(id: &str, label: &str) -> (Element, web_sys::HtmlTextAreaElemen
         .attr("spellcheck", "false")
         .attr("autocapitalize", "off")
         .cast();
-    let wrap = el("div")
-        .class("field")
-        .child(el("label").attr("for", id).text(label))
-        .child(&area)
-        .done();
-    (wrap, area)
+    (labelled(id, label, &area), area)
 }
 
 /// An (initially empty) alert region; fill it with [`say`].
