@@ -13,12 +13,13 @@
 // Screenshots: files-alpha-browser, -diff, -undo-preview, -app-data, files-changed-by-*.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useStack, withPage, cairn, byRole, freshWords, restoreToHome, SLOW, mainNav } from './harness.mjs';
+import {
+  useStack, withPage, cairn, byRole, freshWords, restoreToHome, SLOW, mainNav, localInput, sleep,
+} from './harness.mjs';
 import { alphaKit } from './alpha.mjs';
 
 const stack = useStack();
 const { alphaApp, signIn, open, alpha, hubInfo, listAll, collectionKeys, ownerToken } = alphaKit(stack);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Reads and decrypts the collection's files: {current: {id: attrs}, history: {id: [attrs]}}. */
 async function bucketState(words) {
@@ -43,13 +44,6 @@ async function markT() {
   const T = Math.floor(Date.now() / 1000) * 1000 + 1000;
   await sleep(T - Date.now() + 1500);
   return T;
-}
-
-/** The local "YYYY-MM-DDTHH:MM:SS" of a time (what a datetime-local field holds). */
-function localInput(ms) {
-  const d = new Date(ms);
-  const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
 async function openContacts(page) {

@@ -12,12 +12,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { encryptECIES as stacksEncrypt } from '@stacks/encryption';
-import { useStack, withPage, cairn, byRole, freshWords, restoreToHome, SLOW } from './harness.mjs';
+import {
+  useStack, withPage, cairn, byRole, freshWords, restoreToHome, SLOW, localInput, sleep,
+} from './harness.mjs';
 
 const stack = useStack();
 const APP = 'http://localhost:7777';
 const APP_NAME = 'Alpha Contacts';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // A 1×1 PNG.
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
@@ -99,13 +100,6 @@ async function seedContext(words) {
     assert.ok(r.ok, `settings: ${r.status}`);
   };
   return ctx;
-}
-
-/** The local "YYYY-MM-DDTHH:MM:SS" of a time (what a datetime-local field holds). */
-function localInput(ms) {
-  const d = new Date(ms);
-  const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
 async function openFiles(page) {
