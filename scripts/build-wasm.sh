@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# Builds the wasm module (release) and its JS bindings into pkg/:
-#   pkg/cairn.js, pkg/cairn.d.ts, pkg/cairn_bg.wasm, pkg/cairn_bg.wasm.d.ts
-# Loaded in the browser with `import init from '/pkg/cairn.js'` (wasm-bindgen --target web).
+# Builds the two wasm modules (release) and their JS bindings (wasm-bindgen --target web):
+#   pkg/      the developer package: the whole JS API (`--features api`, plus `bench`
+#             when CAIRN_WASM_BENCH=1, as scripts/bench.sh asks)
+#             pkg/cairn.js, pkg/cairn.d.ts, pkg/cairn_bg.wasm, pkg/cairn_bg.wasm.d.ts
+#   pkg/app/  the authenticator page (`--features app`): the UI and the two vault calls
+#             of its KDF worker, nothing else, so the page stays small
+# Loaded in the browser with `import init from '/pkg/cairn.js'` (or '/pkg/app/cairn.js').
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-cargo build --release --target wasm32-unknown-unknown -p cairn
-# The name section (function names in stack traces) is 20 % of the module: dropped unless
+# The name section (function names in stack traces) is 20 % of a module: dropped unless
 # CAIRN_WASM_NAMES=1.
 strip_flags=(--remove-name-section --remove-producers-section)
 [ "${CAIRN_WASM_NAMES:-0}" = 1 ] && strip_flags=()
-wasm-bindgen --target web --out-dir pkg --out-name cairn "${strip_flags[@]}" \
-    target/wasm32-unknown-unknown/release/cairn.wasm
+api_features=api
+[ "${CAIRN_WASM_BENCH:-0}" = 1 ] && api_features=api,bench
 
-# Optional size optimisation when a modern wasm-opt is at hand (npm binaryen; Debian's
-# wasm-opt 108 cannot read this output, so it is never used).
-wasm_opt="$ROOT/tests/node/node_modules/.bin/wasm-opt"
-if [ -x "$wasm_opt" ]; then
-    "$wasm_opt" -Oz pkg/cairn_bg.wasm -o pkg/cairn_bg.wasm
-fi
-printf '    pkg/cairn_bg.wasm: %s bytes (%s gzipped)\n' "$(wc -c <pkg/cairn_bg.wasm)" "$(gzip -9c pkg/cairn_bg.wasm | wc -c)"
+# build FEATURES OUT_DIR
+build() {
+    cargo build --release --target wasm32-unknown-unknown -p cairn --no-default-features --features "$1"
+    wasm-bindgen --target web --out-dir "$2" --out-name cairn "${strip_flags[@]}" \
+        target/wasm32-unknown-unknown/release/cairn.wasm
+    printf '    %s/cairn_bg.wasm: %s bytes (%s gzipped)\n' "$2" "$(wc -c <"$2/cairn_bg.wasm")" "$(gzip -9c "$2/cairn_bg.wasm" | wc -c)"
+}
+
+# pkg/app/ lives inside pkg/: wasm-bindgen leaves other files in its out-dir alone.
+build "$api_features" pkg
+build app pkg/app

@@ -713,7 +713,7 @@ impl Revocation {
         } else {
             let mut s = what;
             if let Some(first) = s.get(..1) {
-                let up = first.to_uppercase();
+                let up = first.to_ascii_uppercase();
                 s.replace_range(..1, &up);
             }
             format!("{s}…")

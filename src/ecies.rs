@@ -144,6 +144,14 @@ fn mac_over(key: &[u8; 32], iv: &[u8], ephemeral: &[u8], ct: &[u8]) -> HmacSha25
     m
 }
 
+/// A fresh ephemeral key and IV from the system CSPRNG.
+fn fresh_ephemeral() -> Result<(PrivateKey, [u8; 16]), EciesError> {
+    let ephemeral = PrivateKey::random().map_err(|_| EciesError::Randomness)?;
+    let mut iv = [0u8; 16];
+    getrandom::fill(&mut iv).map_err(|_| EciesError::Randomness)?;
+    Ok((ephemeral, iv))
+}
+
 /// Encrypts `content` to `recipient` with a fresh ephemeral key and IV.
 pub fn encrypt(
     recipient: &PublicKey,
@@ -151,9 +159,7 @@ pub fn encrypt(
     was_string: bool,
     encoding: CipherTextEncoding,
 ) -> Result<CipherObject, EciesError> {
-    let ephemeral = PrivateKey::random().map_err(|_| EciesError::Randomness)?;
-    let mut iv = [0u8; 16];
-    getrandom::fill(&mut iv).map_err(|_| EciesError::Randomness)?;
+    let (ephemeral, iv) = fresh_ephemeral()?;
     Ok(encrypt_with(
         recipient, content, was_string, encoding, &ephemeral, iv,
     ))
@@ -168,56 +174,151 @@ pub fn encrypt_with(
     ephemeral: &PrivateKey,
     iv: [u8; 16],
 ) -> CipherObject {
-    let keys = derive_keys(ephemeral, recipient);
-    let ct = cbc::Encryptor::<Aes256>::new((&*keys.enc).into(), &iv.into())
+    let seal = SealParts::with(recipient, ephemeral, iv);
+    let ct = cbc::Encryptor::<Aes256>::new((&*seal.enc_key).into(), &iv.into())
         .encrypt_padded_vec::<Pkcs7>(content);
-    let eph = ephemeral.public_key().to_compressed();
-    let mac = mac_over(&keys.mac, &iv, &eph, &ct).finalize().into_bytes();
-    let (cipher_text, cipher_text_encoding) = match encoding {
-        CipherTextEncoding::Hex => (to_hex(&ct), None),
-        CipherTextEncoding::Base64 => (to_base64(&ct), Some("base64".to_string())),
-    };
-    CipherObject {
-        iv: to_hex(&iv),
-        ephemeral_pk: to_hex(&eph),
-        cipher_text,
-        mac: to_hex(&mac),
-        was_string,
-        cipher_text_encoding,
+    let mac = mac_over(&seal.mac_key, &iv, &seal.ephemeral_pk, &ct)
+        .finalize()
+        .into_bytes();
+    seal.finish(&ct, &mac.into(), was_string, encoding)
+}
+
+/// An encryption whose curve work is done and whose bulk work is left to the caller:
+/// AES-256-CBC (PKCS#7 padding) of the content with `enc_key` and `iv`, then
+/// HMAC-SHA256 with `mac_key` over [`SealParts::mac_prefix`] ‖ ciphertext. The browser
+/// binding hands that part to WebCrypto, which is many times faster than AES in wasm.
+pub struct SealParts {
+    /// AES-256-CBC key.
+    pub enc_key: Zeroizing<[u8; 32]>,
+    /// HMAC-SHA256 key.
+    pub mac_key: Zeroizing<[u8; 32]>,
+    /// The IV.
+    pub iv: [u8; 16],
+    /// The compressed ephemeral public key.
+    pub ephemeral_pk: [u8; 33],
+}
+
+impl SealParts {
+    /// Starts an encryption to `recipient` with a fresh ephemeral key and IV.
+    pub fn new(recipient: &PublicKey) -> Result<Self, EciesError> {
+        let (ephemeral, iv) = fresh_ephemeral()?;
+        Ok(Self::with(recipient, &ephemeral, iv))
+    }
+
+    /// Starts an encryption with an injected ephemeral key and IV.
+    pub fn with(recipient: &PublicKey, ephemeral: &PrivateKey, iv: [u8; 16]) -> Self {
+        let keys = derive_keys(ephemeral, recipient);
+        SealParts {
+            enc_key: keys.enc,
+            mac_key: keys.mac,
+            iv,
+            ephemeral_pk: ephemeral.public_key().to_compressed(),
+        }
+    }
+
+    /// What the MAC covers before the ciphertext: `iv ‖ ephemeral public key`.
+    pub fn mac_prefix(&self) -> Vec<u8> {
+        [&self.iv[..], &self.ephemeral_pk[..]].concat()
+    }
+
+    /// The cipher object for ciphertext `ct` and its MAC.
+    pub fn finish(
+        &self,
+        ct: &[u8],
+        mac: &[u8; 32],
+        was_string: bool,
+        encoding: CipherTextEncoding,
+    ) -> CipherObject {
+        let (cipher_text, cipher_text_encoding) = match encoding {
+            CipherTextEncoding::Hex => (to_hex(ct), None),
+            CipherTextEncoding::Base64 => (to_base64(ct), Some("base64".to_string())),
+        };
+        CipherObject {
+            iv: to_hex(&self.iv),
+            ephemeral_pk: to_hex(&self.ephemeral_pk),
+            cipher_text,
+            mac: to_hex(mac),
+            was_string,
+            cipher_text_encoding,
+        }
+    }
+}
+
+/// A decryption whose parsing and curve work are done: check `mac` (HMAC-SHA256 with
+/// `mac_key` over `mac_input`) in constant time, then AES-256-CBC-decrypt `ciphertext()`
+/// with `enc_key` and `iv`, then [`OpenParts::finish`]. [`decrypt`] does all of it in
+/// Rust; the browser binding hands the MAC check and AES to WebCrypto.
+pub struct OpenParts {
+    /// AES-256-CBC key.
+    pub enc_key: Zeroizing<[u8; 32]>,
+    /// HMAC-SHA256 key.
+    pub mac_key: Zeroizing<[u8; 32]>,
+    /// The IV.
+    pub iv: [u8; 16],
+    /// `iv ‖ ephemeral key bytes as sent ‖ ciphertext`: what the MAC covers.
+    pub mac_input: Vec<u8>,
+    /// The MAC as sent.
+    pub mac: Vec<u8>,
+    ct_start: usize,
+    was_string: bool,
+}
+
+impl OpenParts {
+    /// Parses the cipher object's fields and derives the keys with `key`.
+    pub fn new(key: &PrivateKey, obj: &CipherObject) -> Result<Self, EciesError> {
+        let enc = |_: EncodingError, f| EciesError::Encoding(f);
+        let iv = from_hex(&obj.iv).map_err(|e| enc(e, "iv"))?;
+        let iv: [u8; 16] = iv.try_into().map_err(|_| EciesError::Encoding("iv"))?;
+        let eph_bytes = from_hex(&obj.ephemeral_pk).map_err(|e| enc(e, "ephemeralPK"))?;
+        let eph = PublicKey::from_sec1(&eph_bytes)?;
+        let ct = match obj.cipher_text_encoding.as_deref() {
+            None | Some("hex") => from_hex(&obj.cipher_text).map_err(|e| enc(e, "cipherText"))?,
+            Some("base64") => from_base64(&obj.cipher_text).map_err(|e| enc(e, "cipherText"))?,
+            Some(_) => return Err(EciesError::Encoding("cipherTextEncoding")),
+        };
+        let mac = from_hex(&obj.mac).map_err(|e| enc(e, "mac"))?;
+        let keys = derive_keys(key, &eph);
+        // The MAC covers the ephemeral key bytes exactly as sent (hex-decoded).
+        let mac_input = [&iv[..], &eph_bytes, &ct].concat();
+        Ok(OpenParts {
+            enc_key: keys.enc,
+            mac_key: keys.mac,
+            iv,
+            ct_start: 16 + eph_bytes.len(),
+            mac_input,
+            mac,
+            was_string: obj.was_string,
+        })
+    }
+
+    /// The ciphertext (the end of `mac_input`).
+    pub fn ciphertext(&self) -> &[u8] {
+        &self.mac_input[self.ct_start..]
+    }
+
+    /// The plaintext from the decrypted bytes, as the sender gave it (text or bytes).
+    pub fn finish(&self, pt: Vec<u8>) -> Result<Plaintext, EciesError> {
+        if self.was_string {
+            String::from_utf8(pt)
+                .map(Plaintext::Text)
+                .map_err(|_| EciesError::NotUtf8)
+        } else {
+            Ok(Plaintext::Bytes(pt))
+        }
     }
 }
 
 /// Decrypts a cipher object with the recipient's private key.
 pub fn decrypt(key: &PrivateKey, obj: &CipherObject) -> Result<Plaintext, EciesError> {
-    let enc = |_: EncodingError, f| EciesError::Encoding(f);
-    let iv = from_hex(&obj.iv).map_err(|e| enc(e, "iv"))?;
-    if iv.len() != 16 {
-        return Err(EciesError::Encoding("iv"));
-    }
-    let eph_bytes = from_hex(&obj.ephemeral_pk).map_err(|e| enc(e, "ephemeralPK"))?;
-    let eph = PublicKey::from_sec1(&eph_bytes)?;
-    let ct = match obj.cipher_text_encoding.as_deref() {
-        None | Some("hex") => from_hex(&obj.cipher_text).map_err(|e| enc(e, "cipherText"))?,
-        Some("base64") => from_base64(&obj.cipher_text).map_err(|e| enc(e, "cipherText"))?,
-        Some(_) => return Err(EciesError::Encoding("cipherTextEncoding")),
-    };
-    let mac = from_hex(&obj.mac).map_err(|e| enc(e, "mac"))?;
-    let keys = derive_keys(key, &eph);
-    // The MAC covers the ephemeral key bytes exactly as sent (hex-decoded).
-    mac_over(&keys.mac, &iv, &eph_bytes, &ct)
-        .verify_slice(&mac)
-        .map_err(|_| EciesError::BadMac)?;
-    let iv: [u8; 16] = iv.try_into().map_err(|_| EciesError::Encoding("iv"))?;
-    let pt = cbc::Decryptor::<Aes256>::new((&*keys.enc).into(), &iv.into())
-        .decrypt_padded_vec::<Pkcs7>(&ct)
+    let open = OpenParts::new(key, obj)?;
+    let mut m =
+        <HmacSha256 as KeyInit>::new_from_slice(&*open.mac_key).expect("HMAC takes any key length");
+    m.update(&open.mac_input);
+    m.verify_slice(&open.mac).map_err(|_| EciesError::BadMac)?;
+    let pt = cbc::Decryptor::<Aes256>::new((&*open.enc_key).into(), &open.iv.into())
+        .decrypt_padded_vec::<Pkcs7>(open.ciphertext())
         .map_err(|_| EciesError::Padding)?;
-    if obj.was_string {
-        String::from_utf8(pt)
-            .map(Plaintext::Text)
-            .map_err(|_| EciesError::NotUtf8)
-    } else {
-        Ok(Plaintext::Bytes(pt))
-    }
+    open.finish(pt)
 }
 
 /// `encryptPrivateKey` (PROTOCOL.md §d.2): the app key's 64 hex characters encrypted to

@@ -237,10 +237,15 @@ pub fn diff_text(preview: &Preview) -> String {
 
 /// Human size: "512 bytes", "1.5 KB", "2.0 MB".
 pub fn format_size(bytes: u64) -> String {
+    // One decimal, rounded half up, in integers (no float printer in the page's wasm).
+    let tenths = |unit: u64| {
+        let t = (bytes / unit) * 10 + ((bytes % unit) * 10 + unit / 2) / unit;
+        format!("{}.{}", t / 10, t % 10)
+    };
     match bytes {
         0..1024 => format!("{bytes} bytes"),
-        1024..1_048_576 => format!("{:.1} KB", bytes as f64 / 1024.0),
-        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+        1024..1_048_576 => format!("{} KB", tenths(1024)),
+        _ => format!("{} MB", tenths(1_048_576)),
     }
 }
 
@@ -256,14 +261,21 @@ pub fn is_history(path: &str) -> bool {
 }
 
 /// Indices of the rows to show: deleted files only with `show_deleted`, names
-/// containing `filter` (case-insensitive) when it is not empty.
-pub fn visible_rows(histories: &[FileHistory], show_deleted: bool, filter: &str) -> Vec<usize> {
-    let needle = filter.trim().to_lowercase();
+/// containing `filter` when it is not empty, both compared after `lower` (a Unicode
+/// lower-casing: `str::to_lowercase` natively; the page passes the browser's
+/// `toLowerCase`, which saves the wasm module Rust's case tables).
+pub fn visible_rows(
+    histories: &[FileHistory],
+    show_deleted: bool,
+    filter: &str,
+    lower: &dyn Fn(&str) -> String,
+) -> Vec<usize> {
+    let needle = lower(filter.trim());
     histories
         .iter()
         .enumerate()
         .filter(|(_, h)| show_deleted || !h.is_deleted())
-        .filter(|(_, h)| needle.is_empty() || h.path.to_lowercase().contains(&needle))
+        .filter(|(_, h)| needle.is_empty() || lower(&h.path).contains(&needle))
         .map(|(i, _)| i)
         .collect()
 }
@@ -498,6 +510,11 @@ mod tests {
         ));
         assert_eq!(format_size(10), "10 bytes");
         assert_eq!(format_size(1536), "1.5 KB");
+        assert_eq!(format_size(1024), "1.0 KB");
+        assert_eq!(format_size(1_048_575), "1024.0 KB");
+        assert_eq!(format_size(1_048_576), "1.0 MB");
+        assert_eq!(format_size(2_621_440), "2.5 MB");
+        assert_eq!(format_size(u64::MAX), "17592186044416.0 MB");
     }
 
     #[test]
@@ -515,9 +532,22 @@ mod tests {
             l("collection/.history.1700000000000.AAAAAAAAAA.b"),
             l("collection/c"),
         ]);
-        assert_eq!(visible_rows(&hs, false, ""), vec![0, 2]);
-        assert_eq!(visible_rows(&hs, true, ""), vec![0, 1, 2]);
-        assert_eq!(visible_rows(&hs, true, "B"), vec![1]);
+        assert_eq!(visible_rows(&hs, false, "", &str::to_lowercase), vec![0, 2]);
+        assert_eq!(
+            visible_rows(&hs, true, "", &str::to_lowercase),
+            vec![0, 1, 2]
+        );
+        assert_eq!(visible_rows(&hs, true, "B", &str::to_lowercase), vec![1]);
+        // Case-insensitive beyond ASCII, with whatever lower-casing the caller gives.
+        let hs2 = build_histories(&[l("collection/Café.txt"), l("collection/cafe.txt")]);
+        assert_eq!(
+            visible_rows(&hs2, false, " CAFÉ ", &str::to_lowercase),
+            vec![0]
+        );
+        assert_eq!(
+            visible_rows(&hs2, false, "CAF", &str::to_lowercase),
+            vec![0, 1]
+        );
         assert_eq!(old_version_paths(&hs[1]).len(), 1);
         assert_eq!(window(0.0, 400.0, 40.0, 10_000, 5), (0, 16));
         assert_eq!(window(4000.0, 400.0, 40.0, 10_000, 5), (95, 116));

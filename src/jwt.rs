@@ -10,7 +10,7 @@
 use crate::encoding::{from_base64url, sha256, to_base64url};
 use crate::keys::{PrivateKey, PublicKey};
 use k256::ecdsa::Signature;
-use k256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -160,11 +160,7 @@ pub fn sign_json(payload_json: &str, key: &PrivateKey) -> String {
         to_base64url(payload_json.as_bytes())
     );
     let hash = sha256(input.as_bytes());
-    // RFC 6979 signing cannot fail for a valid key and a 32-byte prehash.
-    let sig: Signature = match key.signing_key().sign_prehash(&hash) {
-        Ok(s) => s,
-        Err(_) => unreachable!("RFC 6979 ECDSA over a 32-byte digest"),
-    };
+    let sig: Signature = key.sign_prehash(&hash);
     format!("{input}.{}", to_base64url(&sig.to_bytes()))
 }
 

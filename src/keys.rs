@@ -6,7 +6,7 @@ use crate::encoding::{btc_address, from_hex, to_hex};
 use k256::ecdsa::{SigningKey, VerifyingKey};
 use std::fmt;
 use std::sync::OnceLock;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// Why a key given as text was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +127,20 @@ impl PrivateKey {
     pub fn signing_key(&self) -> &SigningKey {
         self.signing
             .get_or_init(|| SigningKey::from(self.secret.to_nonzero_scalar()))
+    }
+
+    /// Signs a 32-byte digest: ECDSA over secp256k1 with an RFC 6979 nonce, low-S.
+    pub fn sign_prehash(&self, digest: &[u8; 32]) -> k256::ecdsa::Signature {
+        // Straight from the scalar: building a k256 `SigningKey` first would compute the
+        // public key, a second scalar multiplication that signing does not need.
+        let mut scalar = self.secret.to_nonzero_scalar();
+        let (signature, _) = ecdsa::hazmat::sign_prehashed_rfc6979::<k256::Secp256k1, sha2::Sha256>(
+            &scalar,
+            digest,
+            &[],
+        );
+        scalar.zeroize();
+        signature
     }
 
     /// The k256 secret scalar as a `SecretKey`, for ECDH.

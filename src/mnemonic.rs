@@ -113,7 +113,7 @@ impl SecretKey {
                 canonical.push(' ');
             }
             for c in word.chars() {
-                canonical.extend(c.to_lowercase());
+                canonical.push(c.to_ascii_lowercase());
             }
             count += 1;
         }
@@ -121,9 +121,8 @@ impl SecretKey {
             return Err(MnemonicError::Empty);
         }
         // Report unknown words first: they are the most actionable mistake.
-        let list = Language::English.word_list();
         for (i, word) in canonical.split(' ').enumerate() {
-            if list.binary_search(&word).is_err() {
+            if !english_words().any(|w| w == word) {
                 return Err(MnemonicError::UnknownWord {
                     position: i + 1,
                     suggestions: suggest(word),
@@ -165,18 +164,32 @@ impl SecretKey {
 
     /// The BIP39 seed with the empty passphrase (PBKDF2-HMAC-SHA512, 2048 rounds).
     pub fn to_seed(&self) -> Zeroizing<[u8; 64]> {
-        // bip39's `zeroize` feature wipes the parsed word indices when `mnemonic` drops.
-        let mnemonic = Mnemonic::parse_in_normalized(Language::English, &self.phrase)
-            .expect("a SecretKey is validated at construction");
-        Zeroizing::new(mnemonic.to_seed_normalized(""))
+        // BIP39: PBKDF2-HMAC-SHA512 of the (already NFKD, ASCII) phrase, salt "mnemonic"
+        // + the empty passphrase. RustCrypto's pbkdf2 over the sha2 we already ship, not
+        // bip39's `to_seed`, which would bring a second SHA-512 (bitcoin_hashes) along;
+        // tests/vectors.rs checks the result against the BIP39 vectors and bip39's own.
+        let mut seed = Zeroizing::new([0u8; 64]);
+        pbkdf2::pbkdf2_hmac::<sha2::Sha512>(
+            self.phrase.as_bytes(),
+            b"mnemonic",
+            2048,
+            seed.as_mut(),
+        );
+        seed
     }
+}
+
+/// The BIP39 English words, in list order. Read through bip39's own (non-inlined)
+/// iterator on purpose: `Language::word_list()` is `#[inline]`, and calling it here
+/// would put a second copy of the 2048-word table (27 KB) into the wasm module.
+fn english_words() -> impl Iterator<Item = &'static str> + Clone {
+    Language::English.words_by_prefix_iter("")
 }
 
 /// Up to three valid words closest to `word`: an exact 4-letter prefix match first
 /// (BIP39 English words are unique in their first four letters), then the words at the
 /// smallest edit distance (at most 2).
 fn suggest(word: &str) -> Vec<&'static str> {
-    let list = Language::English.word_list();
     let mut out: Vec<&'static str> = Vec::new();
     // BIP39 English words have at most 8 letters; anything much longer is not a typo
     // of one (and would make the edit-distance scan needlessly slow).
@@ -185,13 +198,12 @@ fn suggest(word: &str) -> Vec<&'static str> {
     }
     if word.len() >= 4
         && word.is_ascii()
-        && let Some(w) = list.iter().find(|w| w.starts_with(&word[..4]))
+        && let Some(w) = english_words().find(|w| w.starts_with(&word[..4]))
     {
         out.push(w);
     }
-    let mut scored: Vec<(usize, &'static str)> = list
-        .iter()
-        .map(|w| (edit_distance(word, w), *w))
+    let mut scored: Vec<(usize, &'static str)> = english_words()
+        .map(|w| (edit_distance(word, w), w))
         .filter(|(d, _)| *d <= 2)
         .collect();
     scored.sort();
@@ -232,6 +244,23 @@ mod tests {
     use super::*;
 
     const ABANDON: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+    #[test]
+    fn seed_matches_bip39_crate() {
+        // The published BIP39 seed of the all-"abandon" phrase with the empty passphrase.
+        let known = SecretKey::parse(ABANDON).unwrap().to_seed();
+        assert_eq!(
+            crate::encoding::to_hex(known.as_ref()),
+            "5eb00bbddcf069084889a8ab9155568165f5c453ccb85e70811aaed6f6da5fc19a5ac40b389cd370d086206dec8aa6c43daea6690f20ad3d8d48b2d2ce9e38e4"
+        );
+        for words in [12, 24, 12, 24, 12, 24] {
+            let key = SecretKey::generate(words).unwrap();
+            let reference = Mnemonic::parse_in_normalized(Language::English, key.phrase())
+                .unwrap()
+                .to_seed_normalized("");
+            assert_eq!(key.to_seed().as_ref(), &reference);
+        }
+    }
 
     #[test]
     fn tolerates_whitespace_and_capitals() {

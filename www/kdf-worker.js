@@ -4,7 +4,7 @@
 //   {op: 'seal', phrase, password, params?: {m, t, p}}  → {ok: true, result: <vault record JSON>}
 // or {ok: false, error, code} (code 'wrong_password' when the password is wrong).
 // The page starts a fresh worker per call and terminates it after the answer.
-import init, { vaultOpen, vaultSeal } from '/pkg/cairn.js';
+import init, { vaultOpen, vaultSeal } from '/pkg/app/cairn.js';
 
 const ready = init();
 

@@ -1,7 +1,7 @@
 // Entry point of the authenticator page (an ES module: the CSP forbids inline scripts).
 // Loads the wasm module, reports readiness in #cairn-status, and starts the Rust UI,
 // which renders every screen into <main id="cairn-root">. Nothing secret lives here.
-import init, { startAuthenticator } from '/pkg/cairn.js';
+import init, { startAuthenticator } from '/pkg/app/cairn.js';
 
 const status = document.getElementById('cairn-status');
 

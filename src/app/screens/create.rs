@@ -118,7 +118,7 @@ fn show_confirm(app: &Rc<App>, secret: Rc<SecretKey>) {
             (inputs.clone(), words.clone(), alert.clone(), secret.clone());
         async move {
             for (p, input) in inputs.iter() {
-                if input.value().trim().to_lowercase() != words[*p] {
+                if input.value().trim().to_ascii_lowercase() != words[*p] {
                     say(
                         &alert,
                         &format!("Word {} is not right. Check your written copy.", p + 1),

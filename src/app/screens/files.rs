@@ -29,7 +29,9 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Element, HtmlButtonElement, HtmlInputElement};
 
 /// Height of one row of the file list, px (`.file-row` in style.css).
-const ROW_HEIGHT: f64 = 40.0;
+/// Height of one row in CSS pixels (an integer, so styles are formatted without floats).
+const ROW_PX: usize = 40;
+const ROW_HEIGHT: f64 = ROW_PX as f64;
 /// Rows rendered above and below the visible ones.
 const OVERSCAN: usize = 10;
 /// The collection offered when the settings file lists none (the alpha's only one).
@@ -622,7 +624,9 @@ impl View {
     fn refresh_rows(self: &Rc<Self>) {
         {
             let mut d = self.data.borrow_mut();
-            d.rows = visible_rows(&d.histories, d.show_deleted, &d.filter);
+            d.rows = visible_rows(&d.histories, d.show_deleted, &d.filter, &|s| {
+                String::from(js_sys::JsString::from(s).to_lower_case())
+            });
             d.version = d.version.wrapping_add(1);
         }
         self.render_window(true);
@@ -649,11 +653,7 @@ impl View {
             .active_element()
             .and_then(|a| a.get_attribute("data-path"));
         dom::clear(&self.list);
-        set_style(
-            &self.list,
-            "height",
-            &format!("{}px", total as f64 * ROW_HEIGHT),
-        );
+        set_style(&self.list, "height", &format!("{}px", total * ROW_PX));
         let _ = self.list.set_attribute("aria-rowcount", &total.to_string());
         for (pos, &i) in d.rows[start..end].iter().enumerate() {
             let h = &d.histories[i];
@@ -697,7 +697,7 @@ impl View {
                 );
             }
             let row = row.done();
-            set_style(&row, "top", &format!("{}px", pos as f64 * ROW_HEIGHT));
+            set_style(&row, "top", &format!("{}px", pos * ROW_PX));
             let _ = self.list.append_child(&row);
             if focused.as_deref() == Some(h.path.as_str()) {
                 dom::focus(&btn);
