@@ -202,6 +202,8 @@ async function main() {
   for (const [k, t] of Object.entries(TEXTS)) {
     check(`ECIES ${k}: Cairn decrypts the reference's`, cairn.decryptECIES(PRIV, CIPHERS[k]) === t);
     check(`ECIES ${k}: reference decrypts Cairn's`, (await ref.eciesDecrypt(PRIV, cairn.encryptECIES(PUB, t))) === t);
+    check(`ECIES ${k} (WebCrypto): Cairn decrypts the reference's`, (await cairn.decryptECIESAsync(PRIV, CIPHERS[k])) === t);
+    check(`ECIES ${k} (WebCrypto): reference decrypts Cairn's`, (await ref.eciesDecrypt(PRIV, await cairn.encryptECIESAsync(PUB, t))) === t);
   }
   check('JWT: Cairn verifies the jsontokens token', cairn.benchJwtVerify(TOKEN, PUB));
   check('JWT: jsontokens verifies Cairn\'s token', ref.jwtVerify(cairn.benchJwtSign(JSON.stringify(PAYLOAD), PRIV), PUB));
@@ -253,6 +255,20 @@ async function main() {
         op: `ECIES decrypt ${k}`,
         target: x2,
         cairn: () => cairn.decryptECIES(PRIV, CIPHERS[k]),
+        refName: '@stacks/encryption',
+        ref: () => ref.eciesDecrypt(PRIV, CIPHERS[k]),
+      },
+      {
+        op: `ECIES encrypt ${k}, AES and HMAC in WebCrypto (encryptECIESAsync)`,
+        target: x2,
+        cairn: () => cairn.encryptECIESAsync(PUB, TEXTS[k]),
+        refName: '@stacks/encryption',
+        ref: () => ref.eciesEncrypt(PUB, TEXTS[k]),
+      },
+      {
+        op: `ECIES decrypt ${k}, AES and HMAC in WebCrypto (decryptECIESAsync)`,
+        target: x2,
+        cairn: () => cairn.decryptECIESAsync(PRIV, CIPHERS[k]),
         refName: '@stacks/encryption',
         ref: () => ref.eciesDecrypt(PRIV, CIPHERS[k]),
       },

@@ -28,6 +28,8 @@ mod bench;
 #[cfg(feature = "api")]
 mod collections;
 #[cfg(feature = "api")]
+mod ecies_async;
+#[cfg(feature = "api")]
 mod gaia;
 #[cfg(feature = "api")]
 mod keychain;

@@ -161,3 +161,38 @@ test('decodeToken matches jsontokens', () => {
   assert.deepEqual(cairn.decodeToken(token), decodeToken(token));
   assert.throws(() => cairn.decodeToken('nope'), /three parts/);
 });
+
+test('ECIES with WebCrypto (encryptECIESAsync / decryptECIESAsync) interoperates both ways', async () => {
+  const priv = stacksEncryption.makeECPrivateKey();
+  const pub = stacksEncryption.getPublicKeyFromPrivate(priv);
+  for (const text of ['', 'hello', 'héllo ✓ 😀', 'x'.repeat(70_000)]) {
+    for (const enc of [undefined, 'hex', 'base64']) {
+      const ours = JSON.parse(await cairn.encryptECIESAsync(pub, text, enc));
+      assert.equal(ours.wasString, true);
+      assert.equal(ours.cipherTextEncoding, enc === 'base64' ? 'base64' : undefined);
+      assert.equal(await stacksEncryption.decryptECIES(priv, ours), text);
+      // The synchronous (all-wasm) decryption reads what WebCrypto wrote.
+      assert.equal(cairn.decryptECIES(priv, JSON.stringify(ours)), text);
+    }
+    const theirs = await stacksEncryption.encryptECIES(pub, new TextEncoder().encode(text), true, 'base64');
+    assert.equal(await cairn.decryptECIESAsync(priv, JSON.stringify(theirs)), text);
+    assert.equal(await cairn.decryptECIESAsync(priv, cairn.encryptECIES(pub, text)), text);
+  }
+  // Bytes stay bytes, both ways, up to a MiB.
+  const big = new Uint8Array(1 << 20).map((_, i) => (i * 31 + 7) & 0xff);
+  const ours = JSON.parse(await cairn.encryptECIESAsync(pub, big));
+  assert.equal(ours.wasString, false);
+  assert.deepEqual(Buffer.from(await stacksEncryption.decryptECIES(priv, ours)), Buffer.from(big));
+  const theirs = await stacksEncryption.encryptECIES(pub, big, false);
+  assert.deepEqual(Buffer.from(await cairn.decryptECIESAsync(priv, JSON.stringify(theirs))), Buffer.from(big));
+  // Tampering, a wrong key and bad arguments are refused with the synchronous API's errors.
+  const tampered = JSON.parse(await cairn.encryptECIESAsync(pub, 'secret'));
+  tampered.cipherText = tampered.cipherText.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+  await assert.rejects(cairn.decryptECIESAsync(priv, JSON.stringify(tampered)), /altered|not encrypted for this key/);
+  const other = stacksEncryption.makeECPrivateKey();
+  await assert.rejects(cairn.decryptECIESAsync(other, JSON.stringify(ours)), /altered|not encrypted for this key/);
+  await assert.rejects(cairn.encryptECIESAsync(pub, 42), /string or a Uint8Array/);
+  await assert.rejects(cairn.encryptECIESAsync(pub, 'x', 'base32'), /"hex" or "base64"/);
+  await assert.rejects(cairn.encryptECIESAsync('02zz', 'x'), Error);
+  await assert.rejects(cairn.decryptECIESAsync(priv, '{"iv":"00"}'), Error);
+});
