@@ -90,13 +90,27 @@ pub fn decrypt_ecies(
     private_key_hex: JsValue,
     #[wasm_bindgen(js_name = cipherJson, unchecked_param_type = "string")] cipher_json: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let key = PrivateKey::from_hex(&parse_secret(&private_key_hex, "the private key")?)
-        .map_err(js_err)?;
+    let (key, obj) = parse_decrypt_args(&private_key_hex, &cipher_json)?;
+    Ok(plaintext_to_js(ecies::decrypt(&key, &obj).map_err(js_err)?))
+}
+
+/// Reads the private key (hex) and cipher object (JSON text) of a decryption.
+pub(super) fn parse_decrypt_args(
+    private_key_hex: &JsValue,
+    cipher_json: &JsValue,
+) -> Result<(PrivateKey, CipherObject), JsValue> {
+    let key =
+        PrivateKey::from_hex(&parse_secret(private_key_hex, "the private key")?).map_err(js_err)?;
     let obj =
-        CipherObject::from_json(&parse_str(&cipher_json, "the cipher object")?).map_err(js_err)?;
-    match ecies::decrypt(&key, &obj).map_err(js_err)? {
-        Plaintext::Text(t) => Ok(JsValue::from_str(&t)),
-        Plaintext::Bytes(b) => Ok(js_sys::Uint8Array::from(b.as_slice()).into()),
+        CipherObject::from_json(&parse_str(cipher_json, "the cipher object")?).map_err(js_err)?;
+    Ok((key, obj))
+}
+
+/// A string when the sender encrypted a string, else a `Uint8Array`.
+pub(super) fn plaintext_to_js(plaintext: Plaintext) -> JsValue {
+    match plaintext {
+        Plaintext::Text(t) => JsValue::from_str(&t),
+        Plaintext::Bytes(b) => js_sys::Uint8Array::from(b.as_slice()).into(),
     }
 }
 
