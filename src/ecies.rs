@@ -136,11 +136,12 @@ fn derive_keys(secret: &PrivateKey, public: &PublicKey) -> DerivedKeys {
     DerivedKeys { enc, mac }
 }
 
-fn mac_over(key: &[u8; 32], iv: &[u8], ephemeral: &[u8], ct: &[u8]) -> HmacSha256 {
+/// HMAC-SHA256 with `key` over the concatenation of `parts`.
+fn mac_over(key: &[u8; 32], parts: &[&[u8]]) -> HmacSha256 {
     let mut m = <HmacSha256 as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
-    m.update(iv);
-    m.update(ephemeral);
-    m.update(ct);
+    for part in parts {
+        m.update(part);
+    }
     m
 }
 
@@ -177,7 +178,7 @@ pub fn encrypt_with(
     let seal = SealParts::with(recipient, ephemeral, iv);
     let ct = cbc::Encryptor::<Aes256>::new((&*seal.enc_key).into(), &iv.into())
         .encrypt_padded_vec::<Pkcs7>(content);
-    let mac = mac_over(&seal.mac_key, &iv, &seal.ephemeral_pk, &ct)
+    let mac = mac_over(&seal.mac_key, &[&iv, &seal.ephemeral_pk, &ct])
         .finalize()
         .into_bytes();
     seal.finish(&ct, &mac.into(), was_string, encoding)
@@ -311,10 +312,9 @@ impl OpenParts {
 /// Decrypts a cipher object with the recipient's private key.
 pub fn decrypt(key: &PrivateKey, obj: &CipherObject) -> Result<Plaintext, EciesError> {
     let open = OpenParts::new(key, obj)?;
-    let mut m =
-        <HmacSha256 as KeyInit>::new_from_slice(&*open.mac_key).expect("HMAC takes any key length");
-    m.update(&open.mac_input);
-    m.verify_slice(&open.mac).map_err(|_| EciesError::BadMac)?;
+    mac_over(&open.mac_key, &[&open.mac_input])
+        .verify_slice(&open.mac)
+        .map_err(|_| EciesError::BadMac)?;
     let pt = cbc::Decryptor::<Aes256>::new((&*open.enc_key).into(), &open.iv.into())
         .decrypt_padded_vec::<Pkcs7>(open.ciphertext())
         .map_err(|_| EciesError::Padding)?;

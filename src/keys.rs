@@ -3,7 +3,7 @@
 //! public keys, Bitcoin-style addresses).
 
 use crate::encoding::{btc_address, from_hex, to_hex};
-use k256::ecdsa::{SigningKey, VerifyingKey};
+use k256::ecdsa::VerifyingKey;
 use std::fmt;
 use std::sync::OnceLock;
 use zeroize::{Zeroize, Zeroizing};
@@ -40,7 +40,7 @@ impl fmt::Display for KeyError {
 impl std::error::Error for KeyError {}
 
 /// A secp256k1 private key. The scalar is zeroized when the value is dropped
-/// (k256's `SecretKey` and `SigningKey` zeroize themselves); it never appears in `Debug`
+/// (k256's `SecretKey` zeroizes itself); it never appears in `Debug`
 /// output.
 ///
 /// The public key (a scalar multiplication, the costly part) is computed on first use
@@ -49,7 +49,7 @@ impl std::error::Error for KeyError {}
 #[derive(Clone)]
 pub struct PrivateKey {
     secret: k256::SecretKey,
-    signing: OnceLock<SigningKey>,
+    public: OnceLock<PublicKey>,
 }
 
 impl fmt::Debug for PrivateKey {
@@ -81,19 +81,11 @@ impl PrivateKey {
             .map_err(|_| KeyError::PrivateKeyRange)
     }
 
-    /// Wraps a k256 signing key.
-    pub fn from_signing_key(key: SigningKey) -> Self {
-        PrivateKey {
-            secret: k256::SecretKey::from(key.as_nonzero_scalar()),
-            signing: OnceLock::from(key),
-        }
-    }
-
     /// Wraps a k256 secret key (its public key is computed when first needed).
     pub fn from_secret(secret: k256::SecretKey) -> Self {
         PrivateKey {
             secret,
-            signing: OnceLock::new(),
+            public: OnceLock::new(),
         }
     }
 
@@ -120,19 +112,15 @@ impl PrivateKey {
 
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
-        PublicKey(*self.signing_key().verifying_key())
-    }
-
-    /// The k256 signing key, for signing.
-    pub fn signing_key(&self) -> &SigningKey {
-        self.signing
-            .get_or_init(|| SigningKey::from(self.secret.to_nonzero_scalar()))
+        *self
+            .public
+            .get_or_init(|| PublicKey(VerifyingKey::from(self.secret.public_key())))
     }
 
     /// Signs a 32-byte digest: ECDSA over secp256k1 with an RFC 6979 nonce, low-S.
     pub fn sign_prehash(&self, digest: &[u8; 32]) -> k256::ecdsa::Signature {
-        // Straight from the scalar: building a k256 `SigningKey` first would compute the
-        // public key, a second scalar multiplication that signing does not need.
+        // Straight from the scalar: a k256 `SigningKey` would first compute the public
+        // key, a second scalar multiplication that signing does not need.
         let mut scalar = self.secret.to_nonzero_scalar();
         let (signature, _) = ecdsa::hazmat::sign_prehashed_rfc6979::<k256::Secp256k1, sha2::Sha256>(
             &scalar,

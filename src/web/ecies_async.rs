@@ -104,7 +104,7 @@ pub async fn encrypt_ecies_async(
     .await?;
     let ct = Uint8Array::new(&ct).to_vec();
     let hmac = import(&subtle, &*seal.mac_key, &hmac_alg()?, "sign").await?;
-    let mac_input = Uint8Array::from([seal.mac_prefix(), ct.clone()].concat().as_slice());
+    let mac_input = Uint8Array::from([&seal.mac_prefix()[..], &ct[..]].concat().as_slice());
     let mac =
         JsFuture::from(subtle.sign_with_object_and_js_u8_array(&hmac_alg()?, &hmac, &mac_input)?)
             .await?;
