@@ -9,12 +9,13 @@ use crate::ecies::{self, EciesError};
 use crate::encoding::to_hex;
 use crate::gaia::make_association_token;
 use crate::http_url::HttpUrl;
+use crate::json;
+use crate::json::{Map, Value};
 use crate::jwt::{self, DecodedToken, JwtError};
 use crate::keychain::{Keychain, KeychainError, validate_app_domain, validate_collection_name};
 use crate::keys::{PrivateKey, PublicKey};
 use crate::profile::{add_app_entry, default_profile, profile_file_body, sign_profile_token};
 use crate::time::next_month_ms;
-use serde_json::{Map, Value, json};
 use std::fmt;
 
 /// authRequest tokens longer than this (64 KiB) are refused unread.
@@ -700,7 +701,7 @@ pub fn make_auth_response(
     let association = make_association_token(
         &identity.key,
         &app_pub,
-        ctx.now_ms as f64,
+        u64::try_from(ctx.now_ms).unwrap_or(0),
         Some(rnd.association_salt),
     );
     let private_key = ecies::encrypt_private_key_with(

@@ -8,11 +8,12 @@
 use crate::ecies::{self, CipherObject, CipherTextEncoding, EciesError, Plaintext};
 use crate::encoding::to_hex;
 use crate::gaia::{HubConfig, Scope, V1TokenOptions, make_v1_token};
+use crate::json;
+use crate::json::{FieldError, Fields, Map, Value};
 use crate::keychain::{Keychain, KeychainError};
 use crate::keys::{PrivateKey, PublicKey};
 use crate::settings::{AccessMode, Grant, LogEntry, Settings};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use crate::settings::{read_string_map, string_map};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -132,23 +133,45 @@ pub fn owner_archival_token(key: &PrivateKey, hub: &HubContext, iat: u64) -> Str
 
 /// One collection's entry in an app's key file: the alpha's `encryptionKey` and
 /// `hubConfig`, plus Cairn's `keyGeneration`, `previousKeys` and `mode`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyFileEntry {
     /// Hex private key of the current generation.
-    #[serde(rename = "encryptionKey")]
     pub encryption_key: String,
     /// Where and how to write (token empty for read-only grants).
-    #[serde(rename = "hubConfig")]
     pub hub_config: HubConfig,
     /// The generation of `encryptionKey`.
-    #[serde(rename = "keyGeneration")]
     pub key_generation: u32,
     /// Older generations' keys, by generation number, to read files not yet
     /// re-encrypted.
-    #[serde(rename = "previousKeys")]
     pub previous_keys: BTreeMap<String, String>,
     /// `"rw"` or `"read"`.
     pub mode: AccessMode,
+}
+
+impl KeyFileEntry {
+    /// The entry as apps read it: `{encryptionKey, hubConfig, keyGeneration,
+    /// previousKeys, mode}`.
+    pub fn to_value(&self) -> Value {
+        json!({
+            "encryptionKey": self.encryption_key.as_str(),
+            "hubConfig": self.hub_config.to_value(),
+            "keyGeneration": self.key_generation,
+            "previousKeys": string_map(&self.previous_keys),
+            "mode": self.mode.as_str(),
+        })
+    }
+
+    /// Reads an entry.
+    pub fn from_value(v: &Value) -> Result<Self, FieldError> {
+        let f = Fields::of(v, "a key file entry")?;
+        Ok(KeyFileEntry {
+            encryption_key: f.str("encryptionKey")?.to_string(),
+            hub_config: HubConfig::from_value(f.req("hubConfig", "an object", Some)?)?,
+            key_generation: f.u32("keyGeneration")?,
+            previous_keys: read_string_map(&f, "previousKeys")?,
+            mode: f.req("mode", "\"rw\" or \"read\"", AccessMode::from_value)?,
+        })
+    }
 }
 
 /// The key material of one collection for one identity.
@@ -273,7 +296,7 @@ pub fn update_key_file(
         Some(body) => {
             let obj = CipherObject::from_json(body).map_err(CollectionError::KeyFile)?;
             match ecies::decrypt(app_key, &obj).map_err(CollectionError::KeyFile)? {
-                Plaintext::Text(t) => match serde_json::from_str(&t) {
+                Plaintext::Text(t) => match crate::json::from_str(&t) {
                     Ok(Value::Object(m)) => m,
                     _ => return Err(CollectionError::Format("key file is not an object".into())),
                 },
@@ -286,17 +309,14 @@ pub fn update_key_file(
     for (name, entry) in changes {
         match entry {
             Some(e) => {
-                let v =
-                    serde_json::to_value(e).map_err(|e| CollectionError::Format(e.to_string()))?;
-                file.insert((*name).to_string(), v);
+                file.insert((*name).to_string(), e.to_value());
             }
             None => {
-                file.remove(*name);
+                file.remove(name);
             }
         }
     }
-    let text = serde_json::to_string(&Value::Object(file))
-        .map_err(|e| CollectionError::Format(e.to_string()))?;
+    let text = json::to_string(&Value::Object(file));
     ecies::encrypt(
         &app_key.public_key(),
         text.as_bytes(),
@@ -314,9 +334,11 @@ pub fn read_key_file(
 ) -> Result<BTreeMap<String, Value>, CollectionError> {
     let obj = CipherObject::from_json(body).map_err(CollectionError::KeyFile)?;
     match ecies::decrypt(app_key, &obj).map_err(CollectionError::KeyFile)? {
-        Plaintext::Text(t) => {
-            serde_json::from_str(&t).map_err(|e| CollectionError::Format(e.to_string()))
-        }
+        Plaintext::Text(t) => match json::from_str(&t) {
+            Ok(Value::Object(m)) => Ok(m.into_iter().collect()),
+            Ok(_) => Err(CollectionError::Format("key file is not an object".into())),
+            Err(e) => Err(CollectionError::Format(e.to_string())),
+        },
         Plaintext::Bytes(_) => Err(CollectionError::Format("key file is not text".into())),
     }
 }
@@ -380,8 +402,7 @@ pub fn record_grant(
 
 /// A revocation in progress: one app loses access to one collection (COLLECTIONS.md §6).
 /// Stored in the settings journal; every step is safe to repeat.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revocation {
     /// Always `"revoke"` (journal entries are tagged).
     pub op: String,
@@ -411,11 +432,9 @@ pub struct Revocation {
     pub started_at: i64,
     /// A downgrade to read-only rather than a revocation: the app keeps a read-only
     /// entry (current key, empty token) instead of losing its entry.
-    #[serde(default)]
     pub downgrade: bool,
     /// Token salts (hex) minted for the apps that keep write access, by origin, so
     /// that a resumed run records the salts of the tokens it actually handed out.
-    #[serde(default)]
     pub new_salts: BTreeMap<String, String>,
 }
 
@@ -572,7 +591,49 @@ impl Revocation {
 
     /// The journal form.
     pub fn to_value(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        json!({
+            "op": self.op.as_str(),
+            "collection": self.collection.as_str(),
+            "app": self.app.as_str(),
+            "mode": self.mode.as_str(),
+            "fromGeneration": self.from_generation,
+            "toGeneration": self.to_generation,
+            "oldestValid": self.oldest_valid,
+            "reencryptCurrent": self.reencrypt_current,
+            "reencryptHistory": self.reencrypt_history,
+            "done": self.done.clone(),
+            "filesDone": self.files_done,
+            "filesTotal": self.files_total,
+            "startedAt": self.started_at,
+            "downgrade": self.downgrade,
+            "newSalts": string_map(&self.new_salts),
+        })
+    }
+
+    /// Reads the journal form.
+    pub fn from_value(v: &Value) -> Result<Self, FieldError> {
+        let f = Fields::of(v, "a revocation")?;
+        Ok(Revocation {
+            op: f.str("op")?.to_string(),
+            collection: f.str("collection")?.to_string(),
+            app: f.str("app")?.to_string(),
+            mode: f.req("mode", "\"rw\" or \"read\"", AccessMode::from_value)?,
+            from_generation: f.u32("fromGeneration")?,
+            to_generation: f.u32("toGeneration")?,
+            oldest_valid: f.i64("oldestValid")?,
+            reencrypt_current: f.bool("reencryptCurrent")?,
+            reencrypt_history: f.bool("reencryptHistory")?,
+            done: f.list("done", "a list of strings", |v| {
+                v.as_str().map(str::to_string)
+            })?,
+            files_done: f.u64("filesDone")?,
+            files_total: f.u64("filesTotal")?,
+            started_at: f.i64("startedAt")?,
+            downgrade: f
+                .opt("downgrade", "true or false", Value::as_bool)?
+                .unwrap_or(false),
+            new_salts: read_string_map(&f, "newSalts")?,
+        })
     }
 
     /// Revocations found in a settings journal (to resume on unlock).
@@ -581,7 +642,7 @@ impl Revocation {
             .journal
             .iter()
             .filter(|v| v.get("op").and_then(Value::as_str) == Some("revoke"))
-            .filter_map(|v| serde_json::from_value(v.clone()).ok())
+            .filter_map(|v| Revocation::from_value(v).ok())
             .collect()
     }
 
@@ -956,7 +1017,7 @@ mod tests {
         assert_eq!(rw.hub_config.token, token);
         let ro = keys.key_file_entry(&hub(), AccessMode::Read, &token);
         assert_eq!(ro.hub_config.token, "");
-        let v = serde_json::to_value(&rw).unwrap();
+        let v = rw.to_value();
         let keys_in_order: Vec<&String> = v.as_object().unwrap().keys().collect();
         assert_eq!(
             keys_in_order,

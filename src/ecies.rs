@@ -4,11 +4,12 @@
 //! before decryption.
 
 use crate::encoding::{EncodingError, from_base64, from_hex, to_base64, to_hex};
+use crate::json;
+use crate::json::{Fields, Value};
 use crate::keys::{KeyError, PrivateKey, PublicKey};
 use aes::Aes256;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
 use hmac::{Hmac, KeyInit, Mac};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256, Sha512};
 use std::fmt;
 use zeroize::Zeroizing;
@@ -73,39 +74,63 @@ pub enum CipherTextEncoding {
 }
 
 /// The cipher object, fields in the order `@stacks/encryption` writes them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CipherObject {
     /// 16-byte IV, hex.
     pub iv: String,
     /// Compressed ephemeral public key, hex.
-    #[serde(rename = "ephemeralPK")]
     pub ephemeral_pk: String,
     /// Ciphertext, hex or base64.
-    #[serde(rename = "cipherText")]
     pub cipher_text: String,
     /// HMAC-SHA256, hex.
     pub mac: String,
     /// Whether the plaintext was a string.
-    #[serde(rename = "wasString")]
     pub was_string: bool,
     /// `"base64"` when the ciphertext is base64; absent for hex.
-    #[serde(
-        rename = "cipherTextEncoding",
-        skip_serializing_if = "Option::is_none",
-        default
-    )]
     pub cipher_text_encoding: Option<String>,
 }
 
 impl CipherObject {
     /// JSON text, as `JSON.stringify(cipherObject)`.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        json::to_string(&self.to_value())
+    }
+
+    /// The cipher object as a JSON value (field names and order as `@stacks/encryption`).
+    pub fn to_value(&self) -> Value {
+        let mut m = json!({
+            "iv": self.iv.as_str(),
+            "ephemeralPK": self.ephemeral_pk.as_str(),
+            "cipherText": self.cipher_text.as_str(),
+            "mac": self.mac.as_str(),
+            "wasString": self.was_string,
+        });
+        if let (Some(e), Some(obj)) = (&self.cipher_text_encoding, m.as_object_mut()) {
+            obj.insert("cipherTextEncoding".into(), e.as_str().into());
+        }
+        m
     }
 
     /// Parses the JSON text of a cipher object.
     pub fn from_json(text: &str) -> Result<Self, EciesError> {
-        serde_json::from_str(text).map_err(|e| EciesError::Format(e.to_string()))
+        let v = json::from_str(text).map_err(|e| EciesError::Format(e.to_string()))?;
+        Self::from_value(&v)
+    }
+
+    /// Reads a cipher object from a JSON value.
+    pub fn from_value(v: &Value) -> Result<Self, EciesError> {
+        let read = || -> Result<Self, json::FieldError> {
+            let f = Fields::of(v, "the cipher object")?;
+            Ok(CipherObject {
+                iv: f.str("iv")?.to_string(),
+                ephemeral_pk: f.str("ephemeralPK")?.to_string(),
+                cipher_text: f.str("cipherText")?.to_string(),
+                mac: f.str("mac")?.to_string(),
+                was_string: f.bool("wasString")?,
+                cipher_text_encoding: f.opt_str("cipherTextEncoding")?.map(str::to_string),
+            })
+        };
+        read().map_err(|e| EciesError::Format(e.to_string()))
     }
 }
 

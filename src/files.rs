@@ -9,11 +9,10 @@
 use crate::ecies::{self, CipherObject, Plaintext};
 use crate::encoding::to_hex;
 use crate::history::{Change, FileHistory, ListedFile, parse_history_path};
+use crate::json::{FieldError, Fields, Value};
 use crate::keys::PrivateKey;
 use crate::settings::{LogEntry, Settings};
 use base64ct::{Base64, Encoding};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// Entries per `list-files` page on the real hub and cairn-hub.
 pub const PAGE_SIZE: usize = 100;
@@ -32,7 +31,7 @@ pub struct ListPage {
 /// going; an empty page ends it, whatever `page` says (GAIA_HUB.md §3).
 pub fn parse_list_page(body: &str) -> Result<ListPage, String> {
     let v: Value =
-        serde_json::from_str(body).map_err(|_| "the hub's listing is unreadable".to_string())?;
+        crate::json::from_str(body).map_err(|_| "the hub's listing is unreadable".to_string())?;
     let raw = v
         .get("entries")
         .and_then(Value::as_array)
@@ -49,7 +48,7 @@ pub fn parse_list_page(body: &str) -> Result<ListPage, String> {
                 writer: None,
             }),
             Value::Object(_) => {
-                if let Ok(f) = serde_json::from_value::<ListedFile>(e.clone()) {
+                if let Ok(f) = ListedFile::from_value(e) {
                     entries.push(f);
                 }
             }
@@ -97,7 +96,7 @@ fn cipher_of(body: &str) -> Option<(CipherObject, bool)> {
     if let Ok(obj) = CipherObject::from_json(body) {
         return Some((obj, false));
     }
-    let v: Value = serde_json::from_str(body).ok()?;
+    let v: Value = crate::json::from_str(body).ok()?;
     if v.get("signature").is_some() && v.get("publicKey").is_some() {
         let inner = v.get("cipherText")?.as_str()?;
         return CipherObject::from_json(inner).ok().map(|o| (o, true));
@@ -202,9 +201,9 @@ pub fn classify(content_type: &str, plain: &Plaintext) -> Preview {
         Some(t) => {
             let first = t.trim_start().chars().next();
             if matches!(first, Some('{') | Some('['))
-                && let Ok(value) = serde_json::from_str::<Value>(t)
+                && let Ok(value) = crate::json::from_str(t)
             {
-                let pretty = serde_json::to_string_pretty(&value).unwrap_or_else(|_| t.into());
+                let pretty = crate::json::to_string_pretty(&value);
                 return Preview::Json { value, pretty };
             }
             if t.chars()
@@ -313,8 +312,7 @@ pub fn old_version_paths(history: &FileHistory) -> Vec<String> {
 
 /// An "undo changes since" in progress, kept in the settings journal so it resumes
 /// after a closed tab (like a revocation).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UndoJob {
     /// Always `"undo"`.
     pub op: String,
@@ -323,7 +321,6 @@ pub struct UndoJob {
     /// The chosen time, ms.
     pub since_ms: i64,
     /// The app chosen under "Changed by", if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
     /// The changes, in order.
     pub plan: Vec<Change>,
@@ -353,13 +350,51 @@ impl UndoJob {
         }
     }
 
+    /// The journal form.
+    pub fn to_value(&self) -> Value {
+        let mut m = crate::json::Map::new();
+        m.insert("op".into(), self.op.as_str().into());
+        m.insert("collection".into(), self.collection.as_str().into());
+        m.insert("sinceMs".into(), self.since_ms.into());
+        if let Some(app) = &self.app {
+            m.insert("app".into(), app.as_str().into());
+        }
+        m.insert(
+            "plan".into(),
+            Value::Array(self.plan.iter().map(Change::to_value).collect()),
+        );
+        m.insert("done".into(), self.done.into());
+        m.insert("startedAt".into(), self.started_at.into());
+        Value::Object(m)
+    }
+
+    /// Reads the journal form.
+    pub fn from_value(v: &Value) -> Result<UndoJob, FieldError> {
+        let f = Fields::of(v, "an undo job")?;
+        Ok(UndoJob {
+            op: f.str("op")?.to_string(),
+            collection: f.str("collection")?.to_string(),
+            since_ms: f.i64("sinceMs")?,
+            app: f.opt_str("app")?.map(str::to_string),
+            plan: f
+                .array("plan")?
+                .iter()
+                .map(Change::from_value)
+                .collect::<Result<_, _>>()?,
+            done: f.req("done", "a whole number", |v| {
+                v.as_u64().and_then(|n| usize::try_from(n).ok())
+            })?,
+            started_at: f.i64("startedAt")?,
+        })
+    }
+
     /// Undo jobs found in the journal.
     pub fn pending(settings: &Settings) -> Vec<UndoJob> {
         settings
             .journal
             .iter()
             .filter(|v| v.get("op").and_then(Value::as_str) == Some("undo"))
-            .filter_map(|v| serde_json::from_value(v.clone()).ok())
+            .filter_map(|v| UndoJob::from_value(v).ok())
             .collect()
     }
 
@@ -371,7 +406,7 @@ impl UndoJob {
 
     /// Writes this job (with its progress) into the journal.
     pub fn save_progress(&self, settings: &mut Settings) {
-        let v = serde_json::to_value(self).unwrap_or(Value::Null);
+        let v = self.to_value();
         match settings.journal.iter_mut().find(|e| self.same_entry(e)) {
             Some(e) => *e = v,
             None => settings.journal.push(v),
@@ -470,8 +505,8 @@ mod tests {
             Err(OpenError::NoKey)
         );
         // Signed wrapper.
-        let signed = serde_json::json!({"signature": "00", "publicKey": "02", "cipherText": body})
-            .to_string();
+        let signed =
+            crate::json!({"signature": "00", "publicKey": "02", "cipherText": body}).to_string();
         let o = open_body(&signed, &[g0]).unwrap();
         assert!(o.signed);
         // Clear text.

@@ -3,10 +3,10 @@
 //! configurations and read URLs.
 
 use crate::encoding::to_hex;
-use crate::jwt::{self, js_number};
+use crate::json;
+use crate::json::{Fields, Map, Value};
+use crate::jwt::{self, js_seconds};
 use crate::keys::{PrivateKey, PublicKey};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// The six scope names the real hub recognises.
 pub const SCOPE_NAMES: [&str; 6] = [
@@ -22,7 +22,7 @@ pub const SCOPE_NAMES: [&str; 6] = [
 pub const MAX_SCOPES: usize = 8;
 
 /// The association token lifetime wallet-sdk uses: one year, in seconds.
-pub const ASSOCIATION_TOKEN_LIFETIME_S: f64 = 31_536_000.0;
+pub const ASSOCIATION_TOKEN_LIFETIME_S: u64 = 31_536_000;
 
 /// `["gaiahub","0","<server>","blockstack_storage_please_sign"]`, the hub's challenge.
 pub fn challenge_text(server_name: &str) -> String {
@@ -40,22 +40,37 @@ pub fn challenge_text_for_year(year: &str, server_name: &str) -> String {
 }
 
 /// `GET /hub_info` response body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HubInfo {
     /// The text v1 tokens must carry as `gaiaChallenge`.
     pub challenge_text: String,
     /// `"v1"` on every current hub.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_auth_version: Option<String>,
     /// Upload limit in MiB.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_file_upload_size_megabytes: Option<f64>,
     /// Prefix of public read URLs, ending in `/`.
     pub read_url_prefix: String,
 }
 
+impl HubInfo {
+    /// Reads a `/hub_info` body (other members are ignored).
+    pub fn from_value(v: &Value) -> Result<HubInfo, json::FieldError> {
+        let f = Fields::of(v, "the hub's /hub_info answer")?;
+        Ok(HubInfo {
+            challenge_text: f.str("challenge_text")?.to_string(),
+            latest_auth_version: f.opt_str("latest_auth_version")?.map(str::to_string),
+            max_file_upload_size_megabytes: f.opt(
+                "max_file_upload_size_megabytes",
+                "a number",
+                Value::as_f64,
+            )?,
+            read_url_prefix: f.str("read_url_prefix")?.to_string(),
+        })
+    }
+}
+
 /// One scope entry of a v1 token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
     /// One of [`SCOPE_NAMES`].
     pub scope: String,
@@ -70,6 +85,11 @@ impl Scope {
             scope: scope.into(),
             domain: domain.into(),
         }
+    }
+
+    /// `{"scope":…,"domain":…}`.
+    pub fn to_value(&self) -> Value {
+        json!({"scope": self.scope.as_str(), "domain": self.domain.as_str()})
     }
 }
 
@@ -118,7 +138,7 @@ pub fn make_v1_token(key: &PrivateKey, challenge_text: &str, opts: &V1TokenOptio
     if !opts.scopes.is_empty() {
         p.insert(
             "scopes".into(),
-            serde_json::to_value(&opts.scopes).unwrap_or(Value::Null),
+            Value::Array(opts.scopes.iter().map(Scope::to_value).collect()),
         );
     }
     if let Some(iat) = opts.iat {
@@ -131,11 +151,12 @@ pub fn make_v1_token(key: &PrivateKey, challenge_text: &str, opts: &V1TokenOptio
 }
 
 /// The association token an identity key issues for an app key (PROTOCOL.md §g.4):
-/// `{childToAssociate, iss, exp, iat, salt}` with fractional seconds as JS writes them.
+/// `{childToAssociate, iss, exp, iat, salt}` with fractional seconds as JS writes
+/// `Date.now() / 1000`.
 pub fn make_association_token(
     identity_key: &PrivateKey,
     app_public_key: &PublicKey,
-    now_ms: f64,
+    now_ms: u64,
     salt: Option<[u8; 16]>,
 ) -> String {
     let mut p = Map::new();
@@ -143,9 +164,9 @@ pub fn make_association_token(
     p.insert("iss".into(), identity_key.public_key().to_hex().into());
     p.insert(
         "exp".into(),
-        js_number(ASSOCIATION_TOKEN_LIFETIME_S + now_ms / 1000.0),
+        js_seconds(now_ms.saturating_add(ASSOCIATION_TOKEN_LIFETIME_S * 1000)),
     );
-    p.insert("iat".into(), js_number(now_ms / 1000.0));
+    p.insert("iat".into(), js_seconds(now_ms));
     p.insert(
         "salt".into(),
         to_hex(&salt.unwrap_or_else(random_salt)).into(),
@@ -155,7 +176,7 @@ pub fn make_association_token(
 
 /// A client's view of one bucket on a hub (`GaiaHubConfig`), the shape apps store and
 /// the collections key file carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HubConfig {
     /// Read URL prefix.
     pub url_prefix: String,
@@ -168,6 +189,27 @@ pub struct HubConfig {
 }
 
 impl HubConfig {
+    /// `{"url_prefix","address","token","server"}`, as `@stacks/storage` stores it.
+    pub fn to_value(&self) -> Value {
+        json!({
+            "url_prefix": self.url_prefix.as_str(),
+            "address": self.address.as_str(),
+            "token": self.token.as_str(),
+            "server": self.server.as_str(),
+        })
+    }
+
+    /// Reads a `GaiaHubConfig` object.
+    pub fn from_value(v: &Value) -> Result<HubConfig, json::FieldError> {
+        let f = Fields::of(v, "the hub configuration")?;
+        Ok(HubConfig {
+            url_prefix: f.str("url_prefix")?.to_string(),
+            address: f.str("address")?.to_string(),
+            token: f.str("token")?.to_string(),
+            server: f.str("server")?.to_string(),
+        })
+    }
+
     /// The public read URL of `path` in this bucket.
     pub fn read_url(&self, path: &str) -> String {
         format!("{}{}/{}", self.url_prefix, self.address, path)

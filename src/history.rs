@@ -7,7 +7,7 @@
 //! the proposal's `<dir>.history.<n>.<name>`. A history file holds the version that was
 //! *replaced* at `<ms>` (or the n-th replaced version).
 
-use serde::{Deserialize, Serialize};
+use crate::json::{FieldError, Fields, Value};
 use std::collections::BTreeMap;
 
 /// A parsed history file name.
@@ -72,31 +72,43 @@ pub fn parse_history_path(path: &str) -> Option<HistoryName> {
 }
 
 /// One entry of a `list-files` listing with `stat: true`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedFile {
     /// Path in the bucket.
     pub name: String,
     /// ETag.
-    #[serde(default)]
     pub etag: String,
     /// Size in bytes.
-    #[serde(default)]
     pub content_length: u64,
     /// Content type.
-    #[serde(default)]
     pub content_type: String,
     /// Last modification, seconds since the epoch (as the hub reports it).
-    #[serde(default)]
     pub last_modified_date: i64,
     /// cairn-hub only: the salt of the token that wrote this version.
-    #[serde(default)]
     pub writer: Option<String>,
 }
 
+impl ListedFile {
+    /// Reads a `stat: true` listing entry (missing fields: empty, 0 or none).
+    pub fn from_value(v: &Value) -> Result<ListedFile, FieldError> {
+        let f = Fields::of(v, "a file listing entry")?;
+        Ok(ListedFile {
+            name: f.str("name")?.to_string(),
+            etag: f.opt_str("etag")?.unwrap_or_default().to_string(),
+            content_length: f
+                .opt("contentLength", "a whole number", Value::as_u64)?
+                .unwrap_or(0),
+            content_type: f.opt_str("contentType")?.unwrap_or_default().to_string(),
+            last_modified_date: f
+                .opt("lastModifiedDate", "a whole number", Value::as_i64)?
+                .unwrap_or(0),
+            writer: f.opt_str("writer")?.map(str::to_string),
+        })
+    }
+}
+
 /// One version of a file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Version {
     /// Where this version's bytes are (the file itself, or a history file).
     pub path: String,
@@ -115,8 +127,7 @@ pub struct Version {
 }
 
 /// A file and its versions, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileHistory {
     /// The file's path.
     pub path: String,
@@ -212,12 +223,10 @@ pub fn build_histories(listing: &[ListedFile]) -> Vec<FileHistory> {
 }
 
 /// One change of an undo or rollback plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// Write the bytes of `from` (a history file) as `path` with an archival token, so
     /// the replaced current version is kept.
-    #[serde(rename_all = "camelCase")]
     Restore {
         /// The file to change.
         path: String,
@@ -227,7 +236,6 @@ pub enum Change {
         was_deleted: bool,
     },
     /// Delete `path` with an archival token (it stays in history).
-    #[serde(rename_all = "camelCase")]
     Remove {
         /// The file created after the chosen time.
         path: String,
@@ -235,6 +243,39 @@ pub enum Change {
 }
 
 impl Change {
+    /// The journal form: `{"action":"restore","path","from","wasDeleted"}` or
+    /// `{"action":"remove","path"}`.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Change::Restore {
+                path,
+                from,
+                was_deleted,
+            } => crate::json!({
+                "action": "restore",
+                "path": path.as_str(),
+                "from": from.as_str(),
+                "wasDeleted": *was_deleted,
+            }),
+            Change::Remove { path } => crate::json!({"action": "remove", "path": path.as_str()}),
+        }
+    }
+
+    /// Reads the journal form.
+    pub fn from_value(v: &Value) -> Result<Change, FieldError> {
+        let f = Fields::of(v, "a planned change")?;
+        let path = f.str("path")?.to_string();
+        match f.str("action")? {
+            "restore" => Ok(Change::Restore {
+                path,
+                from: f.str("from")?.to_string(),
+                was_deleted: f.bool("wasDeleted")?,
+            }),
+            "remove" => Ok(Change::Remove { path }),
+            _ => Err(f.error("action", "\"restore\" or \"remove\"")),
+        }
+    }
+
     /// The file the change applies to.
     pub fn path(&self) -> &str {
         match self {
@@ -306,8 +347,7 @@ pub fn plan_rollback(history: &FileHistory, version_path: &str) -> Option<Change
 }
 
 /// A line of a diff.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "op", content = "line", rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DiffLine {
     /// In both.
     Same(String),
@@ -366,8 +406,8 @@ pub fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
 /// Pretty-prints JSON text (2 spaces) so versions diff line by line; non-JSON text is
 /// returned unchanged.
 pub fn pretty_json(text: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_else(|_| text.to_string()),
+    match crate::json::from_str(text) {
+        Ok(v) => crate::json::to_string_pretty(&v),
         Err(_) => text.to_string(),
     }
 }

@@ -8,10 +8,10 @@
 //! Verification accepts high-S signatures, as the JS verifier does.
 
 use crate::encoding::{from_base64url, sha256, to_base64url};
+use crate::json::{Map, Value};
 use crate::keys::{PrivateKey, PublicKey};
 use k256::ecdsa::Signature;
 use k256::ecdsa::signature::hazmat::PrehashVerifier;
-use serde_json::{Map, Value};
 use std::fmt;
 
 /// The only header Cairn emits, in jsontokens' key order.
@@ -110,7 +110,7 @@ impl DecodedToken {
 
 fn decode_part(part: &str, name: &'static str) -> Result<Map<String, Value>, JwtError> {
     let bytes = from_base64url(part).map_err(|_| JwtError::Base64(name))?;
-    match serde_json::from_slice::<Value>(&bytes) {
+    match crate::json::from_slice(&bytes) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(JwtError::Json(name)),
     }
@@ -147,9 +147,7 @@ pub fn decode_with_limit(token: &str, limit: usize) -> Result<DecodedToken, JwtE
 
 /// Serialises a JSON value as JS `JSON.stringify` does for the values Cairn emits.
 pub fn json_string(value: &Value) -> String {
-    // serde_json with `preserve_order` keeps insertion order and, like JS, writes
-    // non-ASCII as raw UTF-8 and escapes control characters as \n, \t, \u00XX.
-    serde_json::to_string(value).unwrap_or_default()
+    crate::json::to_string(value)
 }
 
 /// Signs a payload already serialised as JSON text.
@@ -169,16 +167,18 @@ pub fn sign(payload: &Value, key: &PrivateKey) -> String {
     sign_json(&json_string(payload), key)
 }
 
-/// A JS-compatible JSON number for a time in seconds: an integer when whole, else the
-/// shortest float (as JS prints `Date.now() / 1000`).
-pub fn js_number(x: f64) -> Value {
-    if x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 {
-        Value::from(x as i64)
+/// A time in milliseconds as a JSON number of seconds, the way JS prints
+/// `Date.now() / 1000`: whole seconds without a point, else up to three decimals with
+/// no trailing zeros (the shortest text of that double is exactly this decimal).
+pub fn js_seconds(ms: u64) -> Value {
+    let (s, frac) = (ms / 1000, ms % 1000);
+    let text = if frac == 0 {
+        s.to_string()
     } else {
-        serde_json::Number::from_f64(x)
-            .map(Value::Number)
-            .unwrap_or(Value::Null)
-    }
+        let digits = format!("{frac:03}");
+        format!("{s}.{}", digits.trim_end_matches('0'))
+    };
+    crate::json::Number::from_text(&text).map_or(Value::Null, Value::Number)
 }
 
 #[cfg(test)]
@@ -206,7 +206,7 @@ mod tests {
     #[test]
     fn sign_then_verify_and_tamper() {
         let key = PrivateKey::random().unwrap();
-        let token = sign(&serde_json::json!({"a": 1, "é": "ü"}), &key);
+        let token = sign(&crate::json!({"a": 1, "é": "ü"}), &key);
         let d = decode(&token).unwrap();
         d.verify(&key.public_key()).unwrap();
         let other = PrivateKey::random().unwrap();
@@ -219,7 +219,17 @@ mod tests {
 
     #[test]
     fn js_numbers() {
-        assert_eq!(json_string(&js_number(1700000000.0)), "1700000000");
-        assert_eq!(json_string(&js_number(1826751826.661)), "1826751826.661");
+        assert_eq!(json_string(&js_seconds(1_700_000_000_000)), "1700000000");
+        assert_eq!(
+            json_string(&js_seconds(1_826_751_826_661)),
+            "1826751826.661"
+        );
+        assert_eq!(json_string(&js_seconds(1_826_751_826_610)), "1826751826.61");
+        assert_eq!(json_string(&js_seconds(5)), "0.005");
+        // What JS prints for the same division, for a spread of times.
+        for ms in (0..2000u64).map(|i| 1_600_000_000_000 + i * 7_919_731) {
+            let js = (ms as f64 / 1000.0).to_string();
+            assert_eq!(json_string(&js_seconds(ms)), js, "{ms}");
+        }
     }
 }

@@ -15,6 +15,7 @@ pub mod files;
 pub mod gaia;
 pub mod history;
 pub mod http_url;
+pub mod json;
 pub mod jwt;
 pub mod keychain;
 pub mod keys;

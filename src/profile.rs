@@ -1,9 +1,10 @@
 //! Profile tokens and the `profile.json` file (PROTOCOL.md §f).
 
+use crate::json;
+use crate::json::{Map, Value};
 use crate::jwt;
 use crate::keys::PrivateKey;
 use crate::time::{iso8601, next_year_ms};
-use serde_json::{Map, Value, json};
 
 /// The profile an identity has before anything is stored: a schema.org Person.
 pub fn default_profile() -> Value {
@@ -24,18 +25,14 @@ pub fn add_app_entry(
     let Some(obj) = profile.as_object_mut() else {
         return;
     };
-    let apps = obj
-        .entry("apps")
-        .or_insert_with(|| Value::Object(Map::new()));
+    let apps = obj.get_or_insert_with("apps", || Value::Object(Map::new()));
     if !apps.is_object() {
         *apps = Value::Object(Map::new());
     }
     if let Some(a) = apps.as_object_mut() {
         a.insert(app_origin.into(), bucket_url.into());
     }
-    let meta = obj
-        .entry("appsMeta")
-        .or_insert_with(|| Value::Object(Map::new()));
+    let meta = obj.get_or_insert_with("appsMeta", || Value::Object(Map::new()));
     if !meta.is_object() {
         *meta = Value::Object(Map::new());
     }
@@ -55,8 +52,8 @@ pub fn sign_profile_token(claim: &Value, key: &PrivateKey, now_ms: i64, jti: &st
     p.insert("jti".into(), jti.into());
     p.insert("iat".into(), iso8601(now_ms).into());
     p.insert("exp".into(), iso8601(next_year_ms(now_ms)).into());
-    p.insert("subject".into(), json!({ "publicKey": pk }));
-    p.insert("issuer".into(), json!({ "publicKey": pk }));
+    p.insert("subject".into(), json!({ "publicKey": &pk }));
+    p.insert("issuer".into(), json!({ "publicKey": &pk }));
     p.insert("claim".into(), claim.clone());
     jwt::sign(&Value::Object(p), key)
 }
@@ -67,15 +64,15 @@ pub fn profile_file_body(token: &str) -> String {
         .map(|d| d.to_json())
         .unwrap_or(Value::Null);
     let file = json!([{ "token": token, "decodedToken": decoded }]);
-    serde_json::to_string_pretty(&file).unwrap_or_default()
+    json::to_string_pretty(&file)
 }
 
 /// Reads the profile claim out of a `profile.json` body (first token's `claim`),
 /// without verifying it: the file lives in the user's own bucket, and apps
 /// (`handlePendingSignIn`) read it the same way.
 pub fn claim_from_profile_file(body: &str) -> Option<Value> {
-    let parsed: Value = serde_json::from_str(body).ok()?;
-    let token = parsed.get(0)?.get("token")?.as_str()?;
+    let parsed = json::from_str(body).ok()?;
+    let token = parsed.as_array()?.first()?.get("token")?.as_str()?;
     let decoded = jwt::decode(token).ok()?;
     let claim = decoded.payload.get("claim")?;
     claim.is_object().then(|| claim.clone())

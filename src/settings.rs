@@ -4,9 +4,9 @@
 //! identity key, written with `If-Match` (on 412: re-read, re-apply, retry).
 
 use crate::ecies::{self, CipherObject, CipherTextEncoding, EciesError, Plaintext};
+use crate::json;
+use crate::json::{FieldError, Fields, Map, Value};
 use crate::keys::{PrivateKey, PublicKey};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -38,16 +38,13 @@ impl fmt::Display for SettingsError {
 impl std::error::Error for SettingsError {}
 
 /// An app the user signed into with this identity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectedApp {
     /// The app's origin.
     pub origin: String,
     /// Its name from the manifest or request, if known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Its icon URL, if known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon: Option<String>,
     /// First sign-in, ms since the epoch.
     pub first_sign_in: i64,
@@ -57,7 +54,45 @@ pub struct ConnectedApp {
     pub scopes: Vec<String>,
 }
 
+/// Inserts `key` when `value` is `Some` (fields that are left out rather than null).
+fn insert_opt(m: &mut Map, key: &str, value: &Option<String>) {
+    if let Some(v) = value {
+        m.insert(key.into(), v.as_str().into());
+    }
+}
+
+fn owned(s: Option<&str>) -> Option<String> {
+    s.map(str::to_string)
+}
+
 impl ConnectedApp {
+    /// The stored form (camelCase keys).
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("origin".into(), self.origin.as_str().into());
+        insert_opt(&mut m, "name", &self.name);
+        insert_opt(&mut m, "icon", &self.icon);
+        m.insert("firstSignIn".into(), self.first_sign_in.into());
+        m.insert("lastSignIn".into(), self.last_sign_in.into());
+        m.insert("scopes".into(), self.scopes.clone().into());
+        Value::Object(m)
+    }
+
+    /// Reads the stored form.
+    pub fn from_value(v: &Value) -> Result<Self, FieldError> {
+        let f = Fields::of(v, "a connected app")?;
+        Ok(ConnectedApp {
+            origin: f.str("origin")?.to_string(),
+            name: owned(f.opt_str("name")?),
+            icon: owned(f.opt_str("icon")?),
+            first_sign_in: f.i64("firstSignIn")?,
+            last_sign_in: f.i64("lastSignIn")?,
+            scopes: f.list("scopes", "a list of strings", |v| {
+                v.as_str().map(str::to_string)
+            })?,
+        })
+    }
+
     /// The name to show: the app's name, else its origin.
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.origin)
@@ -65,17 +100,32 @@ impl ConnectedApp {
 }
 
 /// Read-and-write or read-only access to a collection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessMode {
     /// `collection.<name>`.
-    #[serde(rename = "rw")]
     ReadWrite,
     /// `collection.<name>.read`.
-    #[serde(rename = "read")]
     Read,
 }
 
 impl AccessMode {
+    /// `"rw"` or `"read"`, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessMode::ReadWrite => "rw",
+            AccessMode::Read => "read",
+        }
+    }
+
+    /// Reads `"rw"` or `"read"`.
+    pub fn from_value(v: &Value) -> Option<AccessMode> {
+        match v.as_str()? {
+            "rw" => Some(AccessMode::ReadWrite),
+            "read" => Some(AccessMode::Read),
+            _ => None,
+        }
+    }
+
     /// Plain-language label.
     pub fn label(self) -> &'static str {
         match self {
@@ -86,8 +136,7 @@ impl AccessMode {
 }
 
 /// One app's access to one collection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
     /// The app's origin.
     pub app: String,
@@ -98,32 +147,84 @@ pub struct Grant {
     /// The salt of the collection token minted for it (hex).
     pub token_salt: String,
     /// The `iat` of that token, seconds.
-    #[serde(default)]
     pub token_iat: i64,
 }
 
+impl Grant {
+    /// The stored form.
+    pub fn to_value(&self) -> Value {
+        json!({
+            "app": self.app.as_str(),
+            "mode": self.mode.as_str(),
+            "grantedAt": self.granted_at,
+            "tokenSalt": self.token_salt.as_str(),
+            "tokenIat": self.token_iat,
+        })
+    }
+
+    /// Reads the stored form (`tokenIat` defaults to 0).
+    pub fn from_value(v: &Value) -> Result<Self, FieldError> {
+        let f = Fields::of(v, "a collection grant")?;
+        Ok(Grant {
+            app: f.str("app")?.to_string(),
+            mode: f.req("mode", "\"rw\" or \"read\"", AccessMode::from_value)?,
+            granted_at: f.i64("grantedAt")?,
+            token_salt: f.str("tokenSalt")?.to_string(),
+            token_iat: f
+                .opt("tokenIat", "a whole number", Value::as_i64)?
+                .unwrap_or(0),
+        })
+    }
+}
+
 /// A collection's state.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CollectionState {
     /// Current encryption-key generation.
     pub generation: u32,
     /// Apps with access.
     pub grants: Vec<Grant>,
     /// The bucket's revoke-all timestamp (seconds): tokens need an `iat` at or after it.
-    #[serde(default, rename = "revokedBefore")]
     pub revoked_before: i64,
     /// Every token salt an app was ever given for this collection (salt → app origin),
     /// kept after re-grants and revocations so that the hub's recorded writer of an old
     /// version still names its app. Filled in by [`Settings::seal`].
-    #[serde(
-        default,
-        rename = "pastWriters",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
     pub past_writers: BTreeMap<String, String>,
 }
 
 impl CollectionState {
+    /// The stored form (`pastWriters` left out when empty).
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("generation".into(), self.generation.into());
+        m.insert(
+            "grants".into(),
+            Value::Array(self.grants.iter().map(Grant::to_value).collect()),
+        );
+        m.insert("revokedBefore".into(), self.revoked_before.into());
+        if !self.past_writers.is_empty() {
+            m.insert("pastWriters".into(), string_map(&self.past_writers));
+        }
+        Value::Object(m)
+    }
+
+    /// Reads the stored form.
+    pub fn from_value(v: &Value) -> Result<Self, FieldError> {
+        let f = Fields::of(v, "a collection's state")?;
+        Ok(CollectionState {
+            generation: f.u32("generation")?,
+            grants: f
+                .array("grants")?
+                .iter()
+                .map(Grant::from_value)
+                .collect::<Result<_, _>>()?,
+            revoked_before: f
+                .opt("revokedBefore", "a whole number", Value::as_i64)?
+                .unwrap_or(0),
+            past_writers: read_string_map(&f, "pastWriters")?,
+        })
+    }
+
     /// Remembers the salts of the current grants in [`CollectionState::past_writers`].
     pub fn remember_writers(&mut self) {
         for g in &self.grants {
@@ -175,39 +276,78 @@ impl CollectionState {
 }
 
 /// An entry of the append-only log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogEntry {
     /// When, ms since the epoch.
     pub at: i64,
     /// What: `sign_in`, `grant`, `revoke`, `downgrade`, `rollback`, `undo` …
     pub event: String,
     /// The collection concerned, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection: Option<String>,
     /// The app concerned, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
     /// Free-form detail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
+impl LogEntry {
+    /// The stored form (absent fields left out).
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("at".into(), self.at.into());
+        m.insert("event".into(), self.event.as_str().into());
+        insert_opt(&mut m, "collection", &self.collection);
+        insert_opt(&mut m, "app", &self.app);
+        insert_opt(&mut m, "detail", &self.detail);
+        Value::Object(m)
+    }
+
+    /// Reads the stored form.
+    pub fn from_value(v: &Value) -> Result<Self, FieldError> {
+        let f = Fields::of(v, "a log entry")?;
+        Ok(LogEntry {
+            at: f.i64("at")?,
+            event: f.str("event")?.to_string(),
+            collection: owned(f.opt_str("collection")?),
+            app: owned(f.opt_str("app")?),
+            detail: owned(f.opt_str("detail")?),
+        })
+    }
+}
+
+/// A `{string: string}` object from a sorted map.
+pub fn string_map(m: &BTreeMap<String, String>) -> Value {
+    Value::Object(m.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
+}
+
+/// Reads an optional `{string: string}` member into a sorted map (missing: empty).
+pub fn read_string_map(
+    f: &Fields<'_>,
+    field: &str,
+) -> Result<BTreeMap<String, String>, FieldError> {
+    let Some(obj) = f.opt(field, "an object of strings", Value::as_object)? else {
+        return Ok(BTreeMap::new());
+    };
+    obj.iter()
+        .map(|(k, v)| match v.as_str() {
+            Some(s) => Ok((k.clone(), s.to_string())),
+            None => Err(f.error(field, "an object of strings")),
+        })
+        .collect()
+}
+
 /// The whole settings document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Format version.
     pub v: u32,
     /// Connected apps, in first-sign-in order.
-    #[serde(default)]
     pub apps: Vec<ConnectedApp>,
     /// Collections by name.
-    #[serde(default)]
     pub collections: BTreeMap<String, CollectionState>,
     /// Append-only history of permission changes.
-    #[serde(default)]
     pub log: Vec<LogEntry>,
     /// Unfinished multi-step operations (plans with progress), opaque here.
-    #[serde(default)]
     pub journal: Vec<Value>,
 }
 
@@ -224,6 +364,48 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The document as JSON.
+    pub fn to_value(&self) -> Value {
+        let collections: Map = self
+            .collections
+            .iter()
+            .map(|(k, c)| (k.as_str(), c.to_value()))
+            .collect();
+        json!({
+            "v": self.v,
+            "apps": Value::Array(self.apps.iter().map(ConnectedApp::to_value).collect()),
+            "collections": collections,
+            "log": Value::Array(self.log.iter().map(LogEntry::to_value).collect()),
+            "journal": self.journal.clone(),
+        })
+    }
+
+    /// Reads the document (missing lists and maps are empty).
+    pub fn from_value(v: &Value) -> Result<Self, FieldError> {
+        let f = Fields::of(v, "the settings document")?;
+        let mut collections = BTreeMap::new();
+        if let Some(obj) = f.opt("collections", "an object", Value::as_object)? {
+            for (name, c) in obj.iter() {
+                collections.insert(name.clone(), CollectionState::from_value(c)?);
+            }
+        }
+        Ok(Settings {
+            v: f.u32("v")?,
+            apps: f
+                .opt_array("apps")?
+                .iter()
+                .map(ConnectedApp::from_value)
+                .collect::<Result<_, _>>()?,
+            collections,
+            log: f
+                .opt_array("log")?
+                .iter()
+                .map(LogEntry::from_value)
+                .collect::<Result<_, _>>()?,
+            journal: f.opt_array("journal")?.to_vec(),
+        })
+    }
+
     /// Records a sign-in: adds the app or updates its name, icon, scopes and time.
     pub fn record_sign_in(
         &mut self,
@@ -274,7 +456,7 @@ impl Settings {
         for c in doc.collections.values_mut() {
             c.remember_writers();
         }
-        let text = serde_json::to_string(&doc).map_err(|e| SettingsError::Format(e.to_string()))?;
+        let text = json::to_string(&doc.to_value());
         ecies::encrypt(identity, text.as_bytes(), true, CipherTextEncoding::Hex)
             .map(|o| o.to_json())
             .map_err(SettingsError::Decrypt)
@@ -287,8 +469,8 @@ impl Settings {
             Plaintext::Text(t) => t,
             Plaintext::Bytes(_) => return Err(SettingsError::Format("not text".into())),
         };
-        let s: Settings =
-            serde_json::from_str(&text).map_err(|e| SettingsError::Format(e.to_string()))?;
+        let v = json::from_str(&text).map_err(|e| SettingsError::Format(e.to_string()))?;
+        let s = Settings::from_value(&v).map_err(|e| SettingsError::Format(e.to_string()))?;
         if s.v != SETTINGS_VERSION {
             return Err(SettingsError::Format(format!("unknown version {}", s.v)));
         }
@@ -349,7 +531,7 @@ mod tests {
         // A file of before this field: no pastWriters, still readable.
         let old =
             r#"{"v":1,"collections":{"contact":{"generation":0,"grants":[],"revokedBefore":0}}}"#;
-        let s: Settings = serde_json::from_str(old).unwrap();
+        let s = Settings::from_value(&crate::json::from_str(old).unwrap()).unwrap();
         assert!(s.collections["contact"].past_writers.is_empty());
         let mut s = Settings::default();
         let c = s.collections.entry("contact".into()).or_default();

@@ -18,9 +18,9 @@
 use crate::auth::{AuthRequest, ResponseContext, Scope, SignIn};
 use crate::collections::{HandOff, grant_collections};
 use crate::gaia::HubInfo;
+use crate::json::Value;
 use crate::profile::claim_from_profile_file;
 use crate::settings::{AccessMode, SETTINGS_PATH, Settings};
-use serde_json::Value;
 
 /// The identity's public profile file name.
 pub const PROFILE_PATH: &str = "profile.json";
@@ -77,7 +77,7 @@ fn resolve_http_url(href: &str, base: &str) -> Option<String> {
 /// Reads `name` (or `short_name`) and the first icon (resolved against the manifest's
 /// URL) from a web app manifest. Anything unreadable is simply absent.
 pub fn parse_manifest(body: &str, manifest_url: &str) -> AppDetails {
-    let Ok(v) = serde_json::from_str::<Value>(body) else {
+    let Ok(v) = crate::json::from_str(body) else {
         return AppDetails::default();
     };
     let text = |k: &str| v.get(k).and_then(Value::as_str).and_then(clean_text);

@@ -6,11 +6,12 @@
 //! The record is self-describing, versioned JSON.
 
 use crate::encoding::{from_base64, to_base64};
+use crate::json;
+use crate::json::{Fields, Value};
 use crate::mnemonic::SecretKey;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use argon2::{Algorithm, Argon2, Params, Version};
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use zeroize::Zeroizing;
 
@@ -50,16 +51,13 @@ impl fmt::Display for VaultError {
 impl std::error::Error for VaultError {}
 
 /// Argon2id cost parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KdfParams {
-    /// Memory in KiB.
-    #[serde(rename = "m")]
+    /// Memory in KiB (`m` in the record).
     pub memory_kib: u32,
-    /// Passes.
-    #[serde(rename = "t")]
+    /// Passes (`t`).
     pub iterations: u32,
-    /// Lanes.
-    #[serde(rename = "p")]
+    /// Lanes (`p`).
     pub parallelism: u32,
 }
 
@@ -80,6 +78,21 @@ impl KdfParams {
         iterations: 4,
         parallelism: 1,
     };
+
+    /// `{"m":…,"t":…,"p":…}`.
+    pub fn to_value(&self) -> Value {
+        json!({"m": self.memory_kib, "t": self.iterations, "p": self.parallelism})
+    }
+
+    /// Reads `{"m":…,"t":…,"p":…}`.
+    pub fn from_value(v: &Value) -> Result<Self, json::FieldError> {
+        let f = Fields::of(v, "the vault parameters")?;
+        Ok(KdfParams {
+            memory_kib: f.u32("m")?,
+            iterations: f.u32("t")?,
+            parallelism: f.u32("p")?,
+        })
+    }
 
     fn check(&self) -> Result<Params, VaultError> {
         if self.memory_kib < Self::MINIMUM.memory_kib || self.iterations < Self::MINIMUM.iterations
@@ -102,7 +115,7 @@ impl KdfParams {
 }
 
 /// The stored record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VaultRecord {
     /// Record version.
     pub v: u32,
@@ -123,13 +136,33 @@ pub struct VaultRecord {
 impl VaultRecord {
     /// JSON text of the record.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        json::to_string(&json!({
+            "v": self.v,
+            "kdf": self.kdf.as_str(),
+            "params": self.params.to_value(),
+            "salt": self.salt.as_str(),
+            "cipher": self.cipher.as_str(),
+            "nonce": self.nonce.as_str(),
+            "ct": self.ct.as_str(),
+        }))
     }
 
     /// Parses a record's JSON text.
     pub fn from_json(text: &str) -> Result<Self, VaultError> {
-        let r: VaultRecord =
-            serde_json::from_str(text).map_err(|e| VaultError::Format(e.to_string()))?;
+        let v = json::from_str(text).map_err(|e| VaultError::Format(e.to_string()))?;
+        let read = || -> Result<VaultRecord, json::FieldError> {
+            let f = Fields::of(&v, "the vault record")?;
+            Ok(VaultRecord {
+                v: f.u32("v")?,
+                kdf: f.str("kdf")?.to_string(),
+                params: KdfParams::from_value(f.req("params", "an object", Some)?)?,
+                salt: f.str("salt")?.to_string(),
+                cipher: f.str("cipher")?.to_string(),
+                nonce: f.str("nonce")?.to_string(),
+                ct: f.str("ct")?.to_string(),
+            })
+        };
+        let r = read().map_err(|e| VaultError::Format(e.to_string()))?;
         if r.v != VAULT_VERSION {
             return Err(VaultError::Format(format!("unknown version {}", r.v)));
         }

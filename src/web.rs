@@ -43,17 +43,14 @@ pub use keychain::*;
 #[cfg(feature = "api")]
 /// Converts a JSON value into a plain JS value (through `JSON.parse`, so objects are
 /// plain objects, never Maps).
-pub(crate) fn to_js(value: &serde_json::Value) -> Result<JsValue, JsValue> {
+pub(crate) fn to_js(value: &crate::json::Value) -> Result<JsValue, JsValue> {
     js_sys::JSON::parse(&value.to_string())
 }
 
 #[cfg(feature = "api")]
-/// Reads a JS options object into `T` (through `JSON.stringify`); `undefined` and
+/// Reads a JS options object as JSON (through `JSON.stringify`); `undefined` and
 /// `null` read as `{}`. Errors name `what`.
-pub(crate) fn from_js<T: serde::de::DeserializeOwned>(
-    value: JsValue,
-    what: &str,
-) -> Result<T, JsValue> {
+pub(crate) fn from_js(value: JsValue, what: &'static str) -> Result<crate::json::Value, JsValue> {
     let text = if value.is_undefined() || value.is_null() {
         "{}".to_string()
     } else {
@@ -62,7 +59,11 @@ pub(crate) fn from_js<T: serde::de::DeserializeOwned>(
             .and_then(|s| s.as_string())
             .ok_or_else(|| js_err(format!("{what} must be a plain object")))?
     };
-    serde_json::from_str(&text).map_err(|e| js_err(format!("{what}: {e}")))
+    match crate::json::from_str(&text) {
+        Ok(v) if v.is_object() => Ok(v),
+        Ok(_) => Err(js_err(format!("{what} must be a plain object"))),
+        Err(e) => Err(js_err(format!("{what}: {e}"))),
+    }
 }
 
 /// Turns any error into a JS `Error` whose message is the error's `Display` text.

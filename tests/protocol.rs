@@ -12,10 +12,11 @@ use cairn::auth::{
 };
 use cairn::encoding::{from_hex, to_base64url};
 use cairn::gaia::{self, V1TokenOptions};
+use cairn::json;
+use cairn::json::Value;
 use cairn::jwt;
 use cairn::keychain::Keychain;
 use cairn::keys::PrivateKey;
-use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 #[path = "support/vectors.rs"]
@@ -75,7 +76,7 @@ fn golden_auth_flows_reproduced_field_for_field() {
         let expected = &resp_v["payload"];
         let draws = resp_v["randomDraws"].as_array().unwrap();
         let upload = &resp_v["gaiaUploads"][0];
-        let profile_file: Value = serde_json::from_str(s(upload, "body")).unwrap();
+        let profile_file: Value = cairn::json::from_str(s(upload, "body")).unwrap();
         let rnd = ResponseRandomness {
             jti: s(expected, "jti").to_string(),
             profile_jti: s(&profile_file[0]["decodedToken"]["payload"], "jti").to_string(),
@@ -127,7 +128,7 @@ fn golden_auth_flows_reproduced_field_for_field() {
         // The profile.json body wallet-sdk uploads, byte for byte except the signature
         // of the inner token (compared up to low-S).
         let our_file = signin.profile_file.as_deref().unwrap();
-        let our_parsed: Value = serde_json::from_str(our_file).unwrap();
+        let our_parsed: Value = cairn::json::from_str(our_file).unwrap();
         assert_same_token(
             s(&our_parsed[0], "token"),
             s(&profile_file[0], "token"),
@@ -226,7 +227,7 @@ fn legacy_browser_response_is_accepted() {
 const NOW: i64 = 1_700_000_000_000;
 const ORIGIN: &str = "https://app.example";
 
-fn good_payload(key: &PrivateKey) -> serde_json::Map<String, Value> {
+fn good_payload(key: &PrivateKey) -> cairn::json::Map {
     let pk = key.public_key();
     json!({
         "jti": "x",
@@ -247,11 +248,11 @@ fn good_payload(key: &PrivateKey) -> serde_json::Map<String, Value> {
     .clone()
 }
 
-fn signed(payload: serde_json::Map<String, Value>, key: &PrivateKey) -> String {
+fn signed(payload: cairn::json::Map, key: &PrivateKey) -> String {
     jwt::sign(&Value::Object(payload), key)
 }
 
-fn with_header(header: &str, payload: &serde_json::Map<String, Value>, sig: &str) -> String {
+fn with_header(header: &str, payload: &cairn::json::Map, sig: &str) -> String {
     format!(
         "{}.{}.{}",
         to_base64url(header.as_bytes()),
@@ -274,7 +275,7 @@ fn tamper_suite_each_failure_has_its_own_kind() {
     // A `blockstack:` prefix is stripped.
     verify_auth_request(&format!("blockstack:{ok}"), Some(ORIGIN), NOW).unwrap();
 
-    let edit = |f: &dyn Fn(&mut serde_json::Map<String, Value>)| {
+    let edit = |f: &dyn Fn(&mut cairn::json::Map)| {
         let mut p = good.clone();
         f(&mut p);
         signed(p, &key)

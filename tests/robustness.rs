@@ -6,13 +6,13 @@
 use cairn::auth::{handle_auth_response, verify_auth_request};
 use cairn::ecies::{CipherObject, decrypt};
 use cairn::encoding::{base58check_decode, from_base64, from_base64url, from_hex};
+use cairn::json;
 use cairn::jwt;
 use cairn::keychain::{Keychain, validate_app_domain};
 use cairn::keys::{PrivateKey, PublicKey};
 use cairn::mnemonic::SecretKey;
 use cairn::profile::claim_from_profile_file;
 use cairn::vault::VaultRecord;
-use serde_json::json;
 
 #[path = "support/rng.rs"]
 mod rng;
@@ -124,4 +124,74 @@ fn parsers_never_panic() {
         iterations += 1;
     }
     assert_eq!(iterations, 6000);
+}
+
+/// Cairn's JSON reader against serde_json (an independent implementation) on the
+/// shared vectors and on thousands of mutations of JSON documents: both accept the same
+/// texts (except numbers beyond f64, which serde_json refuses and we keep as text), and
+/// what we read and write back, serde_json reads as the same value.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn json_reader_agrees_with_serde_json() {
+    let seeds = [
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/spec/stacks-vectors.json"
+        )),
+        r#"{"a":[1,-2.5e-3,true,false,null,{"b":"\u00e9\ud83d\ude00\n\t\"\\\/"}],"a":0,"":{}}"#,
+        r#"[0, 1E2, -0.0, 123456789012345678, "x", [[[]]], {"k": {"k": []}}]"#,
+    ];
+    let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    let mut agreed = 0;
+    let mut accepted = 0;
+    for i in 0..6000 {
+        let seed = seeds[i % seeds.len()];
+        // The vectors file is large: mutate a window of it.
+        let base = if seed.len() > 4000 {
+            let start = rng.below(seed.len() - 2000);
+            let mut s = start;
+            while !seed.is_char_boundary(s) {
+                s -= 1;
+            }
+            let mut e = (s + 1500).min(seed.len());
+            while !seed.is_char_boundary(e) {
+                e -= 1;
+            }
+            if i % 7 == 0 {
+                seed.to_string()
+            } else {
+                seed[s..e].to_string()
+            }
+        } else {
+            seed.to_string()
+        };
+        let text = if i % 5 == 0 {
+            base
+        } else {
+            mutate(&mut rng, &base)
+        };
+        let ours = json::from_str(&text);
+        let theirs = serde_json::from_str::<serde_json::Value>(&text);
+        match (&ours, &theirs) {
+            (Ok(v), Ok(t)) => {
+                let back: serde_json::Value =
+                    serde_json::from_str(&json::to_string(v)).expect("our output is JSON");
+                assert_eq!(&back, t, "values differ for {text:?}");
+                accepted += 1;
+            }
+            (Err(_), Err(_)) => {}
+            (Ok(_), Err(e)) if e.to_string().contains("number out of range") => {}
+            _ => panic!(
+                "disagreement on {text:?}: ours {:?}, serde_json {:?}",
+                ours.as_ref().err(),
+                theirs.as_ref().err()
+            ),
+        }
+        agreed += 1;
+    }
+    assert_eq!(agreed, 6000);
+    assert!(
+        accepted > 500,
+        "too few valid documents exercised: {accepted}"
+    );
 }

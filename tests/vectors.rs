@@ -9,10 +9,10 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use cairn::ecies::{self, CipherObject, CipherTextEncoding, Plaintext};
 use cairn::encoding::{from_hex, to_hex};
+use cairn::json::Value;
 use cairn::jwt;
 use cairn::keychain::{Keychain, hash_code};
 use cairn::keys::{PrivateKey, PublicKey};
-use serde_json::Value;
 
 #[path = "support/vectors.rs"]
 mod support_vectors;
@@ -173,7 +173,7 @@ fn collections_sample_keys() {
     let Plaintext::Text(text) = ecies::decrypt(&app, &kf).unwrap() else {
         panic!("key file is text")
     };
-    let parsed: Value = serde_json::from_str(&text).unwrap();
+    let parsed: Value = cairn::json::from_str(&text).unwrap();
     assert_eq!(parsed, c["authenticatorSide"]["keyFilePlaintext"]);
 }
 
@@ -246,7 +246,7 @@ fn jwt_cases() {
         assert_eq!(our_input, their_input);
         // Payload JSON re-serialised from a parsed value is byte-identical (key order,
         // non-ASCII, nested nulls).
-        let parsed: Value = serde_json::from_str(s(c, "payloadJson")).unwrap();
+        let parsed: Value = cairn::json::from_str(s(c, "payloadJson")).unwrap();
         assert_eq!(jwt::json_string(&parsed), s(c, "payloadJson"));
         let raw = s(c, "signatureRawHex_r_s");
         if c["lowS"].as_bool().unwrap() {

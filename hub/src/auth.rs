@@ -6,9 +6,9 @@
 //! `latest_auth_version: "v1"`, so clients never send them.
 
 use cairn::gaia::{MAX_SCOPES, SCOPE_NAMES, challenge_text, challenge_text_for_year};
+use cairn::json::{self, Map, Value};
 use cairn::jwt::{self, DecodedToken};
 use cairn::keys::PublicKey;
-use serde_json::{Map, Value};
 use std::fmt;
 
 /// Longest `Authorization` header value looked at.
@@ -181,7 +181,12 @@ fn js_string_of(v: &Value, depth: usize) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
+        // JS prints the number's value, not its source text ("1.50" → "1.5").
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => i.to_string(),
+            (None, Some(x)) => x.to_string(),
+            (None, None) => n.to_string(),
+        },
         Value::String(s) => s.clone(),
         Value::Object(_) => "[object Object]".into(),
         Value::Array(items) => {
@@ -360,7 +365,7 @@ impl V1Auth {
             if !urls.iter().any(|u| u == claimed) {
                 return Err(AuthError::Validation(format!(
                     "Auth token's claimed hub url '{claimed}' not found in this hubs set: {}",
-                    serde_json::to_string(&urls).unwrap_or_default()
+                    json::to_string(&Value::from(urls.clone()))
                 )));
             }
         }
@@ -388,7 +393,7 @@ impl V1Auth {
             return Err(AuthError::Validation(format!(
                 "Invalid gaiaChallenge text in supplied JWT: \"{}\" not found in {}",
                 js_string(p.get("gaiaChallenge")),
-                serde_json::to_string(&texts).unwrap_or_default()
+                json::to_string(&Value::from(texts.to_vec()))
             )));
         }
 
@@ -608,9 +613,16 @@ mod tests {
         );
     }
 
+    fn json_object(text: &str) -> Result<Map<String, Value>, ()> {
+        match json::from_str(text) {
+            Ok(Value::Object(m)) => Ok(m),
+            _ => Err(()),
+        }
+    }
+
     #[test]
     fn scope_domains_use_js_string() {
-        let payload: Map<String, Value> = serde_json::from_str(
+        let payload: Map<String, Value> = json_object(
             r#"{"scopes":[{"scope":"putFile","path":"f0"},{"scope":"putFilePrefix","domain":5},
             {"scope":"deleteFile","domain":null,"extra":1}]}"#,
         )
@@ -619,9 +631,9 @@ mod tests {
         assert_eq!(s.write_paths, vec!["undefined"]);
         assert_eq!(s.write_prefixes, vec!["5"]);
         assert_eq!(s.delete_paths, vec!["null"]);
-        let none: Map<String, Value> = serde_json::from_str(r#"{"scopes":null}"#).unwrap();
+        let none: Map<String, Value> = json_object(r#"{"scopes":null}"#).unwrap();
         assert_eq!(parse_scopes(&none).unwrap(), Scopes::default());
-        let bad: Map<String, Value> = serde_json::from_str(r#"{"scopes":{"a":1}}"#).unwrap();
+        let bad: Map<String, Value> = json_object(r#"{"scopes":{"a":1}}"#).unwrap();
         assert!(parse_scopes(&bad).is_err());
     }
 
@@ -776,7 +788,8 @@ mod tests {
         let app = PrivateKey::random().unwrap();
         let app_addr = app.public_key().address();
         let id_addr = identity.public_key().address();
-        let assoc = make_association_token(&identity, &app.public_key(), NOW * 1000.0, None);
+        let assoc =
+            make_association_token(&identity, &app.public_key(), (NOW * 1000.0) as u64, None);
         let h = token(
             &app,
             V1TokenOptions {
@@ -806,7 +819,7 @@ mod tests {
         let old = make_association_token(
             &identity,
             &app.public_key(),
-            (NOW - 40_000_000.0) * 1000.0,
+            ((NOW - 40_000_000.0) * 1000.0) as u64,
             None,
         );
         let h = token(
@@ -824,7 +837,8 @@ mod tests {
         );
         // Child key mismatch: association for another app key.
         let other = PrivateKey::random().unwrap();
-        let wrong = make_association_token(&identity, &other.public_key(), NOW * 1000.0, None);
+        let wrong =
+            make_association_token(&identity, &other.public_key(), (NOW * 1000.0) as u64, None);
         let h = token(
             &app,
             V1TokenOptions {
@@ -855,13 +869,10 @@ mod tests {
     #[test]
     fn js_helpers() {
         assert_eq!(js_string(None), "undefined");
-        assert_eq!(js_string(Some(&serde_json::json!([1, null, "a"]))), "1,,a");
-        assert_eq!(
-            js_string(Some(&serde_json::json!({"a": 1}))),
-            "[object Object]"
-        );
-        assert!(!js_truthy(Some(&serde_json::json!(0))));
-        assert!(!js_truthy(Some(&serde_json::json!(""))));
-        assert!(js_truthy(Some(&serde_json::json!("x"))));
+        assert_eq!(js_string(Some(&cairn::json!([1, null, "a"]))), "1,,a");
+        assert_eq!(js_string(Some(&cairn::json!({"a": 1}))), "[object Object]");
+        assert!(!js_truthy(Some(&cairn::json!(0))));
+        assert!(!js_truthy(Some(&cairn::json!(""))));
+        assert!(js_truthy(Some(&cairn::json!("x"))));
     }
 }

@@ -14,8 +14,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use cairn::json::{Map as JsonMap, Value as JsonValue};
 use futures::StreamExt;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::SocketAddr;
@@ -507,7 +508,7 @@ async fn store(
     let author = auth
         .payload()
         .get("salt")
-        .and_then(Value::as_str)
+        .and_then(JsonValue::as_str)
         .filter(|s| !s.is_empty() && s.len() <= 64)
         .map(str::to_string);
     let mut upload = hub.storage.upload(&key, &content_type).with_author(author);
@@ -614,7 +615,7 @@ async fn delete(
 
 /// Reads a small JSON body the way express.json does: parsed only when the request
 /// says `application/json`; anything else counts as `{}`.
-async fn small_json_body(headers: &HeaderMap, body: Body) -> Result<Map<String, Value>, ApiError> {
+async fn small_json_body(headers: &HeaderMap, body: Body) -> Result<JsonMap, ApiError> {
     let too_large =
         || ApiError::TooLarge(format!("Request body is larger than {MAX_JSON_BODY} bytes"));
     if header_str(headers, header::CONTENT_LENGTH)
@@ -629,11 +630,11 @@ async fn small_json_body(headers: &HeaderMap, body: Body) -> Result<Map<String, 
     let is_json = header_str(headers, header::CONTENT_TYPE)
         .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
     if !is_json || bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
+        return Ok(JsonMap::new());
     }
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Ok(Map::new()),
+    match cairn::json::from_slice(&bytes) {
+        Ok(JsonValue::Object(m)) => Ok(m),
+        Ok(_) => Ok(JsonMap::new()),
         Err(_) => Err(ApiError::BadRequest("Invalid JSON".into())),
     }
 }
@@ -654,7 +655,7 @@ async fn list_files(
 
     let mut after = match req.get("page") {
         p if !js_truthy(p) => None,
-        Some(Value::String(c)) => Some(listing::decode_cursor(c)?),
+        Some(JsonValue::String(c)) => Some(listing::decode_cursor(c)?),
         Some(_) => return Err(ListError::BadCursor.into()),
         None => None,
     };
@@ -739,13 +740,13 @@ async fn list_files(
 
 /// JS `parseInt` for the revocation timestamp: numbers are truncated; strings are
 /// read as leading decimal digits after optional whitespace and sign.
-fn parse_int(v: &Value) -> Option<i128> {
+fn parse_int(v: &JsonValue) -> Option<i128> {
     match v {
-        Value::Number(n) => n
+        JsonValue::Number(n) => n
             .as_f64()
             .filter(|x| x.is_finite())
             .map(|x| x.trunc() as i128),
-        Value::String(s) => {
+        JsonValue::String(s) => {
             let s = s.trim_start();
             let (neg, digits) = match s.as_bytes().first() {
                 Some(b'-') => (true, &s[1..]),
@@ -943,6 +944,10 @@ async fn shutdown_signal() {
 mod tests {
     use super::*;
 
+    fn jv(text: &str) -> JsonValue {
+        cairn::json::from_str(text).unwrap()
+    }
+
     #[test]
     fn megabyte_formatting() {
         assert_eq!(megabytes(22020096), "21");
@@ -952,14 +957,14 @@ mod tests {
 
     #[test]
     fn parse_int_like_js() {
-        assert_eq!(parse_int(&json!(1700000000)), Some(1700000000));
-        assert_eq!(parse_int(&json!(1.9)), Some(1));
-        assert_eq!(parse_int(&json!("  42abc")), Some(42));
-        assert_eq!(parse_int(&json!("-5")), Some(-5));
-        assert_eq!(parse_int(&json!("abc")), None);
-        assert_eq!(parse_int(&json!(true)), None);
+        assert_eq!(parse_int(&jv(r#"1700000000"#)), Some(1700000000));
+        assert_eq!(parse_int(&jv(r#"1.9"#)), Some(1));
+        assert_eq!(parse_int(&jv(r#""  42abc""#)), Some(42));
+        assert_eq!(parse_int(&jv(r#""-5""#)), Some(-5));
+        assert_eq!(parse_int(&jv(r#""abc""#)), None);
+        assert_eq!(parse_int(&jv(r#"true"#)), None);
         assert_eq!(
-            parse_int(&json!("99999999999999999999999999999999999")),
+            parse_int(&jv(r#""99999999999999999999999999999999999""#)),
             Some(999999999999999999999999999999)
         );
     }

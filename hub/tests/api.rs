@@ -970,7 +970,7 @@ async fn association_tokens_whitelist_and_hub_url() {
     let c = client();
     let app = App::new();
     let a = &app.address;
-    let now_ms = now_s() as f64 * 1000.0;
+    let now_ms = now_s() * 1000;
     let assoc = make_association_token(&identity, &app.key.public_key(), now_ms, None);
     let with = |assoc: Option<String>, hub_url: Option<&str>| {
         app.token_with(V1TokenOptions {
@@ -1065,7 +1065,7 @@ async fn association_tokens_whitelist_and_hub_url() {
     let expired = make_association_token(
         &identity,
         &app.key.public_key(),
-        now_ms - 400.0 * 86400.0 * 1000.0,
+        now_ms - 400 * 86400 * 1000,
         None,
     );
     let r = store(

@@ -146,7 +146,7 @@ impl Session {
             self.hub_url.trim_end_matches('/')
         );
         let auth = format!("bearer {token}");
-        let body = serde_json::json!({ "page": page, "stat": true }).to_string();
+        let body = crate::json!({ "page": page, "stat": true }).to_string();
         let a = hub::fetch(
             &url,
             "POST",

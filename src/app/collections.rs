@@ -408,7 +408,7 @@ async fn execute(
                     ctx.hub_url.trim_end_matches('/'),
                     keys.address
                 );
-                let body = serde_json::json!({ "oldestValidTimestamp": r.oldest_valid });
+                let body = crate::json!({ "oldestValidTimestamp": r.oldest_valid });
                 let a = hub::post_json(&url, &owner, &body).await?;
                 if !(200..300).contains(&a.status) {
                     return Err(format!("the hub refused the revoke-all ({})", a.status));

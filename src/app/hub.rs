@@ -88,7 +88,10 @@ pub async fn hub_info(hub_url: &str) -> Result<HubInfo, String> {
     if a.status != 200 {
         return Err(format!("the hub answered {}", a.status));
     }
-    serde_json::from_str(&a.body).map_err(|_| "the hub's answer is not a hub_info".to_string())
+    crate::json::from_str(&a.body)
+        .ok()
+        .and_then(|v| HubInfo::from_value(&v).ok())
+        .ok_or_else(|| "the hub's answer is not a hub_info".to_string())
 }
 
 /// Reads a file: `Ok(None)` when it does not exist (404, or 403/410 some hubs give).
@@ -134,7 +137,11 @@ pub async fn store(
 }
 
 /// `POST`s a JSON body to a hub endpoint (`list-files`, `revoke-all`) with a bearer token.
-pub async fn post_json(url: &str, token: &str, body: &serde_json::Value) -> Result<Answer, String> {
+pub async fn post_json(
+    url: &str,
+    token: &str,
+    body: &crate::json::Value,
+) -> Result<Answer, String> {
     let auth = format!("bearer {token}");
     let headers = [
         ("Content-Type", "application/json"),
@@ -165,14 +172,14 @@ pub async fn get_text(url: &str, timeout_ms: i32) -> Result<String, String> {
 pub async fn list_files(hub_url: &str, address: &str, token: &str) -> Result<Vec<String>, String> {
     let url = format!("{}/list-files/{address}", hub_url.trim_end_matches('/'));
     let mut names = Vec::new();
-    let mut page = serde_json::Value::Null;
+    let mut page = crate::json::Value::Null;
     for _ in 0..20 {
-        let a = post_json(&url, token, &serde_json::json!({ "page": page })).await?;
+        let a = post_json(&url, token, &crate::json!({ "page": page })).await?;
         if !(200..300).contains(&a.status) {
             return Err(format!("listing failed ({})", a.status));
         }
-        let v: serde_json::Value =
-            serde_json::from_str(&a.body).map_err(|_| "the hub's listing is unreadable")?;
+        let v: crate::json::Value =
+            crate::json::from_str(&a.body).map_err(|_| "the hub's listing is unreadable")?;
         if let Some(entries) = v.get("entries").and_then(|e| e.as_array()) {
             names.extend(
                 entries
@@ -181,7 +188,7 @@ pub async fn list_files(hub_url: &str, address: &str, token: &str) -> Result<Vec
             );
         }
         match v.get("page") {
-            Some(p @ serde_json::Value::String(_)) => page = p.clone(),
+            Some(p @ crate::json::Value::String(_)) => page = p.clone(),
             _ => break,
         }
     }

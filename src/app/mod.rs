@@ -21,7 +21,6 @@ pub mod session;
 pub mod wait;
 
 use crate::keychain::Keychain;
-use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
@@ -31,9 +30,9 @@ use web_sys::{Element, Event, EventTarget};
 /// The hub used when neither the user nor `config.json` names one.
 pub const FALLBACK_HUB_URL: &str = "http://127.0.0.1:4000";
 
-/// Non-secret preferences, kept in IndexedDB (`prefs` store, key `"prefs"`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+/// Non-secret preferences, kept in IndexedDB (`prefs` store, key `"prefs"`) as
+/// `{hubUrl, identityCount, selected}`.
+#[derive(Debug, Clone)]
 pub struct Prefs {
     /// The user's Gaia hub URL, overriding `config.json`.
     pub hub_url: Option<String>,
@@ -41,6 +40,34 @@ pub struct Prefs {
     pub identity_count: u32,
     /// The identity used for sign-in by default (0-based).
     pub selected: u32,
+}
+
+impl Prefs {
+    /// The stored text.
+    pub fn to_json(&self) -> String {
+        crate::json::to_string(&crate::json!({
+            "hubUrl": self.hub_url.as_deref(),
+            "identityCount": self.identity_count,
+            "selected": self.selected,
+        }))
+    }
+
+    /// Reads the stored text; anything unreadable falls back to the defaults, field by
+    /// field.
+    pub fn from_json(text: &str) -> Prefs {
+        let d = Prefs::default();
+        let Ok(v) = crate::json::from_str(text) else {
+            return d;
+        };
+        let Ok(f) = crate::json::Fields::of(&v, "the preferences") else {
+            return d;
+        };
+        Prefs {
+            hub_url: f.opt_str("hubUrl").ok().flatten().map(str::to_string),
+            identity_count: f.u32("identityCount").unwrap_or(d.identity_count),
+            selected: f.u32("selected").unwrap_or(d.selected),
+        }
+    }
 }
 
 impl Default for Prefs {
@@ -178,7 +205,7 @@ impl App {
 
     /// Saves the preferences.
     pub async fn save_prefs(&self) {
-        let text = serde_json::to_string(&self.state.borrow().prefs).unwrap_or_default();
+        let text = self.state.borrow().prefs.to_json();
         let _ = idb::put(idb::PREFS, idb::PREFS, &text.into()).await;
     }
 
@@ -313,17 +340,13 @@ fn request_from_url() -> Option<String> {
 
 /// The default hub from `config.json` (`{"hubUrl": …}`).
 async fn config_hub() -> String {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Config {
-        hub_url: String,
-    }
-    match hub::get_text("/config.json", 3000).await {
-        Ok(text) => serde_json::from_str::<Config>(&text)
-            .map(|c| c.hub_url)
-            .unwrap_or_else(|_| FALLBACK_HUB_URL.into()),
-        Err(_) => FALLBACK_HUB_URL.into(),
-    }
+    let configured = match hub::get_text("/config.json", 3000).await {
+        Ok(text) => crate::json::from_str(&text)
+            .ok()
+            .and_then(|c| c.get("hubUrl").and_then(|u| u.as_str().map(str::to_string))),
+        Err(_) => None,
+    };
+    configured.unwrap_or_else(|| FALLBACK_HUB_URL.into())
 }
 
 /// Starts the authenticator in `<main id="cairn-root">`.
@@ -333,7 +356,7 @@ pub async fn start() -> Result<(), JsValue> {
         .get_element_by_id("cairn-root")
         .ok_or("the page has no #cairn-root")?;
     let prefs = match idb::get_text(idb::PREFS, idb::PREFS).await {
-        Ok(Some(t)) => serde_json::from_str(&t).unwrap_or_default(),
+        Ok(Some(t)) => Prefs::from_json(&t),
         _ => Prefs::default(),
     };
     let has_vault = idb::get_text(idb::VAULT, idb::VAULT).await?.is_some();

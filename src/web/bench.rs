@@ -43,7 +43,7 @@ pub fn bench_jwt_sign(payload_json: JsValue, private_key_hex: JsValue) -> Result
     let payload = parse_str(&payload_json, "the payload")?;
     let key = PrivateKey::from_hex(&parse_secret(&private_key_hex, "the private key")?)
         .map_err(js_err)?;
-    let value: serde_json::Value = serde_json::from_str(&payload).map_err(js_err)?;
+    let value: crate::json::Value = crate::json::from_str(&payload).map_err(js_err)?;
     Ok(jwt::sign(&value, &key))
 }
 

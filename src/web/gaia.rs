@@ -3,19 +3,28 @@
 
 use super::{from_js, js_err, parse_secret, parse_str};
 use crate::gaia::{self, Scope, V1TokenOptions};
+use crate::json::{Fields, Value};
 use crate::keys::{PrivateKey, PublicKey};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-/// Options of `gaiaAuthToken`.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct TokenOptions {
-    hub_url: Option<String>,
-    association_token: Option<String>,
-    scopes: Vec<Scope>,
-    iat: Option<u64>,
-    exp: Option<u64>,
+/// Reads the options of `gaiaAuthToken` (all optional).
+fn token_options(v: &Value) -> Result<V1TokenOptions, crate::json::FieldError> {
+    let f = Fields::of(v, "gaiaAuthToken options")?;
+    let scope = |s: &Value| {
+        let g = Fields::of(s, "a scope").ok()?;
+        Some(Scope::new(g.str("scope").ok()?, g.str("domain").ok()?))
+    };
+    Ok(V1TokenOptions {
+        hub_url: f.opt_str("hubUrl")?.map(str::to_string),
+        association_token: f.opt_str("associationToken")?.map(str::to_string),
+        scopes: match f.get("scopes") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(_) => f.list("scopes", "a list of {scope, domain} objects", scope)?,
+        },
+        iat: f.opt("iat", "a whole number of seconds", Value::as_u64)?,
+        exp: f.opt("exp", "a whole number of seconds", Value::as_u64)?,
+        salt: None,
+    })
 }
 
 /// A v1 Gaia auth token (`v1:<JWT>`) for the bucket of `privateKeyHex`, signed over the
@@ -35,25 +44,14 @@ pub fn gaia_auth_token(
     let key = PrivateKey::from_hex(&parse_secret(&private_key_hex, "the private key")?)
         .map_err(js_err)?;
     let challenge = parse_str(&challenge_text, "the challenge text")?;
-    let opts: TokenOptions = from_js(options, "gaiaAuthToken options")?;
+    let opts = token_options(&from_js(options, "gaiaAuthToken options")?).map_err(js_err)?;
     if opts.scopes.len() > gaia::MAX_SCOPES {
         return Err(js_err(format!(
             "a Gaia token carries at most {} scopes",
             gaia::MAX_SCOPES
         )));
     }
-    Ok(gaia::make_v1_token(
-        &key,
-        &challenge,
-        &V1TokenOptions {
-            hub_url: opts.hub_url,
-            association_token: opts.association_token,
-            scopes: opts.scopes,
-            iat: opts.iat,
-            exp: opts.exp,
-            salt: None,
-        },
-    ))
+    Ok(gaia::make_v1_token(&key, &challenge, &opts))
 }
 
 /// The Gaia bucket address (base58check of the compressed public key) of a private key.

@@ -9,10 +9,10 @@ use crate::auth::{
     self, AuthRequestError, AuthRequestOptions, ResponseContext, ResponseRandomness,
 };
 use crate::ecies::{self, CipherObject, CipherTextEncoding, Plaintext};
+use crate::json;
+use crate::json::{FieldError, Fields, Value};
 use crate::jwt;
 use crate::keys::{PrivateKey, PublicKey};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
 
 /// An `Error` with a `code` property.
@@ -115,8 +115,6 @@ pub(super) fn plaintext_to_js(plaintext: Plaintext) -> JsValue {
 }
 
 /// Options of `Keychain.makeAuthResponse`.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
 struct ResponseOptions {
     hub_url: Option<String>,
     read_url_prefix: Option<String>,
@@ -124,6 +122,20 @@ struct ResponseOptions {
     email: Option<String>,
     expected_origin: Option<String>,
     now: Option<f64>,
+}
+
+impl ResponseOptions {
+    fn read(v: &Value) -> Result<Self, FieldError> {
+        let f = Fields::of(v, "makeAuthResponse options")?;
+        Ok(ResponseOptions {
+            hub_url: f.opt_str("hubUrl")?.map(str::to_string),
+            read_url_prefix: f.opt_str("readUrlPrefix")?.map(str::to_string),
+            profile: f.get("profile").filter(|p| !p.is_null()).cloned(),
+            email: f.opt_str("email")?.map(str::to_string),
+            expected_origin: f.opt_str("expectedOrigin")?.map(str::to_string),
+            now: f.opt("now", "a number", Value::as_f64)?,
+        })
+    }
 }
 
 #[wasm_bindgen(js_class = Keychain)]
@@ -148,7 +160,8 @@ impl WasmKeychain {
     ) -> Result<JsValue, JsValue> {
         let i = parse_index(&i)?;
         let auth_request = parse_str(&auth_request, "the authRequest")?;
-        let opts: ResponseOptions = from_js(options, "makeAuthResponse options")?;
+        let opts = ResponseOptions::read(&from_js(options, "makeAuthResponse options")?)
+            .map_err(js_err)?;
         let now = opts.now.map(|n| n as i64).unwrap_or_else(now_ms);
         let req = auth::verify_auth_request(&auth_request, opts.expected_origin.as_deref(), now)
             .map_err(request_err)?;
@@ -166,18 +179,16 @@ impl WasmKeychain {
         let signin = auth::make_auth_response(&self.inner, i, &req, &ctx, &rnd)
             .map_err(|e| coded_err(&e, e.kind()))?;
         to_js(&json!({
-            "authResponse": signin.token,
+            "authResponse": &signin.token,
             "redirectUrl": signin.redirect_url(&req.redirect_uri),
-            "appPrivateKey": *signin.app_private_key.to_hex(),
-            "profile": signin.profile,
-            "profileFile": signin.profile_file,
+            "appPrivateKey": signin.app_private_key.to_hex().as_str(),
+            "profile": &signin.profile,
+            "profileFile": signin.profile_file.as_deref(),
         }))
     }
 }
 
 /// Options of `makeAuthRequest`.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
 struct RequestOptions {
     transit_private_key: Option<String>,
     app_domain: Option<String>,
@@ -189,6 +200,28 @@ struct RequestOptions {
     expires_at: Option<f64>,
 }
 
+impl RequestOptions {
+    fn read(v: &Value) -> Result<Self, FieldError> {
+        let f = Fields::of(v, "makeAuthRequest options")?;
+        let text = |k: &str| f.opt_str(k).map(|s| s.map(str::to_string));
+        Ok(RequestOptions {
+            transit_private_key: text("transitPrivateKey")?,
+            app_domain: text("appDomain")?,
+            redirect_uri: text("redirectUri")?,
+            manifest_uri: text("manifestUri")?,
+            scopes: match f.get("scopes") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(_) => f.list("scopes", "a list of strings", |s| {
+                    s.as_str().map(str::to_string)
+                })?,
+            },
+            app_name: text("appName")?,
+            app_icon: text("appIcon")?,
+            expires_at: f.opt("expiresAt", "a number (ms)", Value::as_f64)?,
+        })
+    }
+}
+
 /// App side: builds a signed authRequest as `@stacks/auth` does.
 ///
 /// `options`: `{appDomain, redirectUri?, manifestUri?, scopes?, appName?, appIcon?,
@@ -197,7 +230,8 @@ struct RequestOptions {
 /// the response.
 #[wasm_bindgen(js_name = makeAuthRequest)]
 pub fn make_auth_request(options: JsValue) -> Result<JsValue, JsValue> {
-    let opts: RequestOptions = from_js(options, "makeAuthRequest options")?;
+    let opts =
+        RequestOptions::read(&from_js(options, "makeAuthRequest options")?).map_err(js_err)?;
     let transit = match &opts.transit_private_key {
         Some(k) => PrivateKey::from_hex(k).map_err(js_err)?,
         None => PrivateKey::random().map_err(js_err)?,
@@ -222,7 +256,7 @@ pub fn make_auth_request(options: JsValue) -> Result<JsValue, JsValue> {
     .map_err(request_err)?;
     to_js(&json!({
         "authRequest": token,
-        "transitPrivateKey": *transit.to_hex(),
+        "transitPrivateKey": transit.to_hex().as_str(),
     }))
 }
 
@@ -241,13 +275,13 @@ pub fn handle_auth_response(
     let user = auth::handle_auth_response(&token, &transit, now_ms())
         .map_err(|e| coded_err(&e, e.kind()))?;
     to_js(&json!({
-        "appPrivateKey": *user.app_private_key.to_hex(),
-        "identityAddress": user.identity_address,
-        "hubUrl": user.hub_url,
-        "associationToken": user.association_token,
-        "profile": user.profile,
-        "profileUrl": user.profile_url,
-        "email": user.email,
-        "version": user.version,
+        "appPrivateKey": user.app_private_key.to_hex().as_str(),
+        "identityAddress": &user.identity_address,
+        "hubUrl": &user.hub_url,
+        "associationToken": user.association_token.as_deref(),
+        "profile": &user.profile,
+        "profileUrl": user.profile_url.as_deref(),
+        "email": user.email.as_deref(),
+        "version": user.version.as_deref(),
     }))
 }

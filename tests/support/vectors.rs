@@ -3,7 +3,7 @@
 //! browser.
 #![allow(dead_code)]
 
-use serde_json::Value;
+use cairn::json::Value;
 
 /// The vectors file's text.
 pub const VECTORS: &str = include_str!(concat!(
@@ -13,7 +13,7 @@ pub const VECTORS: &str = include_str!(concat!(
 
 /// The parsed vectors.
 pub fn vectors() -> Value {
-    serde_json::from_str(VECTORS).expect("vectors parse")
+    cairn::json::from_str(VECTORS).expect("vectors parse")
 }
 
 /// A string field of a vector, or a panic naming the missing field.

@@ -1396,8 +1396,8 @@ fn render_preview(p: &Preview) -> Element {
 }
 
 /// A collapsible JSON tree (`<details>`, keyboard-operable as is).
-fn json_node(key: Option<&str>, v: &serde_json::Value, depth: usize) -> Element {
-    use serde_json::Value;
+fn json_node(key: Option<&str>, v: &crate::json::Value, depth: usize) -> Element {
+    use crate::json::Value;
     let prefix = key.map(|k| format!("{k}: ")).unwrap_or_default();
     let children: Vec<(String, &Value)> = match v {
         Value::Object(m) => m.iter().map(|(k, v)| (format!("\"{k}\""), v)).collect(),
