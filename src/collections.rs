@@ -221,6 +221,11 @@ impl CollectionKeys {
     /// (ignored for read-only grants, which get an empty token).
     pub fn key_file_entry(&self, hub: &HubContext, mode: AccessMode, token: &str) -> KeyFileEntry {
         let g = self.generation();
+        // Inserted one by one: collecting into a BTreeMap would bring in another sort.
+        let mut previous_keys = BTreeMap::new();
+        for (i, k) in self.generations[..g as usize].iter().enumerate() {
+            previous_keys.insert(i.to_string(), k.to_hex().to_string());
+        }
         KeyFileEntry {
             encryption_key: self.current().to_hex().to_string(),
             hub_config: HubConfig {
@@ -233,11 +238,7 @@ impl CollectionKeys {
                 server: hub.hub_url.clone(),
             },
             key_generation: g,
-            previous_keys: self.generations[..g as usize]
-                .iter()
-                .enumerate()
-                .map(|(i, k)| (i.to_string(), k.to_hex().to_string()))
-                .collect(),
+            previous_keys,
             mode,
         }
     }
@@ -335,7 +336,13 @@ pub fn read_key_file(
     let obj = CipherObject::from_json(body).map_err(CollectionError::KeyFile)?;
     match ecies::decrypt(app_key, &obj).map_err(CollectionError::KeyFile)? {
         Plaintext::Text(t) => match json::from_str(&t) {
-            Ok(Value::Object(m)) => Ok(m.into_iter().collect()),
+            Ok(Value::Object(m)) => {
+                let mut entries = BTreeMap::new();
+                for (k, v) in m {
+                    entries.insert(k, v);
+                }
+                Ok(entries)
+            }
             Ok(_) => Err(CollectionError::Format("key file is not an object".into())),
             Err(e) => Err(CollectionError::Format(e.to_string())),
         },

@@ -204,7 +204,7 @@ pub fn build_histories(listing: &[ListedFile]) -> Vec<FileHistory> {
     files
         .into_iter()
         .map(|(path, mut versions)| {
-            versions.sort_by_key(|(_, order)| *order);
+            crate::sorting::sort_by(&mut versions, |a, b| a.1.cmp(&b.1));
             let mut versions: Vec<Version> = versions.into_iter().map(|(v, _)| v).collect();
             // A version can't have been written after the one that replaced it; the hub's
             // second-granular mtimes can make them look so.

@@ -23,6 +23,7 @@ pub mod mnemonic;
 pub mod profile;
 pub mod settings;
 pub mod signin;
+pub mod sorting;
 pub mod time;
 pub mod vault;
 

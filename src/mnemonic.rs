@@ -4,7 +4,8 @@
 //! about mistakes: the error names the word position and suggests the closest valid
 //! words, or says the word count or checksum is wrong.
 
-use bip39::{Language, Mnemonic};
+use crate::encoding::sha256;
+use bip39::Language;
 use std::fmt;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -99,9 +100,9 @@ impl SecretKey {
         };
         let mut entropy = Zeroizing::new([0u8; 32]);
         getrandom::fill(&mut entropy[..len]).map_err(|_| MnemonicError::Randomness)?;
-        let mnemonic =
-            Mnemonic::from_entropy(&entropy[..len]).map_err(|_| MnemonicError::Randomness)?;
-        Ok(Self::from_mnemonic(mnemonic))
+        Ok(SecretKey {
+            phrase: phrase_of(&entropy[..len]),
+        })
     }
 
     /// Parses and validates user input.
@@ -132,24 +133,11 @@ impl SecretKey {
         if !matches!(count, 12 | 15 | 18 | 21 | 24) {
             return Err(MnemonicError::WordCount { found: count });
         }
-        // Every word is plain ASCII from the English list, so the text is already NFKD.
-        let mnemonic =
-            Mnemonic::parse_in_normalized(Language::English, &canonical).map_err(|e| match e {
-                bip39::Error::BadWordCount(found) => MnemonicError::WordCount { found },
-                _ => MnemonicError::Checksum,
-            })?;
-        Ok(Self::from_mnemonic(mnemonic))
-    }
-
-    fn from_mnemonic(mnemonic: Mnemonic) -> Self {
-        let mut phrase = Zeroizing::new(String::new());
-        for (i, w) in mnemonic.words().enumerate() {
-            if i > 0 {
-                phrase.push(' ');
-            }
-            phrase.push_str(w);
+        if !checksum_ok(&canonical) {
+            return Err(MnemonicError::Checksum);
         }
-        SecretKey { phrase }
+        // Every word is plain ASCII from the English list, so the text is already NFKD.
+        Ok(SecretKey { phrase: canonical })
     }
 
     /// The canonical phrase.
@@ -179,6 +167,59 @@ impl SecretKey {
     }
 }
 
+// BIP39's encoding (the word list itself is bip39's): the entropy followed by the first
+// ENT/32 bits of its SHA-256, cut into 11-bit word indices. Done here with the sha2 we
+// already ship; bip39's own would add a second SHA-256 (bitcoin_hashes) to the page.
+// Tests check both directions against bip39's `from_entropy` and `parse`.
+
+/// Bit `i` (most significant first) of `bytes`.
+fn bit(bytes: &[u8], i: usize) -> u16 {
+    u16::from((bytes[i / 8] >> (7 - i % 8)) & 1)
+}
+
+/// The phrase of `entropy` (16 to 32 bytes, a multiple of 4).
+fn phrase_of(entropy: &[u8]) -> Zeroizing<String> {
+    let words: Vec<&str> = english_words().collect();
+    let hash = sha256(entropy);
+    let ent = entropy.len() * 8;
+    let mut phrase = Zeroizing::new(String::new());
+    for w in 0..(ent + ent / 32) / 11 {
+        let mut index = 0usize;
+        for b in w * 11..w * 11 + 11 {
+            let v = if b < ent {
+                bit(entropy, b)
+            } else {
+                bit(&hash, b - ent)
+            };
+            index = index << 1 | usize::from(v);
+        }
+        if w > 0 {
+            phrase.push(' ');
+        }
+        phrase.push_str(words[index]);
+    }
+    phrase
+}
+
+/// Whether a canonical phrase of known words (12 to 24, a multiple of 3) has the right
+/// checksum.
+fn checksum_ok(phrase: &str) -> bool {
+    let mut bits: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::with_capacity(24 * 11));
+    for word in phrase.split(' ') {
+        let Some(index) = english_words().position(|w| w == word) else {
+            return false;
+        };
+        bits.extend((0..11).rev().map(|k| ((index >> k) & 1) as u8));
+    }
+    let ent = bits.len() * 32 / 33;
+    let mut entropy = Zeroizing::new(vec![0u8; ent / 8]);
+    for (i, b) in bits[..ent].iter().enumerate() {
+        entropy[i / 8] |= b << (7 - i % 8);
+    }
+    let hash = sha256(&entropy);
+    (0..bits.len() - ent).all(|i| u16::from(bits[ent + i]) == bit(&hash, i))
+}
+
 /// The BIP39 English words, in list order. Read through bip39's own (non-inlined)
 /// iterator on purpose: `Language::word_list()` is `#[inline]`, and calling it here
 /// would put a second copy of the 2048-word table (27 KB) into the wasm module.
@@ -206,7 +247,7 @@ fn suggest(word: &str) -> Vec<&'static str> {
         .map(|w| (edit_distance(word, w), w))
         .filter(|(d, _)| *d <= 2)
         .collect();
-    scored.sort();
+    crate::sorting::sort_by(&mut scored, |a, b| a.cmp(b));
     for (_, w) in scored {
         if out.len() >= 3 {
             break;
@@ -242,8 +283,44 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
+    use bip39::Mnemonic;
 
     const ABANDON: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+    #[test]
+    fn encoding_matches_bip39_crate() {
+        let mut x: u64 = 0x0123_4567_89ab_cdef;
+        for round in 0..200 {
+            let len = [16, 20, 24, 28, 32][round % 5];
+            let entropy: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect();
+            let ours = phrase_of(&entropy);
+            let theirs = Mnemonic::from_entropy(&entropy).unwrap().to_string();
+            assert_eq!(*ours, theirs);
+            assert!(SecretKey::parse(&ours).is_ok());
+            // Changing the last word almost always breaks the checksum; whatever we
+            // decide, bip39 decides the same.
+            let mut words: Vec<&str> = ours.split(' ').collect();
+            let last = words.len() - 1;
+            words[last] = if words[last] == "zoo" {
+                "abandon"
+            } else {
+                "zoo"
+            };
+            let changed = words.join(" ");
+            assert_eq!(
+                SecretKey::parse(&changed).is_ok(),
+                Mnemonic::parse_in_normalized(Language::English, &changed).is_ok(),
+                "{changed}"
+            );
+        }
+    }
 
     #[test]
     fn seed_matches_bip39_crate() {

@@ -328,12 +328,15 @@ pub fn read_string_map(
     let Some(obj) = f.opt(field, "an object of strings", Value::as_object)? else {
         return Ok(BTreeMap::new());
     };
-    obj.iter()
-        .map(|(k, v)| match v.as_str() {
-            Some(s) => Ok((k.clone(), s.to_string())),
-            None => Err(f.error(field, "an object of strings")),
-        })
-        .collect()
+    // Inserted one by one: collecting into a BTreeMap would bring in another sort.
+    let mut out = BTreeMap::new();
+    for (k, v) in obj.iter() {
+        let s = v
+            .as_str()
+            .ok_or_else(|| f.error(field, "an object of strings"))?;
+        out.insert(k.clone(), s.to_string());
+    }
+    Ok(out)
 }
 
 /// The whole settings document.

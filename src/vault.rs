@@ -278,7 +278,7 @@ pub fn password_strength(password: &str) -> (u8, &'static str) {
     .count();
     let distinct = {
         let mut v: Vec<char> = password.chars().collect();
-        v.sort_unstable();
+        crate::sorting::sort_by(&mut v, |a, b| a.cmp(b));
         v.dedup();
         v.len()
     };

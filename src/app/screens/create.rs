@@ -74,7 +74,7 @@ fn pick_positions(n: usize) -> Vec<usize> {
             picked.push(i);
         }
     }
-    picked.sort_unstable();
+    crate::sorting::sort_by(&mut picked, |a, b| a.cmp(b));
     picked
 }
 
