@@ -142,7 +142,8 @@ impl fmt::Display for AuthRequestError {
             Unsigned => f.write_str("the sign-in request is not signed (alg \"none\")"),
             WrongAlgorithm(a) => write!(
                 f,
-                "the sign-in request uses the signature algorithm {a:?}; only ES256K is accepted"
+                "the sign-in request uses the signature algorithm {}; only ES256K is accepted",
+                crate::encoding::quoted(a)
             ),
             ExpirationNotNumber => f.write_str("the sign-in request's expiry time is not a number"),
             Expired { .. } => f.write_str(
@@ -181,7 +182,8 @@ impl fmt::Display for AuthRequestError {
             ScopesMalformed => f.write_str("the sign-in request's permissions list is malformed"),
             BadCollectionScope(s) => write!(
                 f,
-                "the app asks for an unknown kind of collection access: {s:?} (expected collection.<name> or collection.<name>.read)"
+                "the app asks for an unknown kind of collection access: {} (expected collection.<name> or collection.<name>.read)",
+                crate::encoding::quoted(s)
             ),
         }
     }

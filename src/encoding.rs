@@ -8,6 +8,20 @@ use base64ct::{Base64, Base64UrlUnpadded, Encoding};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
+/// `text` in double quotes for an error message, with quotes, backslashes, control
+/// and non-ASCII characters escaped (`\n`, `\u{e9}`), so a hostile value cannot
+/// forge or hide text. (`{:?}` would do the same with Unicode tables the page does
+/// not otherwise need.)
+pub fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        out.extend(c.escape_default());
+    }
+    out.push('"');
+    out
+}
+
 /// Why a piece of encoded text could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -232,6 +246,12 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
+
+    #[test]
+    fn quoted_escapes_what_could_mislead() {
+        assert_eq!(quoted("ES256"), r#""ES256""#);
+        assert_eq!(quoted("a\"b\\c\n\u{202e}é"), r#""a\"b\\c\n\u{202e}\u{e9}""#);
+    }
 
     #[test]
     fn hex_round_trip_and_errors() {

@@ -45,7 +45,8 @@ impl fmt::Display for KeychainError {
             KeychainError::BadAppDomain(why) => write!(f, "invalid app domain: {why}"),
             KeychainError::BadCollectionName(name) => write!(
                 f,
-                "invalid collection name {name:?}: use 1 to 32 characters, a lower-case letter first, then lower-case letters, digits, '_' or '-'"
+                "invalid collection name {}: use 1 to 32 characters, a lower-case letter first, then lower-case letters, digits, '_' or '-'",
+                crate::encoding::quoted(name)
             ),
             KeychainError::Derivation => f.write_str("key derivation failed"),
         }

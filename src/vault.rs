@@ -267,11 +267,14 @@ pub fn open(record: &VaultRecord, password: &str) -> Result<SecretKey, VaultErro
 /// A rough password strength hint for the UI: 0 (weak) to 4 (strong), with advice.
 pub fn password_strength(password: &str) -> (u8, &'static str) {
     let len = password.chars().count();
+    // Character classes by ASCII; any other character (accented or non-Latin letters
+    // too) counts as a symbol: rarer than ASCII letters, and Unicode case tables would
+    // cost the page several KB for a hint.
     let classes = [
-        password.chars().any(|c| c.is_lowercase()),
-        password.chars().any(|c| c.is_uppercase()),
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
         password.chars().any(|c| c.is_ascii_digit()),
-        password.chars().any(|c| !c.is_alphanumeric()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
     ]
     .iter()
     .filter(|b| **b)

@@ -22,7 +22,7 @@ use crate::keychain::Keychain;
 use crate::keys::PrivateKey;
 use crate::settings::Settings;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -1303,13 +1303,10 @@ impl View {
             say(&label, &format!("Could not journal the undo: {e}"));
             return;
         }
-        let types: HashMap<String, String> = {
-            let d = self.data.borrow();
-            d.listed
-                .iter()
-                .map(|f| (f.name.clone(), f.content_type.clone()))
-                .collect()
-        };
+        let mut types: BTreeMap<String, String> = BTreeMap::new();
+        for f in &self.data.borrow().listed {
+            types.insert(f.name.clone(), f.content_type.clone());
+        }
         let mut error = None;
         while let Some(change) = job.next().cloned() {
             if stop.get() {
