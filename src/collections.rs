@@ -13,7 +13,6 @@ use crate::json::{FieldError, Fields, Map, Value};
 use crate::keychain::{Keychain, KeychainError};
 use crate::keys::{PrivateKey, PublicKey};
 use crate::settings::{AccessMode, Grant, LogEntry, Settings};
-use crate::settings::{read_string_map, string_map};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -156,7 +155,7 @@ impl KeyFileEntry {
             "encryptionKey": self.encryption_key.as_str(),
             "hubConfig": self.hub_config.to_value(),
             "keyGeneration": self.key_generation,
-            "previousKeys": string_map(&self.previous_keys),
+            "previousKeys": &self.previous_keys,
             "mode": self.mode.as_str(),
         })
     }
@@ -168,8 +167,8 @@ impl KeyFileEntry {
             encryption_key: f.str("encryptionKey")?.to_string(),
             hub_config: HubConfig::from_value(f.req("hubConfig", "an object", Some)?)?,
             key_generation: f.u32("keyGeneration")?,
-            previous_keys: read_string_map(&f, "previousKeys")?,
-            mode: f.req("mode", "\"rw\" or \"read\"", AccessMode::from_value)?,
+            previous_keys: f.string_map("previousKeys")?,
+            mode: AccessMode::read(&f, "mode")?,
         })
     }
 }
@@ -613,7 +612,7 @@ impl Revocation {
             "filesTotal": self.files_total,
             "startedAt": self.started_at,
             "downgrade": self.downgrade,
-            "newSalts": string_map(&self.new_salts),
+            "newSalts": &self.new_salts,
         })
     }
 
@@ -624,7 +623,7 @@ impl Revocation {
             op: f.str("op")?.to_string(),
             collection: f.str("collection")?.to_string(),
             app: f.str("app")?.to_string(),
-            mode: f.req("mode", "\"rw\" or \"read\"", AccessMode::from_value)?,
+            mode: AccessMode::read(&f, "mode")?,
             from_generation: f.u32("fromGeneration")?,
             to_generation: f.u32("toGeneration")?,
             oldest_valid: f.i64("oldestValid")?,
@@ -639,7 +638,7 @@ impl Revocation {
             downgrade: f
                 .opt("downgrade", "true or false", Value::as_bool)?
                 .unwrap_or(false),
-            new_salts: read_string_map(&f, "newSalts")?,
+            new_salts: f.string_map("newSalts")?,
         })
     }
 

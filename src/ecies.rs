@@ -5,7 +5,7 @@
 
 use crate::encoding::{EncodingError, from_base64, from_hex, to_base64, to_hex};
 use crate::json;
-use crate::json::{Fields, Value};
+use crate::json::{Fields, Map, Value};
 use crate::keys::{KeyError, PrivateKey, PublicKey};
 use aes::Aes256;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
@@ -98,17 +98,14 @@ impl CipherObject {
 
     /// The cipher object as a JSON value (field names and order as `@stacks/encryption`).
     pub fn to_value(&self) -> Value {
-        let mut m = json!({
-            "iv": self.iv.as_str(),
-            "ephemeralPK": self.ephemeral_pk.as_str(),
-            "cipherText": self.cipher_text.as_str(),
-            "mac": self.mac.as_str(),
-            "wasString": self.was_string,
-        });
-        if let (Some(e), Some(obj)) = (&self.cipher_text_encoding, m.as_object_mut()) {
-            obj.insert("cipherTextEncoding".into(), e.as_str().into());
-        }
-        m
+        let mut m = Map::new();
+        m.insert("iv".into(), self.iv.as_str().into());
+        m.insert("ephemeralPK".into(), self.ephemeral_pk.as_str().into());
+        m.insert("cipherText".into(), self.cipher_text.as_str().into());
+        m.insert("mac".into(), self.mac.as_str().into());
+        m.insert("wasString".into(), self.was_string.into());
+        m.insert_opt("cipherTextEncoding", self.cipher_text_encoding.as_deref());
+        Value::Object(m)
     }
 
     /// Parses the JSON text of a cipher object.

@@ -356,9 +356,7 @@ impl UndoJob {
         m.insert("op".into(), self.op.as_str().into());
         m.insert("collection".into(), self.collection.as_str().into());
         m.insert("sinceMs".into(), self.since_ms.into());
-        if let Some(app) = &self.app {
-            m.insert("app".into(), app.as_str().into());
-        }
+        m.insert_opt("app", self.app.as_deref());
         m.insert(
             "plan".into(),
             Value::Array(self.plan.iter().map(Change::to_value).collect()),

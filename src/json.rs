@@ -208,6 +208,14 @@ impl Map {
         }
     }
 
+    /// Sets `key` when `value` is `Some`; a `None` field is left out rather than
+    /// written as `null` (as `JSON.stringify` drops `undefined`).
+    pub fn insert_opt(&mut self, key: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            self.insert(key.to_string(), v.into());
+        }
+    }
+
     /// The value of `key`, inserted with `make` first if absent.
     pub fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> Value) -> &mut Value {
         let at = match self.0.iter().position(|(k, _)| k == key) {
@@ -543,6 +551,16 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 impl From<&Value> for Value {
     fn from(v: &Value) -> Value {
         v.clone()
+    }
+}
+
+impl From<&std::collections::BTreeMap<String, String>> for Value {
+    /// A `{string: string}` object, keys in sorted order.
+    fn from(m: &std::collections::BTreeMap<String, String>) -> Value {
+        Value::Object(Map(m
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect()))
     }
 }
 
@@ -1123,6 +1141,24 @@ impl<'a> Fields<'a> {
         Ok(self
             .opt(field, "an array", Value::as_array)?
             .map_or(&[][..], |a| a.as_slice()))
+    }
+
+    /// An optional `{string: string}` member as a sorted map (missing or `null`: empty).
+    pub fn string_map(
+        &self,
+        field: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, FieldError> {
+        let mut out = std::collections::BTreeMap::new();
+        if let Some(obj) = self.opt(field, "an object of strings", Value::as_object)? {
+            // Inserted one by one: collecting into a BTreeMap would bring in another sort.
+            for (k, v) in obj.iter() {
+                let s = v
+                    .as_str()
+                    .ok_or_else(|| self.error(field, "an object of strings"))?;
+                out.insert(k.clone(), s.to_string());
+            }
+        }
+        Ok(out)
     }
 
     /// A required array, each item read with `read`.

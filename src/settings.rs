@@ -54,13 +54,6 @@ pub struct ConnectedApp {
     pub scopes: Vec<String>,
 }
 
-/// Inserts `key` when `value` is `Some` (fields that are left out rather than null).
-fn insert_opt(m: &mut Map, key: &str, value: &Option<String>) {
-    if let Some(v) = value {
-        m.insert(key.into(), v.as_str().into());
-    }
-}
-
 fn owned(s: Option<&str>) -> Option<String> {
     s.map(str::to_string)
 }
@@ -70,8 +63,8 @@ impl ConnectedApp {
     pub fn to_value(&self) -> Value {
         let mut m = Map::new();
         m.insert("origin".into(), self.origin.as_str().into());
-        insert_opt(&mut m, "name", &self.name);
-        insert_opt(&mut m, "icon", &self.icon);
+        m.insert_opt("name", self.name.as_deref());
+        m.insert_opt("icon", self.icon.as_deref());
         m.insert("firstSignIn".into(), self.first_sign_in.into());
         m.insert("lastSignIn".into(), self.last_sign_in.into());
         m.insert("scopes".into(), self.scopes.clone().into());
@@ -115,6 +108,11 @@ impl AccessMode {
             AccessMode::ReadWrite => "rw",
             AccessMode::Read => "read",
         }
+    }
+
+    /// Reads the mode stored in `field` of a record.
+    pub fn read(f: &Fields<'_>, field: &str) -> Result<AccessMode, FieldError> {
+        f.req(field, "\"rw\" or \"read\"", AccessMode::from_value)
     }
 
     /// Reads `"rw"` or `"read"`.
@@ -167,7 +165,7 @@ impl Grant {
         let f = Fields::of(v, "a collection grant")?;
         Ok(Grant {
             app: f.str("app")?.to_string(),
-            mode: f.req("mode", "\"rw\" or \"read\"", AccessMode::from_value)?,
+            mode: AccessMode::read(&f, "mode")?,
             granted_at: f.i64("grantedAt")?,
             token_salt: f.str("tokenSalt")?.to_string(),
             token_iat: f
@@ -203,7 +201,7 @@ impl CollectionState {
         );
         m.insert("revokedBefore".into(), self.revoked_before.into());
         if !self.past_writers.is_empty() {
-            m.insert("pastWriters".into(), string_map(&self.past_writers));
+            m.insert("pastWriters".into(), (&self.past_writers).into());
         }
         Value::Object(m)
     }
@@ -221,7 +219,7 @@ impl CollectionState {
             revoked_before: f
                 .opt("revokedBefore", "a whole number", Value::as_i64)?
                 .unwrap_or(0),
-            past_writers: read_string_map(&f, "pastWriters")?,
+            past_writers: f.string_map("pastWriters")?,
         })
     }
 
@@ -296,9 +294,9 @@ impl LogEntry {
         let mut m = Map::new();
         m.insert("at".into(), self.at.into());
         m.insert("event".into(), self.event.as_str().into());
-        insert_opt(&mut m, "collection", &self.collection);
-        insert_opt(&mut m, "app", &self.app);
-        insert_opt(&mut m, "detail", &self.detail);
+        m.insert_opt("collection", self.collection.as_deref());
+        m.insert_opt("app", self.app.as_deref());
+        m.insert_opt("detail", self.detail.as_deref());
         Value::Object(m)
     }
 
@@ -313,30 +311,6 @@ impl LogEntry {
             detail: owned(f.opt_str("detail")?),
         })
     }
-}
-
-/// A `{string: string}` object from a sorted map.
-pub fn string_map(m: &BTreeMap<String, String>) -> Value {
-    Value::Object(m.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
-}
-
-/// Reads an optional `{string: string}` member into a sorted map (missing: empty).
-pub fn read_string_map(
-    f: &Fields<'_>,
-    field: &str,
-) -> Result<BTreeMap<String, String>, FieldError> {
-    let Some(obj) = f.opt(field, "an object of strings", Value::as_object)? else {
-        return Ok(BTreeMap::new());
-    };
-    // Inserted one by one: collecting into a BTreeMap would bring in another sort.
-    let mut out = BTreeMap::new();
-    for (k, v) in obj.iter() {
-        let s = v
-            .as_str()
-            .ok_or_else(|| f.error(field, "an object of strings"))?;
-        out.insert(k.clone(), s.to_string());
-    }
-    Ok(out)
 }
 
 /// The whole settings document.
