@@ -55,19 +55,24 @@ if [ "$browser" -eq 1 ]; then
     fi
 fi
 
-# 4. npm packages for the Node-side tests (lock file committed; never downloads browsers).
-nodedir="$ROOT/tests/node"
-if [ -f "$nodedir/package.json" ]; then
-    stamp="$nodedir/node_modules/.package-lock.json"
-    if [ ! -d "$nodedir/node_modules" ] || [ ! -f "$stamp" ] \
-        || { [ -f "$nodedir/package-lock.json" ] && [ "$nodedir/package-lock.json" -nt "$stamp" ]; } \
-        || [ "$nodedir/package.json" -nt "$stamp" ]; then
-        header "install: npm packages in tests/node"
+# 4. npm packages (lock files committed; never downloads browsers): the Node-side tests
+#    (tests/node) and the page's build tools (scripts/build-tools: esbuild, which
+#    scripts/build-wasm.sh uses to minify the page's JS glue).
+npm_install() {
+    local dir="$1"
+    local stamp="$dir/node_modules/.package-lock.json"
+    [ -f "$dir/package.json" ] || return 0
+    if [ ! -d "$dir/node_modules" ] || [ ! -f "$stamp" ] \
+        || { [ -f "$dir/package-lock.json" ] && [ "$dir/package-lock.json" -nt "$stamp" ]; } \
+        || [ "$dir/package.json" -nt "$stamp" ]; then
+        header "install: npm packages in ${dir#"$ROOT"/}"
         export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-        if [ -f "$nodedir/package-lock.json" ]; then
-            (cd "$nodedir" && npm ci --no-audit --no-fund --loglevel=error </dev/null)
+        if [ -f "$dir/package-lock.json" ]; then
+            (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error </dev/null)
         else
-            (cd "$nodedir" && npm install --no-audit --no-fund --loglevel=error </dev/null)
+            (cd "$dir" && npm install --no-audit --no-fund --loglevel=error </dev/null)
         fi
     fi
-fi
+}
+npm_install "$ROOT/tests/node"
+npm_install "$ROOT/scripts/build-tools"

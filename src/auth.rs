@@ -5,6 +5,7 @@
 //! Everything here is a pure function of its inputs: the clock (`now_ms`) and the
 //! random values are passed in, so golden vectors can be reproduced exactly.
 
+use crate::bulk::{self, Bulk};
 use crate::ecies::{self, EciesError};
 use crate::encoding::to_hex;
 use crate::gaia::make_association_token;
@@ -488,6 +489,8 @@ pub enum AuthResponseError {
     MissingField(&'static str),
     /// The system random number generator failed.
     Randomness,
+    /// The app key could not be encrypted to the app's transit key.
+    Encrypt(EciesError),
 }
 
 impl fmt::Display for AuthResponseError {
@@ -508,6 +511,9 @@ impl fmt::Display for AuthResponseError {
             AuthResponseError::Randomness => {
                 f.write_str("the system random number generator is not available")
             }
+            AuthResponseError::Encrypt(e) => {
+                write!(f, "the app key could not be encrypted for the app: {e}")
+            }
         }
     }
 }
@@ -523,6 +529,7 @@ impl AuthResponseError {
             AuthResponseError::PrivateKey(_) => "private_key",
             AuthResponseError::MissingField(_) => "missing_field",
             AuthResponseError::Randomness => "randomness",
+            AuthResponseError::Encrypt(_) => "encrypt",
         }
     }
 }
@@ -651,6 +658,18 @@ pub fn make_auth_response(
     ctx: &ResponseContext,
     rnd: &ResponseRandomness,
 ) -> Result<SignIn, AuthResponseError> {
+    bulk::now(|b| make_auth_response_async(b, keychain, identity_index, request, ctx, rnd))
+}
+
+/// [`make_auth_response`] with the app key's encryption (AES, HMAC) run by `bulk`.
+pub async fn make_auth_response_async(
+    bulk: &impl Bulk,
+    keychain: &Keychain,
+    identity_index: u32,
+    request: &AuthRequest,
+    ctx: &ResponseContext,
+    rnd: &ResponseRandomness,
+) -> Result<SignIn, AuthResponseError> {
     let identity = keychain
         .identity(identity_index)
         .map_err(AuthResponseError::Keychain)?;
@@ -706,12 +725,15 @@ pub fn make_auth_response(
         u64::try_from(ctx.now_ms).unwrap_or(0),
         Some(rnd.association_salt),
     );
-    let private_key = ecies::encrypt_private_key_with(
+    let private_key = ecies::encrypt_private_key_with_async(
+        bulk,
         &request.transit_public_key,
         &app_key,
         &rnd.ephemeral,
         rnd.iv,
-    );
+    )
+    .await
+    .map_err(AuthResponseError::Encrypt)?;
 
     let mut p = Map::new();
     p.insert("jti".into(), rnd.jti.as_str().into());

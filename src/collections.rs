@@ -5,6 +5,7 @@
 //! Everything is pure: the browser runner fetches and stores; this module decides what
 //! to write.
 
+use crate::bulk::{self, Bulk};
 use crate::ecies::{self, CipherObject, CipherTextEncoding, EciesError, Plaintext};
 use crate::encoding::to_hex;
 use crate::gaia::{HubConfig, Scope, V1TokenOptions, make_v1_token};
@@ -245,14 +246,24 @@ impl CollectionKeys {
     /// Re-encrypts a collection file body to the current generation. `Ok(None)` when it
     /// already is (so a resumed re-encryption skips it); the new body otherwise.
     pub fn reencrypt(&self, path: &str, body: &str) -> Result<Option<String>, CollectionError> {
+        bulk::now(|b| self.reencrypt_async(b, path, body))
+    }
+
+    /// [`CollectionKeys::reencrypt`] with the AES and HMAC steps run by `bulk`.
+    pub async fn reencrypt_async(
+        &self,
+        bulk: &impl Bulk,
+        path: &str,
+        body: &str,
+    ) -> Result<Option<String>, CollectionError> {
         let obj = CipherObject::from_json(body)
             .map_err(|_| CollectionError::Undecryptable(path.to_string()))?;
         let current = self.current();
-        if ecies::decrypt(current, &obj).is_ok() {
+        if ecies::decrypt_async(bulk, current, &obj).await.is_ok() {
             return Ok(None);
         }
         for key in self.generations.iter().rev().skip(1) {
-            if let Ok(plain) = ecies::decrypt(key, &obj) {
+            if let Ok(plain) = ecies::decrypt_async(bulk, key, &obj).await {
                 let (bytes, was_string) = match plain {
                     Plaintext::Text(t) => (t.into_bytes(), true),
                     Plaintext::Bytes(b) => (b, false),
@@ -262,8 +273,10 @@ impl CollectionKeys {
                 } else {
                     CipherTextEncoding::Hex
                 };
-                let new = ecies::encrypt(&current.public_key(), &bytes, was_string, encoding)
-                    .map_err(|e| CollectionError::Format(e.to_string()))?;
+                let new =
+                    ecies::encrypt_async(bulk, &current.public_key(), &bytes, was_string, encoding)
+                        .await
+                        .map_err(|e| CollectionError::Format(e.to_string()))?;
                 return Ok(Some(new.to_json()));
             }
         }
@@ -291,11 +304,22 @@ pub fn update_key_file(
     app_key: &PrivateKey,
     changes: &[(&str, Option<&KeyFileEntry>)],
 ) -> Result<String, CollectionError> {
+    bulk::now(|b| update_key_file_async(b, existing, app_key, changes))
+}
+
+/// [`update_key_file`] with the AES and HMAC steps run by `bulk`.
+pub async fn update_key_file_async(
+    bulk: &impl Bulk,
+    existing: Option<&str>,
+    app_key: &PrivateKey,
+    changes: &[(&str, Option<&KeyFileEntry>)],
+) -> Result<String, CollectionError> {
     let mut file: Map<String, Value> = match existing {
         None => Map::new(),
         Some(body) => {
             let obj = CipherObject::from_json(body).map_err(CollectionError::KeyFile)?;
-            match ecies::decrypt(app_key, &obj).map_err(CollectionError::KeyFile)? {
+            let plain = ecies::decrypt_async(bulk, app_key, &obj).await;
+            match plain.map_err(CollectionError::KeyFile)? {
                 Plaintext::Text(t) => match crate::json::from_str(&t) {
                     Ok(Value::Object(m)) => m,
                     _ => return Err(CollectionError::Format("key file is not an object".into())),
@@ -317,12 +341,14 @@ pub fn update_key_file(
         }
     }
     let text = json::to_string(&Value::Object(file));
-    ecies::encrypt(
+    ecies::encrypt_async(
+        bulk,
         &app_key.public_key(),
         text.as_bytes(),
         true,
         CipherTextEncoding::Hex,
     )
+    .await
     .map(|o| o.to_json())
     .map_err(|e| CollectionError::Format(e.to_string()))
 }

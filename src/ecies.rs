@@ -3,18 +3,14 @@
 //! MAC over `iv ‖ compressed ephemeral key ‖ ciphertext`, checked in constant time
 //! before decryption.
 
+use crate::bulk::{self, Bulk, BulkError};
 use crate::encoding::{EncodingError, from_base64, from_hex, to_base64, to_hex};
 use crate::json;
 use crate::json::{Fields, Map, Value};
 use crate::keys::{KeyError, PrivateKey, PublicKey};
-use aes::Aes256;
-use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Digest, Sha512};
 use std::fmt;
 use zeroize::Zeroizing;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// Why encryption or decryption failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +31,8 @@ pub enum EciesError {
     NotUtf8,
     /// The system random number generator failed.
     Randomness,
+    /// The AES or HMAC implementation could not run (in the browser: WebCrypto).
+    Bulk(String),
 }
 
 impl fmt::Display for EciesError {
@@ -51,6 +49,7 @@ impl fmt::Display for EciesError {
             EciesError::Randomness => {
                 f.write_str("the system random number generator is not available")
             }
+            EciesError::Bulk(why) => write!(f, "encryption could not run: {why}"),
         }
     }
 }
@@ -158,13 +157,9 @@ fn derive_keys(secret: &PrivateKey, public: &PublicKey) -> DerivedKeys {
     DerivedKeys { enc, mac }
 }
 
-/// HMAC-SHA256 with `key` over the concatenation of `parts`.
-fn mac_over(key: &[u8; 32], parts: &[&[u8]]) -> HmacSha256 {
-    let mut m = <HmacSha256 as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
-    for part in parts {
-        m.update(part);
-    }
-    m
+/// A failure of a bulk step that is not the ciphertext's fault.
+fn unavailable(e: BulkError) -> EciesError {
+    EciesError::Bulk(e.to_string())
 }
 
 /// A fresh ephemeral key and IV from the system CSPRNG.
@@ -182,10 +177,22 @@ pub fn encrypt(
     was_string: bool,
     encoding: CipherTextEncoding,
 ) -> Result<CipherObject, EciesError> {
+    bulk::now(|b| encrypt_async(b, recipient, content, was_string, encoding))
+}
+
+/// [`encrypt`] with the AES and HMAC steps run by `bulk`.
+pub async fn encrypt_async(
+    bulk: &impl Bulk,
+    recipient: &PublicKey,
+    content: &[u8],
+    was_string: bool,
+    encoding: CipherTextEncoding,
+) -> Result<CipherObject, EciesError> {
     let (ephemeral, iv) = fresh_ephemeral()?;
-    Ok(encrypt_with(
-        recipient, content, was_string, encoding, &ephemeral, iv,
-    ))
+    encrypt_with_async(
+        bulk, recipient, content, was_string, encoding, &ephemeral, iv,
+    )
+    .await
 }
 
 /// Encrypts with an injected ephemeral key and IV (deterministic; for test vectors).
@@ -196,14 +203,30 @@ pub fn encrypt_with(
     encoding: CipherTextEncoding,
     ephemeral: &PrivateKey,
     iv: [u8; 16],
-) -> CipherObject {
+) -> Result<CipherObject, EciesError> {
+    bulk::now(|b| encrypt_with_async(b, recipient, content, was_string, encoding, ephemeral, iv))
+}
+
+/// [`encrypt_with`] with the AES and HMAC steps run by `bulk`.
+pub async fn encrypt_with_async(
+    bulk: &impl Bulk,
+    recipient: &PublicKey,
+    content: &[u8],
+    was_string: bool,
+    encoding: CipherTextEncoding,
+    ephemeral: &PrivateKey,
+    iv: [u8; 16],
+) -> Result<CipherObject, EciesError> {
     let seal = SealParts::with(recipient, ephemeral, iv);
-    let ct = cbc::Encryptor::<Aes256>::new((&*seal.enc_key).into(), &iv.into())
-        .encrypt_padded_vec::<Pkcs7>(content);
-    let mac = mac_over(&seal.mac_key, &[&iv, &seal.ephemeral_pk, &ct])
-        .finalize()
-        .into_bytes();
-    seal.finish(&ct, &mac.into(), was_string, encoding)
+    let ct = bulk
+        .cbc_encrypt(&seal.enc_key, &seal.iv, content)
+        .await
+        .map_err(unavailable)?;
+    let mac = bulk
+        .hmac_sha256(&seal.mac_key, &[&seal.mac_prefix()[..], &ct].concat())
+        .await
+        .map_err(unavailable)?;
+    Ok(seal.finish(&ct, &mac, was_string, encoding))
 }
 
 /// An encryption whose curve work is done and whose bulk work is left to the caller:
@@ -333,14 +356,32 @@ impl OpenParts {
 
 /// Decrypts a cipher object with the recipient's private key.
 pub fn decrypt(key: &PrivateKey, obj: &CipherObject) -> Result<Plaintext, EciesError> {
+    bulk::now(|b| decrypt_async(b, key, obj))
+}
+
+/// [`decrypt`] with the MAC check and AES run by `bulk`.
+pub async fn decrypt_async(
+    bulk: &impl Bulk,
+    key: &PrivateKey,
+    obj: &CipherObject,
+) -> Result<Plaintext, EciesError> {
     let open = OpenParts::new(key, obj)?;
-    mac_over(&open.mac_key, &[&open.mac_input])
-        .verify_slice(&open.mac)
-        .map_err(|_| EciesError::BadMac)?;
-    let pt = cbc::Decryptor::<Aes256>::new((&*open.enc_key).into(), &open.iv.into())
-        .decrypt_padded_vec::<Pkcs7>(open.ciphertext())
-        .map_err(|_| EciesError::Padding)?;
-    open.finish(pt)
+    let good = bulk
+        .hmac_sha256_verify(&open.mac_key, &open.mac_input, &open.mac)
+        .await
+        .map_err(unavailable)?;
+    if !good {
+        return Err(EciesError::BadMac);
+    }
+    let pt = match bulk
+        .cbc_decrypt(&open.enc_key, &open.iv, open.ciphertext())
+        .await
+    {
+        Ok(pt) => pt,
+        Err(BulkError::Rejected) => return Err(EciesError::Padding),
+        Err(e) => return Err(unavailable(e)),
+    };
+    open.finish(pt.to_vec())
 }
 
 /// `encryptPrivateKey` (PROTOCOL.md §d.2): the app key's 64 hex characters encrypted to
@@ -349,13 +390,8 @@ pub fn encrypt_private_key(
     transit: &PublicKey,
     app_key: &PrivateKey,
 ) -> Result<String, EciesError> {
-    let obj = encrypt(
-        transit,
-        app_key.to_hex().as_bytes(),
-        true,
-        CipherTextEncoding::Hex,
-    )?;
-    Ok(to_hex(obj.to_json().as_bytes()))
+    let (ephemeral, iv) = fresh_ephemeral()?;
+    encrypt_private_key_with(transit, app_key, &ephemeral, iv)
 }
 
 /// `encryptPrivateKey` with injected randomness.
@@ -364,16 +400,30 @@ pub fn encrypt_private_key_with(
     app_key: &PrivateKey,
     ephemeral: &PrivateKey,
     iv: [u8; 16],
-) -> String {
-    let obj = encrypt_with(
+) -> Result<String, EciesError> {
+    bulk::now(|b| encrypt_private_key_with_async(b, transit, app_key, ephemeral, iv))
+}
+
+/// [`encrypt_private_key_with`] with the AES and HMAC steps run by `bulk`.
+pub async fn encrypt_private_key_with_async(
+    bulk: &impl Bulk,
+    transit: &PublicKey,
+    app_key: &PrivateKey,
+    ephemeral: &PrivateKey,
+    iv: [u8; 16],
+) -> Result<String, EciesError> {
+    let hex = app_key.to_hex();
+    let obj = encrypt_with_async(
+        bulk,
         transit,
-        app_key.to_hex().as_bytes(),
+        hex.as_bytes(),
         true,
         CipherTextEncoding::Hex,
         ephemeral,
         iv,
-    );
-    to_hex(obj.to_json().as_bytes())
+    )
+    .await?;
+    Ok(to_hex(obj.to_json().as_bytes()))
 }
 
 /// `decryptPrivateKey`: hex → JSON cipher object → decrypt → must be a string of 64 hex

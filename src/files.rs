@@ -6,6 +6,7 @@
 //!
 //! The browser runner (`app::browser`) fetches and stores; this module decides.
 
+use crate::bulk::{self, Bulk};
 use crate::ecies::{self, CipherObject, Plaintext};
 use crate::encoding::to_hex;
 use crate::history::{Change, FileHistory, ListedFile, parse_history_path};
@@ -108,6 +109,15 @@ fn cipher_of(body: &str) -> Option<(CipherObject, bool)> {
 /// collection generations oldest first, so the current one is tried first) that
 /// decrypts it. A body that is not encrypted comes back as it is.
 pub fn open_body(body: &str, keys: &[PrivateKey]) -> Result<Opened, OpenError> {
+    bulk::now(|b| open_body_async(b, body, keys))
+}
+
+/// [`open_body`] with the MAC checks and AES run by `bulk`.
+pub async fn open_body_async(
+    bulk: &impl Bulk,
+    body: &str,
+    keys: &[PrivateKey],
+) -> Result<Opened, OpenError> {
     let Some((obj, signed)) = cipher_of(body) else {
         return Ok(Opened {
             plain: Plaintext::Text(body.to_string()),
@@ -116,7 +126,7 @@ pub fn open_body(body: &str, keys: &[PrivateKey]) -> Result<Opened, OpenError> {
         });
     };
     for (i, key) in keys.iter().enumerate().rev() {
-        if let Ok(plain) = ecies::decrypt(key, &obj) {
+        if let Ok(plain) = ecies::decrypt_async(bulk, key, &obj).await {
             return Ok(Opened {
                 plain,
                 key_index: Some(i),

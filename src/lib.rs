@@ -1,13 +1,15 @@
 //! Cairn: a browser-side authenticator for the Stacks (Blockstack) ecosystem.
 //!
-//! The crate's pure core (every module below except `web`) does no I/O and builds and
-//! tests natively. The `web` module, compiled only for `wasm32`, exposes the JS API with
-//! `wasm-bindgen`.
+//! The crate's pure core (every module below except `web`, `webcrypto` and `app`) does
+//! no I/O and builds and tests natively. The `web` module, compiled only for `wasm32`,
+//! exposes the JS API with `wasm-bindgen`; `webcrypto` runs the core's bulk steps
+//! (AES, HMAC: see `bulk`) in the browser's WebCrypto.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod bulk;
 pub mod collections;
 pub mod ecies;
 pub mod encoding;
@@ -31,5 +33,7 @@ pub mod vault;
 pub mod app;
 #[cfg(all(target_arch = "wasm32", any(feature = "api", feature = "app")))]
 mod web;
+#[cfg(all(target_arch = "wasm32", any(feature = "api", feature = "app")))]
+pub mod webcrypto;
 #[cfg(all(target_arch = "wasm32", feature = "api"))]
 pub use web::*;

@@ -3,6 +3,7 @@
 //! multi-step operations. Stored in the identity's own bucket, ECIES-encrypted to the
 //! identity key, written with `If-Match` (on 412: re-read, re-apply, retry).
 
+use crate::bulk::{self, Bulk};
 use crate::ecies::{self, CipherObject, CipherTextEncoding, EciesError, Plaintext};
 use crate::json;
 use crate::json::{FieldError, Fields, Map, Value};
@@ -429,20 +430,46 @@ impl Settings {
     /// Serialises and encrypts the document to the identity's public key. Every grant's
     /// token salt is remembered in its collection's `pastWriters` on the way.
     pub fn seal(&self, identity: &PublicKey) -> Result<String, SettingsError> {
+        bulk::now(|b| self.seal_async(b, identity))
+    }
+
+    /// [`Settings::seal`] with the encryption's AES and HMAC run by `bulk`.
+    pub async fn seal_async(
+        &self,
+        bulk: &impl Bulk,
+        identity: &PublicKey,
+    ) -> Result<String, SettingsError> {
         let mut doc = self.clone();
         for c in doc.collections.values_mut() {
             c.remember_writers();
         }
         let text = json::to_string(&doc.to_value());
-        ecies::encrypt(identity, text.as_bytes(), true, CipherTextEncoding::Hex)
-            .map(|o| o.to_json())
-            .map_err(SettingsError::Decrypt)
+        ecies::encrypt_async(
+            bulk,
+            identity,
+            text.as_bytes(),
+            true,
+            CipherTextEncoding::Hex,
+        )
+        .await
+        .map(|o| o.to_json())
+        .map_err(SettingsError::Decrypt)
     }
 
     /// Decrypts and parses a settings file body.
     pub fn open(body: &str, identity: &PrivateKey) -> Result<Settings, SettingsError> {
+        bulk::now(|b| Settings::open_async(b, body, identity))
+    }
+
+    /// [`Settings::open`] with the decryption's MAC check and AES run by `bulk`.
+    pub async fn open_async(
+        bulk: &impl Bulk,
+        body: &str,
+        identity: &PrivateKey,
+    ) -> Result<Settings, SettingsError> {
         let obj = CipherObject::from_json(body).map_err(SettingsError::Decrypt)?;
-        let text = match ecies::decrypt(identity, &obj).map_err(SettingsError::Decrypt)? {
+        let plain = ecies::decrypt_async(bulk, identity, &obj).await;
+        let text = match plain.map_err(SettingsError::Decrypt)? {
             Plaintext::Text(t) => t,
             Plaintext::Bytes(_) => return Err(SettingsError::Format("not text".into())),
         };

@@ -5,12 +5,11 @@
 //! parameters, salt) as associated data so that no field can be altered unnoticed.
 //! The record is self-describing, versioned JSON.
 
+use crate::bulk::{self, Bulk, BulkError};
 use crate::encoding::{from_base64, to_base64};
 use crate::json;
 use crate::json::{Fields, Value};
 use crate::mnemonic::SecretKey;
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Key, Nonce};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::fmt;
 use zeroize::Zeroizing;
@@ -32,6 +31,8 @@ pub enum VaultError {
     Parameters(String),
     /// The system random number generator failed.
     Randomness,
+    /// AES-GCM could not run (in the browser: WebCrypto failed); the message says why.
+    Cipher(String),
 }
 
 impl fmt::Display for VaultError {
@@ -44,6 +45,7 @@ impl fmt::Display for VaultError {
             VaultError::Randomness => {
                 f.write_str("the system random number generator is not available")
             }
+            VaultError::Cipher(why) => write!(f, "the vault's encryption could not run: {why}"),
         }
     }
 }
@@ -208,6 +210,16 @@ pub fn seal(
     password: &str,
     params: KdfParams,
 ) -> Result<VaultRecord, VaultError> {
+    bulk::now(|b| seal_async(b, secret, password, params))
+}
+
+/// [`seal`] with AES-GCM run by `bulk` (Argon2id always runs here).
+pub async fn seal_async(
+    bulk: &impl Bulk,
+    secret: &SecretKey,
+    password: &str,
+    params: KdfParams,
+) -> Result<VaultRecord, VaultError> {
     let mut salt = [0u8; 16];
     let mut nonce = [0u8; 12];
     getrandom::fill(&mut salt).map_err(|_| VaultError::Randomness)?;
@@ -223,22 +235,25 @@ pub fn seal(
         ct: String::new(),
     };
     let aad = record.aad();
-    let cipher = Aes256Gcm::new(&Key::<Aes256Gcm>::from(*key));
-    let ct = cipher
-        .encrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: secret.phrase().as_bytes(),
-                aad: aad.as_bytes(),
-            },
-        )
-        .map_err(|_| VaultError::Format("encryption failed".into()))?;
+    let ct = bulk
+        .gcm_encrypt(&key, &nonce, aad.as_bytes(), secret.phrase().as_bytes())
+        .await
+        .map_err(|e| VaultError::Cipher(e.to_string()))?;
     record.ct = to_base64(&ct);
     Ok(record)
 }
 
 /// Opens a record with a password, returning the Secret Key.
 pub fn open(record: &VaultRecord, password: &str) -> Result<SecretKey, VaultError> {
+    bulk::now(|b| open_async(b, record, password))
+}
+
+/// [`open`] with AES-GCM run by `bulk` (Argon2id always runs here).
+pub async fn open_async(
+    bulk: &impl Bulk,
+    record: &VaultRecord,
+    password: &str,
+) -> Result<SecretKey, VaultError> {
     let bad = |what: &str| VaultError::Format(format!("bad {what}"));
     let salt = from_base64(&record.salt).map_err(|_| bad("salt"))?;
     let nonce: [u8; 12] = from_base64(&record.nonce)
@@ -247,19 +262,12 @@ pub fn open(record: &VaultRecord, password: &str) -> Result<SecretKey, VaultErro
         .map_err(|_| bad("nonce"))?;
     let ct = from_base64(&record.ct).map_err(|_| bad("ciphertext"))?;
     let key = derive_key(password, &salt, &record.params)?;
-    let cipher = Aes256Gcm::new(&Key::<Aes256Gcm>::from(*key));
     let aad = record.aad();
-    let plain = Zeroizing::new(
-        cipher
-            .decrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: &ct,
-                    aad: aad.as_bytes(),
-                },
-            )
-            .map_err(|_| VaultError::WrongPassword)?,
-    );
+    let plain = match bulk.gcm_decrypt(&key, &nonce, aad.as_bytes(), &ct).await {
+        Ok(plain) => plain,
+        Err(BulkError::Rejected) => return Err(VaultError::WrongPassword),
+        Err(e) => return Err(VaultError::Cipher(e.to_string())),
+    };
     let text = std::str::from_utf8(&plain).map_err(|_| bad("contents"))?;
     SecretKey::parse(text).map_err(|_| bad("contents"))
 }

@@ -196,7 +196,7 @@ fn ecies_cases_byte_for_byte() {
         } else {
             CipherTextEncoding::Hex
         };
-        let obj = ecies::encrypt_with(&recipient, &pt, was_string, encoding, &eph, iv);
+        let obj = ecies::encrypt_with(&recipient, &pt, was_string, encoding, &eph, iv).unwrap();
         assert_eq!(
             obj.to_json(),
             s(c, "cipherObjectJson"),
@@ -223,7 +223,7 @@ fn encrypt_private_key_cases() {
         let app = PrivateKey::from_hex(s(c, "appPrivateKey")).unwrap();
         let eph = PrivateKey::from_hex(s(c, "ephemeralPrivateKey")).unwrap();
         let iv: [u8; 16] = from_hex(s(c, "iv")).unwrap().try_into().unwrap();
-        let field = ecies::encrypt_private_key_with(&transit.public_key(), &app, &eph, iv);
+        let field = ecies::encrypt_private_key_with(&transit.public_key(), &app, &eph, iv).unwrap();
         assert_eq!(field, s(c, "privateKeyField"));
         let back = ecies::decrypt_private_key(&transit, s(c, "privateKeyField")).unwrap();
         assert_eq!(*back.to_hex(), s(c, "appPrivateKey"));

@@ -4,7 +4,7 @@
 //   {op: 'seal', phrase, password, params?: {m, t, p}}  → {ok: true, result: <vault record JSON>}
 // or {ok: false, error, code} (code 'wrong_password' when the password is wrong).
 // The page starts a fresh worker per call and terminates it after the answer.
-import init, { vaultOpen, vaultSeal } from '/pkg/app/cairn.js';
+import init, { vaultOpenAsync, vaultSealAsync } from '/pkg/app/cairn.js';
 
 const ready = init();
 
@@ -13,8 +13,8 @@ self.onmessage = async (event) => {
   try {
     await ready;
     let result;
-    if (op === 'open') result = vaultOpen(record, password);
-    else if (op === 'seal') result = vaultSeal(phrase, password, params);
+    if (op === 'open') result = await vaultOpenAsync(record, password);
+    else if (op === 'seal') result = await vaultSealAsync(phrase, password, params);
     else throw new Error(`unknown operation ${String(op)}`);
     self.postMessage({ ok: true, result });
   } catch (e) {

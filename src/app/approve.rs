@@ -6,7 +6,7 @@
 use super::collections::Ctx;
 use super::hub::{self, Stored};
 use super::wait::now_ms;
-use crate::auth::{AuthRequest, ResponseRandomness, make_auth_response};
+use crate::auth::{AuthRequest, ResponseRandomness, make_auth_response_async};
 use crate::collections::random_salt;
 use crate::gaia::{V1TokenOptions, make_v1_token};
 use crate::keychain::Keychain;
@@ -15,6 +15,7 @@ use crate::signin::{
     AppDetails, ConnectedAppRecord, PROFILE_PATH, apply_sign_in, granted_scopes, plan, read_url,
     requested_collections, response_context,
 };
+use crate::webcrypto::{WebCrypto, out_of_line};
 
 /// A finished sign-in.
 pub struct Outcome {
@@ -79,8 +80,11 @@ pub async fn run(
     };
     let ctx = response_context(hub_url, info.as_ref(), profile_body.as_deref(), now);
     let rnd = ResponseRandomness::generate().map_err(|e| e.to_string())?;
-    let sign_in =
-        make_auth_response(keychain, index, request, &ctx, &rnd).map_err(|e| e.to_string())?;
+    let sign_in = out_of_line(make_auth_response_async(
+        &WebCrypto, keychain, index, request, &ctx, &rnd,
+    ))
+    .await
+    .map_err(|e| e.to_string())?;
     let plan = plan(&sign_in, hub_url, info.as_ref(), &identity.address);
 
     if let Some(token) = &token {

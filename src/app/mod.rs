@@ -113,6 +113,12 @@ pub struct App {
 
 /// Runs a future on the page's event loop.
 pub fn spawn(f: impl Future<Output = ()> + 'static) {
+    spawn_boxed(Box::pin(f));
+}
+
+// One instance of the executor's spawn for every task: spawning each future type
+// directly would copy the task machinery per call site (about 12 KB of module).
+fn spawn_boxed(f: std::pin::Pin<Box<dyn Future<Output = ()>>>) {
     wasm_bindgen_futures::spawn_local(f);
 }
 
@@ -146,7 +152,12 @@ impl App {
 
     /// Adds an event listener that lives as long as the current screen.
     pub fn on(&self, target: &EventTarget, event: &str, f: impl FnMut(Event) + 'static) {
-        let c = Closure::<dyn FnMut(Event)>::new(f);
+        self.on_boxed(target, event, Box::new(f));
+    }
+
+    // Not generic, so that the listener plumbing exists once in the module.
+    fn on_boxed(&self, target: &EventTarget, event: &str, f: Box<dyn FnMut(Event)>) {
+        let c = Closure::wrap(f);
         let _ = target.add_event_listener_with_callback(event, c.as_ref().unchecked_ref());
         self.listeners.borrow_mut().push(c);
     }

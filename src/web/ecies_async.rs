@@ -6,58 +6,12 @@
 
 use super::protocol::{parse_decrypt_args, plaintext_to_js};
 use super::{js_err, parse_secret, parse_str};
-use crate::ecies::{CipherTextEncoding, EciesError, OpenParts, SealParts};
+use crate::ecies::{self, CipherTextEncoding};
 use crate::keys::PublicKey;
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use crate::webcrypto::WebCrypto;
+use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{CryptoKey, SubtleCrypto};
-
-/// `crypto.subtle` of the current global (window, worker or Node).
-fn subtle() -> Result<SubtleCrypto, JsValue> {
-    let crypto = Reflect::get(&js_sys::global(), &"crypto".into())?;
-    let subtle = if crypto.is_object() {
-        Reflect::get(&crypto, &"subtle".into())?
-    } else {
-        JsValue::UNDEFINED
-    };
-    if !subtle.is_object() {
-        return Err(js_err(
-            "WebCrypto (crypto.subtle) is not available here; use the synchronous function",
-        ));
-    }
-    Ok(subtle.unchecked_into())
-}
-
-/// `{name, [key]: value}`.
-fn algorithm(name: &str, extra: Option<(&str, &JsValue)>) -> Result<Object, JsValue> {
-    let o = Object::new();
-    Reflect::set(&o, &"name".into(), &name.into())?;
-    if let Some((k, v)) = extra {
-        Reflect::set(&o, &k.into(), v)?;
-    }
-    Ok(o)
-}
-
-/// Imports a raw secret key (not extractable) for one usage.
-async fn import(
-    subtle: &SubtleCrypto,
-    raw: &[u8],
-    alg: &Object,
-    usage: &str,
-) -> Result<CryptoKey, JsValue> {
-    let data = Uint8Array::from(raw);
-    let usages = Array::of1(&usage.into());
-    let key =
-        JsFuture::from(subtle.import_key_with_object("raw", &data, alg, false, &usages)?).await?;
-    // The copy of the key bytes in JS memory is overwritten once WebCrypto holds its own.
-    data.fill(0, 0, data.length());
-    Ok(key.unchecked_into())
-}
-
-fn hmac_alg() -> Result<Object, JsValue> {
-    algorithm("HMAC", Some(("hash", &"SHA-256".into())))
-}
+use zeroize::Zeroizing;
 
 /// Encrypts to a public key (hex) in the Stacks ECIES format, like `encryptECIES`, with
 /// AES-CBC and HMAC in WebCrypto. `content` is a string (`wasString: true`) or a
@@ -80,39 +34,17 @@ pub async fn encrypt_ecies_async(
     };
     let (data, was_string) = if content.is_string() {
         let text = parse_secret(&content, "the content")?;
-        (Uint8Array::from(text.as_bytes()), true)
+        (Zeroizing::new(text.as_bytes().to_vec()), true)
     } else if content.is_instance_of::<Uint8Array>() {
-        (content.unchecked_into::<Uint8Array>(), false)
+        let bytes = content.unchecked_into::<Uint8Array>().to_vec();
+        (Zeroizing::new(bytes), false)
     } else {
         return Err(js_err("the content must be a string or a Uint8Array"));
     };
-    let seal = SealParts::new(&pk).map_err(js_err)?;
-    let subtle = subtle()?;
-    let aes = import(
-        &subtle,
-        &*seal.enc_key,
-        &algorithm("AES-CBC", None)?,
-        "encrypt",
-    )
-    .await?;
-    let iv: JsValue = Uint8Array::from(&seal.iv[..]).into();
-    let ct = JsFuture::from(subtle.encrypt_with_object_and_js_u8_array(
-        &algorithm("AES-CBC", Some(("iv", &iv)))?,
-        &aes,
-        &data,
-    )?)
-    .await?;
-    let ct = Uint8Array::new(&ct).to_vec();
-    let hmac = import(&subtle, &*seal.mac_key, &hmac_alg()?, "sign").await?;
-    let mac_input = Uint8Array::from([&seal.mac_prefix()[..], &ct[..]].concat().as_slice());
-    let mac =
-        JsFuture::from(subtle.sign_with_object_and_js_u8_array(&hmac_alg()?, &hmac, &mac_input)?)
-            .await?;
-    let mac: [u8; 32] = Uint8Array::new(&mac)
-        .to_vec()
-        .try_into()
-        .map_err(|_| js_err("WebCrypto returned an HMAC of the wrong length"))?;
-    Ok(seal.finish(&ct, &mac, was_string, encoding).to_json())
+    let obj = ecies::encrypt_async(&WebCrypto, &pk, &data, was_string, encoding)
+        .await
+        .map_err(js_err)?;
+    Ok(obj.to_json())
 }
 
 /// Decrypts a cipher object (its JSON text) with a private key (hex), like
@@ -125,36 +57,8 @@ pub async fn decrypt_ecies_async(
     #[wasm_bindgen(js_name = cipherJson, unchecked_param_type = "string")] cipher_json: JsValue,
 ) -> Result<JsValue, JsValue> {
     let (key, obj) = parse_decrypt_args(&private_key_hex, &cipher_json)?;
-    let open = OpenParts::new(&key, &obj).map_err(js_err)?;
-    let subtle = subtle()?;
-    let hmac = import(&subtle, &*open.mac_key, &hmac_alg()?, "verify").await?;
-    // WebCrypto compares MACs in constant time; a MAC of the wrong length simply fails.
-    let ok = JsFuture::from(subtle.verify_with_object_and_js_u8_array_and_js_u8_array(
-        &hmac_alg()?,
-        &hmac,
-        &Uint8Array::from(open.mac.as_slice()),
-        &Uint8Array::from(open.mac_input.as_slice()),
-    )?)
-    .await?;
-    if ok.as_bool() != Some(true) {
-        return Err(js_err(EciesError::BadMac));
-    }
-    let aes = import(
-        &subtle,
-        &*open.enc_key,
-        &algorithm("AES-CBC", None)?,
-        "decrypt",
-    )
-    .await?;
-    let iv: JsValue = Uint8Array::from(&open.iv[..]).into();
-    let pt = JsFuture::from(subtle.decrypt_with_object_and_js_u8_array(
-        &algorithm("AES-CBC", Some(("iv", &iv)))?,
-        &aes,
-        &Uint8Array::from(open.ciphertext()),
-    )?)
-    .await
-    .map_err(|_| js_err(EciesError::Padding))?;
-    Ok(plaintext_to_js(
-        open.finish(Uint8Array::new(&pt).to_vec()).map_err(js_err)?,
-    ))
+    let plain = ecies::decrypt_async(&WebCrypto, &key, &obj)
+        .await
+        .map_err(js_err)?;
+    Ok(plaintext_to_js(plain))
 }

@@ -6,6 +6,7 @@ use crate::app::{App, hub};
 use crate::gaia::{V1TokenOptions, make_v1_token};
 use crate::settings::{SETTINGS_PATH, Settings};
 use crate::signin::read_url;
+use crate::webcrypto::{WebCrypto, out_of_line};
 use std::rc::Rc;
 use web_sys::Element;
 
@@ -47,7 +48,9 @@ pub fn fill(app: &Rc<App>, body: &Element, screen: u32) {
             }
             match hub::read(&read_url(&info, &identity.address, SETTINGS_PATH)).await? {
                 None => Ok(Settings::default()),
-                Some(a) => Settings::open(&a.body, &identity.key).map_err(|e| e.to_string()),
+                Some(a) => out_of_line(Settings::open_async(&WebCrypto, &a.body, &identity.key))
+                    .await
+                    .map_err(|e| e.to_string()),
             }
         }
         .await;

@@ -12,7 +12,7 @@ use crate::app::wait::{self, now_ms};
 use crate::app::{App, spawn};
 use crate::files::{
     Preview, UndoJob, change_target, classify, diff_text, display_name, format_size,
-    old_version_paths, open_body, visible_rows, window,
+    old_version_paths, open_body_async, visible_rows, window,
 };
 use crate::history::{
     Change, DiffLine, FileHistory, ListedFile, Version, build_histories, diff_lines,
@@ -21,6 +21,7 @@ use crate::history::{
 use crate::keychain::Keychain;
 use crate::keys::PrivateKey;
 use crate::settings::Settings;
+use crate::webcrypto::{WebCrypto, out_of_line};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -728,7 +729,9 @@ impl View {
             .read(&self.address, &version.path)
             .await?
             .ok_or("the file is gone")?;
-        let opened = open_body(&body, &self.keys).map_err(|e| e.to_string())?;
+        let opened = out_of_line(open_body_async(&WebCrypto, &body, &self.keys))
+            .await
+            .map_err(|e| e.to_string())?;
         Ok((
             classify(&self.content_type(&version.path), &opened.plain),
             opened.key_index,
