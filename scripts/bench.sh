@@ -35,6 +35,7 @@ else
 fi
 
 if [ "$build" = 1 ]; then
+    scripts/install.sh
     header "build: wasm modules and bindings → pkg/ (with the bench hooks) and pkg/app/"
     CAIRN_WASM_BENCH=1 scripts/build-wasm.sh
 fi
@@ -45,9 +46,6 @@ header "build: reference bundle → bench/dist/reference.js"
 bench/node_modules/.bin/esbuild bench/reference.mjs --bundle --platform=browser --format=esm \
     --minify --log-level=warning --outfile=bench/dist/reference.js
 note "$(wc -c <bench/dist/reference.js) bytes ($(gzip -9c bench/dist/reference.js | wc -c) gzipped)"
-
-# wasm-opt -Oz made the gzipped page larger when measured, so the build never runs it.
-export BENCH_WASM_OPT="not run"
 
 header "bench: headless Chromium"
 node bench/run.mjs "${args[@]}"

@@ -12,16 +12,6 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
 use zeroize::Zeroizing;
 
-/// Type-erases a future (one of the core's `*_async` functions run over [`WebCrypto`])
-/// so that the caller awaits it through one pointer. Without this, each protocol's state
-/// machine is inlined into every `async` function that awaits it: a few KB of module
-/// per call site.
-pub fn out_of_line<'a, T>(
-    f: impl Future<Output = T> + 'a,
-) -> Pin<Box<dyn Future<Output = T> + 'a>> {
-    Box::pin(f)
-}
-
 /// The bulk steps in WebCrypto (window, worker or Node: whichever global has
 /// `crypto.subtle`).
 #[derive(Debug, Clone, Copy, Default)]

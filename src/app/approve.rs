@@ -15,7 +15,7 @@ use crate::signin::{
     AppDetails, ConnectedAppRecord, PROFILE_PATH, apply_sign_in, granted_scopes, plan, read_url,
     requested_collections, response_context,
 };
-use crate::webcrypto::{WebCrypto, out_of_line};
+use crate::webcrypto::WebCrypto;
 
 /// A finished sign-in.
 pub struct Outcome {
@@ -80,11 +80,9 @@ pub async fn run(
     };
     let ctx = response_context(hub_url, info.as_ref(), profile_body.as_deref(), now);
     let rnd = ResponseRandomness::generate().map_err(|e| e.to_string())?;
-    let sign_in = out_of_line(make_auth_response_async(
-        &WebCrypto, keychain, index, request, &ctx, &rnd,
-    ))
-    .await
-    .map_err(|e| e.to_string())?;
+    let sign_in = make_auth_response_async(&WebCrypto, keychain, index, request, &ctx, &rnd)
+        .await
+        .map_err(|e| e.to_string())?;
     let plan = plan(&sign_in, hub_url, info.as_ref(), &identity.address);
 
     if let Some(token) = &token {

@@ -16,7 +16,7 @@ use crate::keychain::Keychain;
 use crate::keys::PrivateKey;
 use crate::settings::{SETTINGS_PATH, Settings};
 use crate::signin::{SETTINGS_ATTEMPTS, settings_condition};
-use crate::webcrypto::{WebCrypto, out_of_line};
+use crate::webcrypto::WebCrypto;
 
 /// Where a bucket's paths are encoded for URLs: each segment with `encodeURIComponent`.
 pub fn encode_path(path: &str) -> String {
@@ -102,14 +102,10 @@ impl Session {
         }
         match hub::read(&self.read_url(&self.identity_address, SETTINGS_PATH)).await? {
             None => Ok((Settings::default(), None)),
-            Some(a) => out_of_line(Settings::open_async(
-                &WebCrypto,
-                &a.body,
-                &self.identity_key,
-            ))
-            .await
-            .map(|s| (s, a.etag))
-            .map_err(|e| e.to_string()),
+            Some(a) => Settings::open_async(&WebCrypto, &a.body, &self.identity_key)
+                .await
+                .map(|s| (s, a.etag))
+                .map_err(|e| e.to_string()),
         }
     }
 
@@ -120,7 +116,8 @@ impl Session {
         for _ in 0..SETTINGS_ATTEMPTS {
             let (mut s, etag) = self.settings().await?;
             f(&mut s);
-            let body = out_of_line(s.seal_async(&WebCrypto, &self.identity_key.public_key()))
+            let body = s
+                .seal_async(&WebCrypto, &self.identity_key.public_key())
                 .await
                 .map_err(|e| e.to_string())?;
             let cond = settings_condition(etag.as_deref());

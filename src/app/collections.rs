@@ -21,7 +21,7 @@ use crate::keychain::{Identity, Keychain};
 use crate::keys::PrivateKey;
 use crate::settings::{AccessMode, Grant, SETTINGS_PATH, Settings};
 use crate::signin::{SETTINGS_ATTEMPTS, read_url, settings_condition, store_url};
-use crate::webcrypto::{WebCrypto, out_of_line};
+use crate::webcrypto::WebCrypto;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -109,13 +109,9 @@ impl Ctx {
         match hub::read(&url).await? {
             None => Ok((Settings::default(), None)),
             Some(a) => {
-                let s = out_of_line(Settings::open_async(
-                    &WebCrypto,
-                    &a.body,
-                    &self.identity.key,
-                ))
-                .await
-                .map_err(|e| format!("your settings file is unreadable ({e})"))?;
+                let s = Settings::open_async(&WebCrypto, &a.body, &self.identity.key)
+                    .await
+                    .map_err(|e| format!("your settings file is unreadable ({e})"))?;
                 Ok((s, Some(a)))
             }
         }
@@ -132,10 +128,10 @@ impl Ctx {
         for _ in 0..SETTINGS_ATTEMPTS {
             let (mut settings, existing) = self.read_settings().await?;
             let out = f(&mut settings)?;
-            let body =
-                out_of_line(settings.seal_async(&WebCrypto, &self.identity.key.public_key()))
-                    .await
-                    .map_err(|e| e.to_string())?;
+            let body = settings
+                .seal_async(&WebCrypto, &self.identity.key.public_key())
+                .await
+                .map_err(|e| e.to_string())?;
             let condition = match &existing {
                 None => Some(settings_condition(None)),
                 Some(a) => a.etag.as_deref().map(|e| settings_condition(Some(e))),
@@ -199,12 +195,12 @@ impl Ctx {
                 // Nothing to remove from a file that does not exist.
                 return Ok(());
             }
-            let body = out_of_line(update_key_file_async(
+            let body = update_key_file_async(
                 &WebCrypto,
                 existing.as_ref().map(|a| a.body.as_str()),
                 app_key,
                 &changes,
-            ))
+            )
             .await
             .map_err(|e| e.to_string())?;
             let condition = match &existing {
@@ -554,7 +550,7 @@ async fn reencrypt_one(
             // Deleted meanwhile: nothing to do.
             return Ok(true);
         };
-        let new = match out_of_line(keys.reencrypt_async(&WebCrypto, path, &a.body)).await {
+        let new = match keys.reencrypt_async(&WebCrypto, path, &a.body).await {
             Ok(None) => return Ok(true),
             Ok(Some(b)) => b,
             Err(_) => return Ok(false),

@@ -5,13 +5,13 @@
 //! reuse code the module already contains (a few KB of glue; see docs/BENCHMARKS.md).
 
 use super::{js_err, parse_secret, parse_str};
+use crate::bulk::{self, Bulk};
 use crate::jwt;
 use crate::keychain::Keychain;
 use crate::keys::{PrivateKey, PublicKey};
 use crate::mnemonic::SecretKey;
 use crate::vault::{self, KdfParams, VaultRecord};
-use aes_gcm::aead::{Aead, KeyInit};
-use aes_gcm::{Aes256Gcm, Key, Nonce};
+use crate::webcrypto::WebCrypto;
 use wasm_bindgen::prelude::*;
 
 /// Restore, as `@stacks/wallet-sdk` `generateWallet` + `deriveAccount(0)` do it: Secret
@@ -57,32 +57,60 @@ pub fn bench_jwt_verify(token: JsValue, public_key_hex: JsValue) -> Result<bool,
     Ok(decoded.verify(&pk).is_ok())
 }
 
-fn gcm(key: &[u8]) -> Result<Aes256Gcm, JsValue> {
-    let key: [u8; 32] = key
+fn gcm_args(key: &[u8], iv: &[u8]) -> Result<([u8; 32], [u8; 12]), JsValue> {
+    let key = key
         .try_into()
         .map_err(|_| js_err("AES-256 key must be 32 bytes"))?;
-    Ok(Aes256Gcm::new(&Key::<Aes256Gcm>::from(key)))
+    let nonce = iv
+        .try_into()
+        .map_err(|_| js_err("GCM nonce must be 12 bytes"))?;
+    Ok((key, nonce))
 }
 
-fn nonce(iv: &[u8]) -> Result<[u8; 12], JsValue> {
-    iv.try_into()
-        .map_err(|_| js_err("GCM nonce must be 12 bytes"))
-}
-
-/// AES-256-GCM encryption with the `aes-gcm` crate (the vault's cipher): ciphertext‖tag.
+/// AES-256-GCM encryption in software ([`bulk::Software`]: the `aes-gcm` crate, as native
+/// code and the synchronous `vaultSeal` run it): ciphertext‖tag.
 #[wasm_bindgen(js_name = benchAesGcmSeal)]
 pub fn bench_aes_gcm_seal(key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>, JsValue> {
-    gcm(key)?
-        .encrypt(&Nonce::from(nonce(iv)?), data)
-        .map_err(|_| js_err("encryption failed"))
+    let (key, nonce) = gcm_args(key, iv)?;
+    bulk::now(|b| b.gcm_encrypt(&key, &nonce, &[], data)).map_err(js_err)
 }
 
-/// AES-256-GCM decryption with the `aes-gcm` crate.
+/// AES-256-GCM decryption in software.
 #[wasm_bindgen(js_name = benchAesGcmOpen)]
 pub fn bench_aes_gcm_open(key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>, JsValue> {
-    gcm(key)?
-        .decrypt(&Nonce::from(nonce(iv)?), data)
-        .map_err(|_| js_err("decryption failed"))
+    let (key, nonce) = gcm_args(key, iv)?;
+    let plain = bulk::now(|b| b.gcm_decrypt(&key, &nonce, &[], data)).map_err(js_err)?;
+    Ok(plain.to_vec())
+}
+
+/// AES-256-GCM encryption through Cairn's bulk path in the browser ([`WebCrypto`], as
+/// the authenticator page runs it: key import, the call, copies in and out).
+#[wasm_bindgen(js_name = benchAesGcmSealAsync)]
+pub async fn bench_aes_gcm_seal_async(
+    key: Vec<u8>,
+    iv: Vec<u8>,
+    data: Vec<u8>,
+) -> Result<Vec<u8>, JsValue> {
+    let (key, nonce) = gcm_args(&key, &iv)?;
+    WebCrypto
+        .gcm_encrypt(&key, &nonce, &[], &data)
+        .await
+        .map_err(js_err)
+}
+
+/// AES-256-GCM decryption through [`WebCrypto`].
+#[wasm_bindgen(js_name = benchAesGcmOpenAsync)]
+pub async fn bench_aes_gcm_open_async(
+    key: Vec<u8>,
+    iv: Vec<u8>,
+    data: Vec<u8>,
+) -> Result<Vec<u8>, JsValue> {
+    let (key, nonce) = gcm_args(&key, &iv)?;
+    let plain = WebCrypto
+        .gcm_decrypt(&key, &nonce, &[], &data)
+        .await
+        .map_err(js_err)?;
+    Ok(plain.to_vec())
 }
 
 /// Seals a Secret Key in a vault record (JSON) with the shipped Argon2id parameters.
@@ -95,12 +123,15 @@ pub fn bench_vault_seal(words: JsValue, password: JsValue) -> Result<String, JsV
         .to_json())
 }
 
-/// Unlocks a vault record (Argon2id + AES-256-GCM); returns the word count.
+/// Unlocks a vault record as the page's KDF worker does (Argon2id in wasm, AES-256-GCM
+/// in WebCrypto); returns the word count.
 #[wasm_bindgen(js_name = benchVaultOpen)]
-pub fn bench_vault_open(record_json: JsValue, password: JsValue) -> Result<u32, JsValue> {
+pub async fn bench_vault_open(record_json: JsValue, password: JsValue) -> Result<u32, JsValue> {
     let record =
         VaultRecord::from_json(&parse_str(&record_json, "the vault record")?).map_err(js_err)?;
     let password = parse_secret(&password, "the password")?;
-    let secret = vault::open(&record, &password).map_err(js_err)?;
+    let secret = vault::open_async(&WebCrypto, &record, &password)
+        .await
+        .map_err(js_err)?;
     Ok(secret.word_count() as u32)
 }

@@ -6,7 +6,7 @@
 use super::{js_err, parse_secret, parse_str, parse_u32};
 use crate::mnemonic::SecretKey;
 use crate::vault::{self, KdfParams, VaultError, VaultRecord};
-use crate::webcrypto::{WebCrypto, out_of_line};
+use crate::webcrypto::WebCrypto;
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
@@ -91,7 +91,7 @@ pub async fn vault_seal_async(
     params: JsValue,
 ) -> Result<String, JsValue> {
     let (secret, password, params) = seal_args(&phrase, &password, &params)?;
-    let record = out_of_line(vault::seal_async(&WebCrypto, &secret, &password, params))
+    let record = vault::seal_async(&WebCrypto, &secret, &password, params)
         .await
         .map_err(vault_err)?;
     Ok(record.to_json())
@@ -118,7 +118,7 @@ pub async fn vault_open_async(
     #[wasm_bindgen(unchecked_param_type = "string")] password: JsValue,
 ) -> Result<String, JsValue> {
     let (record, password) = open_args(&record, &password)?;
-    let secret = out_of_line(vault::open_async(&WebCrypto, &record, &password))
+    let secret = vault::open_async(&WebCrypto, &record, &password)
         .await
         .map_err(vault_err)?;
     Ok(secret.phrase().to_owned())

@@ -270,3 +270,38 @@ describe('Keychain: bad input throws a clear Error, never a trap', () => {
     throwsError(() => k.salt(), /./);
   });
 });
+
+describe('vault: synchronous and WebCrypto forms read each other', () => {
+  // The smallest parameters Cairn accepts (19 MiB, 2 passes), so the suite stays quick.
+  const P = { m: 19456, t: 2, p: 1 };
+
+  test('vaultSealAsync → vaultOpen and vaultSeal → vaultOpenAsync', async () => {
+    const a = await cairn.vaultSealAsync(ABOUT, 'correct horse', P);
+    assert.equal(JSON.parse(a).cipher, 'aes-256-gcm');
+    assert.equal(cairn.vaultOpen(a, 'correct horse'), ABOUT);
+    const b = cairn.vaultSeal(ABOUT, 'correct horse', P);
+    assert.equal(await cairn.vaultOpenAsync(b, 'correct horse'), ABOUT);
+    assert.equal(await cairn.vaultOpenAsync(a, 'correct horse'), ABOUT);
+  });
+
+  test('vaultOpenAsync: a wrong password or an altered record rejects with code wrong_password', async () => {
+    const rec = await cairn.vaultSealAsync(ABOUT, 'correct horse', P);
+    await assert.rejects(cairn.vaultOpenAsync(rec, 'wrong horse'), (e) => {
+      assert.ok(e instanceof Error);
+      assert.equal(e.code, 'wrong_password');
+      return true;
+    });
+    const r = JSON.parse(rec);
+    const ct = Buffer.from(r.ct, 'base64');
+    ct[0] ^= 1;
+    const altered = JSON.stringify({ ...r, ct: ct.toString('base64') });
+    await assert.rejects(cairn.vaultOpenAsync(altered, 'correct horse'), (e) => e.code === 'wrong_password');
+    // The synchronous form agrees.
+    throwsError(() => cairn.vaultOpen(altered, 'correct horse'), 'wrong password');
+  });
+
+  test('vaultSealAsync refuses a bad Secret Key and an empty password', async () => {
+    await assert.rejects(cairn.vaultSealAsync('abandon abandon', 'pw', P), /Secret Key has 2 words/);
+    await assert.rejects(cairn.vaultSealAsync(ABOUT, '', P), (e) => e.code === 'empty_password');
+  });
+});

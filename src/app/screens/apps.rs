@@ -6,7 +6,7 @@ use crate::app::{App, hub};
 use crate::gaia::{V1TokenOptions, make_v1_token};
 use crate::settings::{SETTINGS_PATH, Settings};
 use crate::signin::read_url;
-use crate::webcrypto::{WebCrypto, out_of_line};
+use crate::webcrypto::WebCrypto;
 use std::rc::Rc;
 use web_sys::Element;
 
@@ -48,7 +48,7 @@ pub fn fill(app: &Rc<App>, body: &Element, screen: u32) {
             }
             match hub::read(&read_url(&info, &identity.address, SETTINGS_PATH)).await? {
                 None => Ok(Settings::default()),
-                Some(a) => out_of_line(Settings::open_async(&WebCrypto, &a.body, &identity.key))
+                Some(a) => Settings::open_async(&WebCrypto, &a.body, &identity.key)
                     .await
                     .map_err(|e| e.to_string()),
             }

@@ -21,7 +21,7 @@ use crate::history::{
 use crate::keychain::Keychain;
 use crate::keys::PrivateKey;
 use crate::settings::Settings;
-use crate::webcrypto::{WebCrypto, out_of_line};
+use crate::webcrypto::WebCrypto;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -729,7 +729,7 @@ impl View {
             .read(&self.address, &version.path)
             .await?
             .ok_or("the file is gone")?;
-        let opened = out_of_line(open_body_async(&WebCrypto, &body, &self.keys))
+        let opened = open_body_async(&WebCrypto, &body, &self.keys)
             .await
             .map_err(|e| e.to_string())?;
         Ok((
