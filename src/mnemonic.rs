@@ -6,6 +6,7 @@
 
 use crate::encoding::sha256;
 use std::fmt;
+use std::sync::OnceLock;
 use zeroize::{Zeroize, Zeroizing};
 
 /// Why a Secret Key was refused.
@@ -122,7 +123,7 @@ impl SecretKey {
         }
         // Report unknown words first: they are the most actionable mistake.
         for (i, word) in canonical.split(' ').enumerate() {
-            if !english_words().any(|w| w == word) {
+            if word_index(word).is_none() {
                 return Err(MnemonicError::UnknownWord {
                     position: i + 1,
                     suggestions: suggest(word),
@@ -178,7 +179,7 @@ fn bit(bytes: &[u8], i: usize) -> u16 {
 
 /// The phrase of `entropy` (16 to 32 bytes, a multiple of 4).
 fn phrase_of(entropy: &[u8]) -> Zeroizing<String> {
-    let words: Vec<&str> = english_words().collect();
+    let words = english_words();
     let hash = sha256(entropy);
     let ent = entropy.len() * 8;
     let mut phrase = Zeroizing::new(String::new());
@@ -205,7 +206,7 @@ fn phrase_of(entropy: &[u8]) -> Zeroizing<String> {
 fn checksum_ok(phrase: &str) -> bool {
     let mut bits: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::with_capacity(24 * 11));
     for word in phrase.split(' ') {
-        let Some(index) = english_words().position(|w| w == word) else {
+        let Some(index) = word_index(word) else {
             return false;
         };
         bits.extend((0..11).rev().map(|k| ((index >> k) & 1) as u8));
@@ -225,9 +226,16 @@ fn checksum_ok(phrase: &str) -> bool {
 /// A test checks it against the bip39 crate's list.
 const ENGLISH: &str = include_str!("bip39-english.txt");
 
-/// The BIP39 English words, in list order.
-fn english_words() -> impl Iterator<Item = &'static str> + Clone {
-    ENGLISH.split_terminator('\n')
+/// The BIP39 English words, in list order (which is alphabetical), split out of
+/// [`ENGLISH`] once: the index lives on the heap, not in the module.
+fn english_words() -> &'static [&'static str] {
+    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    WORDS.get_or_init(|| ENGLISH.split_terminator('\n').collect())
+}
+
+/// A word's index in the list.
+fn word_index(word: &str) -> Option<usize> {
+    english_words().binary_search(&word).ok()
 }
 
 /// Up to three valid words closest to `word`: an exact 4-letter prefix match first
@@ -242,12 +250,13 @@ fn suggest(word: &str) -> Vec<&'static str> {
     }
     if word.len() >= 4
         && word.is_ascii()
-        && let Some(w) = english_words().find(|w| w.starts_with(&word[..4]))
+        && let Some(w) = english_words().iter().find(|w| w.starts_with(&word[..4]))
     {
-        out.push(w);
+        out.push(*w);
     }
     let mut scored: Vec<(usize, &'static str)> = english_words()
-        .map(|w| (edit_distance(word, w), w))
+        .iter()
+        .map(|w| (edit_distance(word, w), *w))
         .filter(|(d, _)| *d <= 2)
         .collect();
     crate::sorting::sort_by(&mut scored, |a, b| a.cmp(b));
@@ -290,9 +299,15 @@ mod tests {
 
     #[test]
     fn word_list_is_bip39_english() {
-        let ours: Vec<&str> = english_words().collect();
+        let ours = english_words();
         assert_eq!(ours.len(), 2048);
-        assert_eq!(ours, Language::English.word_list().to_vec());
+        assert_eq!(ours, Language::English.word_list());
+        // `word_index` binary-searches it.
+        assert!(ours.windows(2).all(|w| w[0] < w[1]));
+        for (i, w) in ours.iter().enumerate() {
+            assert_eq!(word_index(w), Some(i));
+        }
+        assert_eq!(word_index("abandonn"), None);
     }
 
     const ABANDON: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
