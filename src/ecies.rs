@@ -231,8 +231,8 @@ pub async fn encrypt_with_async(
 
 /// An encryption whose curve work is done and whose bulk work is left to the caller:
 /// AES-256-CBC (PKCS#7 padding) of the content with `enc_key` and `iv`, then
-/// HMAC-SHA256 with `mac_key` over [`SealParts::mac_prefix`] ‖ ciphertext. The browser
-/// binding hands that part to WebCrypto, which is many times faster than AES in wasm.
+/// HMAC-SHA256 with `mac_key` over [`SealParts::mac_prefix`] ‖ ciphertext.
+/// [`encrypt_with_async`] runs that part through a [`Bulk`] implementation.
 pub struct SealParts {
     /// AES-256-CBC key.
     pub enc_key: Zeroizing<[u8; 32]>,
@@ -245,12 +245,6 @@ pub struct SealParts {
 }
 
 impl SealParts {
-    /// Starts an encryption to `recipient` with a fresh ephemeral key and IV.
-    pub fn new(recipient: &PublicKey) -> Result<Self, EciesError> {
-        let (ephemeral, iv) = fresh_ephemeral()?;
-        Ok(Self::with(recipient, &ephemeral, iv))
-    }
-
     /// Starts an encryption with an injected ephemeral key and IV.
     pub fn with(recipient: &PublicKey, ephemeral: &PrivateKey, iv: [u8; 16]) -> Self {
         let keys = derive_keys(ephemeral, recipient);
@@ -292,8 +286,8 @@ impl SealParts {
 
 /// A decryption whose parsing and curve work are done: check `mac` (HMAC-SHA256 with
 /// `mac_key` over `mac_input`) in constant time, then AES-256-CBC-decrypt `ciphertext()`
-/// with `enc_key` and `iv`, then [`OpenParts::finish`]. [`decrypt`] does all of it in
-/// Rust; the browser binding hands the MAC check and AES to WebCrypto.
+/// with `enc_key` and `iv`, then [`OpenParts::finish`]. [`decrypt_async`] runs the MAC
+/// check and AES through a [`Bulk`] implementation.
 pub struct OpenParts {
     /// AES-256-CBC key.
     pub enc_key: Zeroizing<[u8; 32]>,

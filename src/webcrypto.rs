@@ -75,7 +75,13 @@ enum Op {
 /// await, so the future borrows nothing from its caller.
 fn step(key: Uint8Array, key_alg: Object, alg: Object, op: Op, data: Uint8Array) -> Step<JsValue> {
     Box::pin(async move {
-        let subtle = subtle()?;
+        let subtle = match subtle() {
+            Ok(s) => s,
+            Err(e) => {
+                key.fill(0, 0, key.length());
+                return Err(e);
+            }
+        };
         let usage = match op {
             Op::Encrypt => "encrypt",
             Op::Decrypt => "decrypt",
@@ -140,9 +146,10 @@ fn aes(mode: &str, params: &[(&str, &[u8])], op: Op, key: &[u8; 32], data: &[u8]
 fn hmac(op: Op, key: &[u8; 32], data: &[u8]) -> Step<JsValue> {
     let key = Uint8Array::from(&key[..]);
     let data = Uint8Array::from(data);
-    match (hmac_alg(), hmac_alg()) {
-        (Ok(key_alg), Ok(alg)) => step(key, key_alg, alg, op, data),
-        (Err(e), _) | (_, Err(e)) => Box::pin(async move { Err(e) }),
+    match hmac_alg() {
+        // The same object serves as the import and the operation algorithm.
+        Ok(alg) => step(key, alg.clone(), alg, op, data),
+        Err(e) => Box::pin(async move { Err(e) }),
     }
 }
 
