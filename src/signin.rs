@@ -438,7 +438,7 @@ mod tests {
                 None => Settings::default(),
             };
             apply_sign_in(&mut s, app, &[], || [0; 16]);
-            s.seal(&id.key.public_key())
+            s.seal(&id.key)
         };
         let first = sign_in(None, &app).unwrap();
         app.now_ms = NOW + 1000;

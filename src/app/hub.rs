@@ -104,6 +104,19 @@ pub async fn read(url: &str) -> Result<Option<Answer>, String> {
     }
 }
 
+/// The bucket's revocation time (`oldestValidTimestamp` of its last revoke-all, in
+/// seconds), read where Gaia hubs publish it: `<read_url_prefix><address>-auth/authTimestamp`.
+/// 0 when the bucket was never revoked. A value that is not a number is an error: taking
+/// it for "never revoked" would mint tokens that may already be dead.
+pub async fn revoked_before(read_url_prefix: &str, address: &str) -> Result<i64, String> {
+    let url = format!("{read_url_prefix}{address}-auth/authTimestamp");
+    match read(&url).await? {
+        None => Ok(0),
+        Some(a) => crate::gaia::parse_revocation_time(&a.body)
+            .ok_or_else(|| "the hub's revocation time of this bucket is not a number".into()),
+    }
+}
+
 /// What a store did.
 pub enum Stored {
     /// Written.
