@@ -374,7 +374,7 @@ pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
 /// A timeout setting in seconds (decimals allowed), checked to be positive and sane.
 fn timeout(field: &'static str, value: Option<f64>, default: f64) -> Result<Duration, ConfigError> {
     let secs = value.unwrap_or(default);
-    if !(secs.is_finite() && secs >= 0.001 && secs <= MAX_TIMEOUT_S) {
+    if !(secs.is_finite() && (0.001..=MAX_TIMEOUT_S).contains(&secs)) {
         return Err(invalid(
             field,
             format!("must be between 0.001 and {MAX_TIMEOUT_S} seconds"),

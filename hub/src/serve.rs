@@ -307,12 +307,7 @@ async fn serve_connection(
         let linger = linger.clone();
         let limits = limits.clone();
         hyper::service::service_fn(move |req: Request<Incoming>| {
-            Box::pin(handle(
-                router.clone(),
-                req,
-                limits.clone(),
-                linger.clone(),
-            ))
+            Box::pin(handle(router.clone(), req, limits.clone(), linger.clone()))
         })
     };
     let mut builder = hyper::server::conn::http1::Builder::new();

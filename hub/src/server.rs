@@ -815,11 +815,7 @@ async fn revoke_all(
     // depends on its cache; see README).
     if ts > current {
         hub.storage
-            .put_small(
-                &key,
-                ts.to_string().as_bytes(),
-                "text/plain; charset=UTF-8",
-            )
+            .put_small(&key, ts.to_string().as_bytes(), "text/plain; charset=UTF-8")
             .await?;
     }
     Ok(json_response(

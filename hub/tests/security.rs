@@ -48,10 +48,7 @@ fn read_response(s: &mut TcpStream) -> std::io::Result<RawResponse> {
         if n == 0 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
-                format!(
-                    "connection closed before a response ({} bytes)",
-                    buf.len()
-                ),
+                format!("connection closed before a response ({} bytes)", buf.len()),
             ));
         }
         buf.extend_from_slice(&chunk[..n]);
@@ -193,7 +190,11 @@ async fn revoke_all_needs_the_bucket_keys_own_unscoped_fresh_token() {
         iat: Some(now),
         ..Default::default()
     });
-    for far in [json!(now + 3600), json!((now + 400).to_string()), json!(4_102_444_800u64)] {
+    for far in [
+        json!(now + 3600),
+        json!((now + 400).to_string()),
+        json!(4_102_444_800u64),
+    ] {
         let (status, body) = revoke(owner.clone(), far.clone()).await;
         assert_eq!(status, 400, "{far}: {body}");
         assert!(
@@ -395,7 +396,11 @@ async fn read_responses_cannot_run_script() {
     let app = App::new();
     let a = &app.address;
     for (path, ct, body) in [
-        ("x.html", "text/html", "<script>alert(document.cookie)</script>"),
+        (
+            "x.html",
+            "text/html",
+            "<script>alert(document.cookie)</script>",
+        ),
         (
             "x.svg",
             "image/svg+xml",
@@ -421,7 +426,8 @@ async fn read_responses_cannot_run_script() {
                 .unwrap();
             let h = r.headers();
             assert_eq!(
-                h.get("x-content-type-options").and_then(|v| v.to_str().ok()),
+                h.get("x-content-type-options")
+                    .and_then(|v| v.to_str().ok()),
                 Some("nosniff"),
                 "{path}"
             );
@@ -440,9 +446,7 @@ async fn idle_connections_cannot_starve_the_hub() {
     let hub = HubProc::spawn(&["--max-connections", "8", "--header-timeout", "0.5"]);
     let addr = host_port(&hub.url).to_string();
     // Fill the cap with sockets that never send a byte.
-    let idle: Vec<TcpStream> = (0..8)
-        .map(|_| TcpStream::connect(&addr).unwrap())
-        .collect();
+    let idle: Vec<TcpStream> = (0..8).map(|_| TcpStream::connect(&addr).unwrap()).collect();
     tokio::time::sleep(Duration::from_millis(100)).await;
     // Over the cap: a clean, readable 503, not a hang.
     let a2 = addr.clone();
@@ -461,18 +465,16 @@ async fn idle_connections_cannot_starve_the_hub() {
     // The header timeout closes the idle sockets …
     let start = Instant::now();
     let closed = blocking(move || {
-        idle.into_iter()
-            .map(|mut s| {
-                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                let mut b = [0u8; 1];
-                // Closed by the hub: end of stream (or a reset); a read timeout is not.
-                match s.read(&mut b) {
-                    Ok(0) => true,
-                    Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
-                    Ok(_) => false,
-                }
-            })
-            .all(|x| x)
+        idle.into_iter().all(|mut s| {
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut b = [0u8; 1];
+            // Closed by the hub: end of stream (or a reset); a read timeout is not.
+            match s.read(&mut b) {
+                Ok(0) => true,
+                Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+                Ok(_) => false,
+            }
+        })
     })
     .await;
     assert!(closed, "idle connections were not closed");
@@ -641,7 +643,11 @@ fn fsyncs_for_one_store(extra: &[&str]) -> Option<usize> {
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     std::io::BufRead::read_line(&mut out, &mut line).unwrap();
-    let url = line.trim().strip_prefix("cairn-hub listening on ").unwrap().to_string();
+    let url = line
+        .trim()
+        .strip_prefix("cairn-hub listening on ")
+        .unwrap()
+        .to_string();
     let app = App::new();
     let count = || {
         let text = std::fs::read_to_string(&log).unwrap_or_default();

@@ -88,7 +88,11 @@ async fn revocation_read_cost(
         let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(N);
         println!(
             "revocation timestamp read ({}): {us:.1} µs",
-            if present { "revoked bucket" } else { "never revoked" }
+            if present {
+                "revoked bucket"
+            } else {
+                "never revoked"
+            }
         );
     }
     storage.delete(key).await?;
