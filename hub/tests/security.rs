@@ -324,7 +324,26 @@ async fn refused_uploads_are_answered_not_reset() {
         s
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Wait until the hub holds the path's lock: the lock is taken before authentication,
+    // so a tiny request with a bad token gets 409 once it is held (401 before).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = c
+            .post(format!("{url}/store/{a}/held.bin"))
+            .header("Authorization", "bearer v1:nope")
+            .body("z")
+            .send()
+            .await
+            .unwrap();
+        if r.status().as_u16() == 409 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the first upload never took the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let h = hub.clone();
     let p = format!("/store/{a}/held.bin");
     let tok = token.clone();
@@ -443,7 +462,7 @@ async fn read_responses_cannot_run_script() {
 
 #[tokio::test]
 async fn idle_connections_cannot_starve_the_hub() {
-    let hub = HubProc::spawn(&["--max-connections", "8", "--header-timeout", "0.5"]);
+    let hub = HubProc::spawn(&["--max-connections", "8", "--header-timeout", "1"]);
     let addr = host_port(&hub.url).to_string();
     // Fill the cap with sockets that never send a byte.
     let idle: Vec<TcpStream> = (0..8).map(|_| TcpStream::connect(&addr).unwrap()).collect();
