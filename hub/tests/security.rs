@@ -313,21 +313,36 @@ async fn refused_uploads_are_answered_not_reset() {
     }
 
     // 409: another upload of the same path is in progress (held open, half sent).
-    let h = hub.clone();
-    let p = format!("/store/{a}/held.bin");
-    let tok = token.clone();
-    let mut holder = blocking(move || {
-        let mut s = TcpStream::connect(host_port(&h.url)).unwrap();
-        s.write_all(request_head(&h, &p, &tok, 10, "").as_bytes())
-            .unwrap();
-        s.write_all(b"12345").unwrap();
-        s
-    })
-    .await;
-    // Wait until the hub holds the path's lock: the lock is taken before authentication,
-    // so a tiny request with a bad token gets 409 once it is held (401 before).
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let start_holder = || {
+        let h = hub.clone();
+        let p = format!("/store/{a}/held.bin");
+        let tok = token.clone();
+        blocking(move || {
+            let mut s = TcpStream::connect(host_port(&h.url)).unwrap();
+            s.write_all(request_head(&h, &p, &tok, 10, "").as_bytes())
+                .unwrap();
+            s.write_all(b"12345").unwrap();
+            s
+        })
+    };
+    // Whether the hub already answered the holder (it lost the lock to a probe below).
+    let answered = |s: &TcpStream| {
+        s.set_nonblocking(true).unwrap();
+        let r = matches!(s.peek(&mut [0u8; 1]), Ok(n) if n > 0);
+        s.set_nonblocking(false).unwrap();
+        r
+    };
+    let mut holder = start_holder().await;
+    // Wait until the holder has the path's lock: the lock is taken before authentication,
+    // so a tiny request with a bad token gets 409 once it is held (401 before). Probes
+    // take the lock for a moment too; a holder that ran into one is started again.
+    let deadline = Instant::now() + Duration::from_secs(20);
     loop {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if answered(&holder) {
+            holder = start_holder().await;
+            continue;
+        }
         let r = c
             .post(format!("{url}/store/{a}/held.bin"))
             .header("Authorization", "bearer v1:nope")
@@ -342,7 +357,6 @@ async fn refused_uploads_are_answered_not_reset() {
             Instant::now() < deadline,
             "the first upload never took the lock"
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let h = hub.clone();
     let p = format!("/store/{a}/held.bin");
