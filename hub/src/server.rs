@@ -298,7 +298,7 @@ impl Hub {
 
     /// The bucket's revocation timestamp (0: never revoked), read from storage on every
     /// call. Not cached: several hub processes may share one storage, and a revocation
-    /// made through one must hold at once on all (one small read, see SECURITY-hub.md).
+    /// made through one must hold at once on all (one small read, see docs/SECURITY.md).
     /// A timestamp that cannot be read or is not a number fails the request: treating
     /// it as "not revoked" would let revoked tokens back in.
     async fn revocation_timestamp(&self, address: &str) -> Result<u64, ApiError> {
@@ -791,7 +791,7 @@ async fn revoke_all(
     let key = paths::auth_timestamp_key(&address);
     let _lock = hub.try_lock(key.clone(), "revoke-all")?;
     // Unlike the real hub, revoke-all is subject to revocation itself: a revoked token
-    // must not be able to move the bar (see SECURITY-hub.md).
+    // must not be able to move the bar (see docs/SECURITY.md).
     let current = hub.revocation_timestamp(&address).await?;
     let parsed = auth::parse_header(header_str(&headers, header::AUTHORIZATION))?;
     parsed.validate(&address, &hub.policy, current, now_s())?;
