@@ -15,7 +15,7 @@
 
 use crate::bulk::{self, Bulk};
 use crate::ecies::{self, CipherObject, CipherTextEncoding, EciesError, Plaintext};
-use crate::encoding::{from_hex, sha256, to_hex};
+use crate::encoding::{ecdsa_der_decode, ecdsa_der_encode, from_hex, sha256, to_hex};
 use crate::json;
 use crate::json::{FieldError, Fields, Map, Value};
 use crate::keys::{PrivateKey, PublicKey};
@@ -481,9 +481,12 @@ impl Settings {
         .await
         .map_err(SettingsError::Decrypt)?
         .to_json();
-        let signature = identity.sign_prehash(&sha256(cipher.as_bytes())).to_der();
+        let rs: [u8; 64] = identity
+            .sign_prehash(&sha256(cipher.as_bytes()))
+            .to_bytes()
+            .into();
         Ok(json::to_string(&json!({
-            "signature": to_hex(signature.as_bytes()),
+            "signature": to_hex(&ecdsa_der_encode(&rs)),
             "publicKey": identity.public_key().to_hex(),
             "cipherText": cipher,
         })))
@@ -558,10 +561,10 @@ fn verified_cipher_text(body: &str, identity: &PublicKey) -> Result<String, Sett
     if PublicKey::from_hex(public_key).ok() != Some(*identity) {
         return Err(SettingsError::BadSignature("signed by another key"));
     }
-    let der =
-        from_hex(signature).map_err(|_| SettingsError::BadSignature("malformed signature"))?;
-    let sig = k256::ecdsa::Signature::from_der(&der)
-        .map_err(|_| SettingsError::BadSignature("malformed signature"))?;
+    let malformed = SettingsError::BadSignature("malformed signature");
+    let der = from_hex(signature).map_err(|_| malformed.clone())?;
+    let rs = ecdsa_der_decode(&der).ok_or(malformed.clone())?;
+    let sig = k256::ecdsa::Signature::from_slice(&rs).map_err(|_| malformed)?;
     identity
         .verifying_key()
         .verify_prehash(&sha256(cipher.as_bytes()), &sig.normalize_s())
@@ -627,7 +630,7 @@ mod tests {
         // cipherText string, verifiable with the public key alone.
         let v = json::from_str(&genuine).unwrap();
         let der = from_hex(v["signature"].as_str().unwrap()).unwrap();
-        let sig = k256::ecdsa::Signature::from_der(&der).unwrap();
+        let sig = k256::ecdsa::Signature::from_slice(&ecdsa_der_decode(&der).unwrap()).unwrap();
         let cipher = v["cipherText"].as_str().unwrap();
         assert!(
             key.public_key()
