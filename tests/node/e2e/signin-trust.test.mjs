@@ -82,9 +82,12 @@ test('Approve is disabled for the first 500 ms; a click then is ignored; after t
     await page.goto(`${stack.auth}/?authRequest=${token}`);
     const approve = byRole(page, 'button', 'Approve');
     await approve.waitFor({ timeout: SLOW });
+    assert.equal(
+      await page.evaluate(() => window.__approve.disabledAtAppear), true,
+      'Approve is disabled when the screen appears',
+    );
     await page.waitForFunction(() => window.__approve.events.some((e) => !e.disabled));
     const log = await page.evaluate(() => window.__approve);
-    assert.equal(log.disabledAtAppear, true, 'Approve is disabled when the screen appears');
     const enabled = log.events.find((e) => !e.disabled);
     assert.ok(enabled.at - log.appearedAt >= 495, `enabled after ${enabled.at - log.appearedAt} ms`);
     // The clicks made the moment it appeared did nothing.
