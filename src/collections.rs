@@ -1091,7 +1091,12 @@ mod tests {
             // What blockstack-collections writes: `collection/<identifier>`.
             assert!(granted("collection/Ada Lovelace"));
             assert!(granted("collection/.history.1.x"));
-            for outside in ["collectionX/a", "collection.json", "collections/a", "collection"] {
+            for outside in [
+                "collectionX/a",
+                "collection.json",
+                "collections/a",
+                "collection",
+            ] {
                 assert!(!granted(outside), "{outside}");
             }
         }

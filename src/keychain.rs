@@ -162,9 +162,7 @@ pub fn canonical_app_domain(domain: &str) -> Result<String, KeychainError> {
 fn ipv4_host(host: &str) -> Option<Result<String, ()>> {
     let last = host.rsplit('.').next().unwrap_or(host);
     let decimal = !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit());
-    let hex = last
-        .get(..2)
-        .is_some_and(|p| p.eq_ignore_ascii_case("0x"))
+    let hex = last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"))
         && last[2..].bytes().all(|b| b.is_ascii_hexdigit());
     let numeric = decimal || hex;
     if !numeric {
@@ -661,11 +659,18 @@ mod tests {
         }
         for bad in ["http://1.2.3.4.5", "http://example.123", "http://256.0.0.1"] {
             assert!(
-                matches!(validate_app_domain(bad), Err(KeychainError::BadAppDomain(_))),
+                matches!(
+                    validate_app_domain(bad),
+                    Err(KeychainError::BadAppDomain(_))
+                ),
                 "{bad}"
             );
         }
-        for ok in ["http://127.0.0.1:8888", "https://a-b.example", "http://[::1]:3000"] {
+        for ok in [
+            "http://127.0.0.1:8888",
+            "https://a-b.example",
+            "http://[::1]:3000",
+        ] {
             assert!(validate_app_domain(ok).is_ok(), "{ok}");
         }
     }

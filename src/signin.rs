@@ -84,7 +84,13 @@ fn is_deceptive(c: char) -> bool {
 pub fn clean_text(s: &str) -> Option<String> {
     let kept: String = s.chars().filter(|c| !is_deceptive(*c)).collect();
     let t = kept.trim();
-    (!t.is_empty()).then(|| t.chars().take(MAX_APP_NAME_CHARS).collect::<String>().trim_end().to_string())
+    (!t.is_empty()).then(|| {
+        t.chars()
+            .take(MAX_APP_NAME_CHARS)
+            .collect::<String>()
+            .trim_end()
+            .to_string()
+    })
 }
 
 /// Why an app's manifest was not used.
@@ -366,7 +372,10 @@ mod tests {
             parse_manifest("not json", "http://x/"),
             Err(ManifestError::NotJson)
         );
-        assert_eq!(parse_manifest("[]", "http://x/"), Err(ManifestError::NotJson));
+        assert_eq!(
+            parse_manifest("[]", "http://x/"),
+            Err(ManifestError::NotJson)
+        );
         let d = parse_manifest(
             r#"{"name":"","icons":[{"src":"javascript:alert(1)"}]}"#,
             "http://x/m.json",
@@ -384,10 +393,16 @@ mod tests {
         };
         // U+202E (right-to-left override) would make "evil\u{202e}moc.elppa" read as apple.com.
         assert_eq!(m("evil\u{202e}moc.elppa").as_deref(), Some("evilmoc.elppa"));
-        for c in ['\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200e}', '\u{200f}', '\u{61c}', '\u{200b}', '\u{feff}'] {
+        for c in [
+            '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{2066}', '\u{2067}', '\u{2068}',
+            '\u{2069}', '\u{200e}', '\u{200f}', '\u{61c}', '\u{200b}', '\u{feff}',
+        ] {
             assert_eq!(m(&format!("A{c}B")).as_deref(), Some("AB"), "{:?}", c);
         }
-        assert_eq!(m("Tab\tNew\nline\u{0}\u{7f}\u{85}").as_deref(), Some("TabNewline"));
+        assert_eq!(
+            m("Tab\tNew\nline\u{0}\u{7f}\u{85}").as_deref(),
+            Some("TabNewline")
+        );
         assert_eq!(m("\u{202e}\u{0}"), None);
         let long = "é".repeat(100);
         assert_eq!(m(&long).unwrap().chars().count(), MAX_APP_NAME_CHARS);
@@ -405,12 +420,20 @@ mod tests {
         let at_limit = pad(MAX_MANIFEST_LEN - pad(0).len());
         assert_eq!(at_limit.len(), MAX_MANIFEST_LEN);
         assert_eq!(
-            parse_manifest(&at_limit, "http://x/m.json").unwrap().name.as_deref(),
+            parse_manifest(&at_limit, "http://x/m.json")
+                .unwrap()
+                .name
+                .as_deref(),
             Some("Big")
         );
         let over = pad(MAX_MANIFEST_LEN - pad(0).len() + 1);
         let err = parse_manifest(&over, "http://x/m.json").unwrap_err();
-        assert_eq!(err, ManifestError::TooLarge { len: MAX_MANIFEST_LEN + 1 });
+        assert_eq!(
+            err,
+            ManifestError::TooLarge {
+                len: MAX_MANIFEST_LEN + 1
+            }
+        );
         assert!(err.to_string().contains("too large"), "{err}");
     }
 

@@ -523,7 +523,10 @@ fn non_canonical_domain_name_is_refused_naming_the_canonical_form() {
     ] {
         let mut p = good_payload(&key);
         p.insert("domain_name".into(), domain.into());
-        p.insert("manifest_uri".into(), format!("{domain}/manifest.json").into());
+        p.insert(
+            "manifest_uri".into(),
+            format!("{domain}/manifest.json").into(),
+        );
         p.insert("redirect_uri".into(), format!("{domain}/").into());
         let err = verify_auth_request(&signed(p, &key), None, NOW).unwrap_err();
         assert_eq!(err.kind(), "non_canonical_domain", "{domain}: {err}");

@@ -46,7 +46,12 @@ async fn fetch_with_limit(
     timeout_ms: i32,
     max_len: Option<usize>,
 ) -> Result<Answer, String> {
-    let too_large = |len: usize| format!("the answer is too large ({len} bytes; the limit is {})", max_len.unwrap_or(0));
+    let too_large = |len: usize| {
+        format!(
+            "the answer is too large ({len} bytes; the limit is {})",
+            max_len.unwrap_or(0)
+        )
+    };
     let window = web_sys::window().ok_or("no window")?;
     let controller = AbortController::new().map_err(|e| message(&e))?;
     let init = RequestInit::new();
@@ -201,7 +206,11 @@ pub async fn get_text(url: &str, timeout_ms: i32) -> Result<String, String> {
 
 /// Like [`get_text`], refusing a body over `max_len` bytes: at once when the server
 /// announces it (`Content-Length`), else once read.
-pub async fn get_text_limited(url: &str, timeout_ms: i32, max_len: usize) -> Result<String, String> {
+pub async fn get_text_limited(
+    url: &str,
+    timeout_ms: i32,
+    max_len: usize,
+) -> Result<String, String> {
     let a = fetch_limited(url, timeout_ms, max_len).await?;
     if a.status != 200 {
         return Err(format!("status {}", a.status));

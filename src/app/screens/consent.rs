@@ -71,11 +71,9 @@ pub fn show(app: &Rc<App>, request: AuthRequest) {
         el("div")
             .class("unconfirmed")
             .attr("role", "note")
-            .child(el("p").child(
-                el("strong").text(&format!(
-                    "Cairn can't confirm that this request comes from {origin}"
-                )),
-            ))
+            .child(el("p").child(el("strong").text(&format!(
+                "Cairn can't confirm that this request comes from {origin}"
+            ))))
             .child(para(&format!(
                 "Your browser did not say which page sent you here. Approve only if you \
                  started signing in on {origin} yourself, just now."
