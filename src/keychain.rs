@@ -136,8 +136,11 @@ pub fn canonical_app_domain(domain: &str) -> Result<String, KeychainError> {
         Err(e) => return bad(&e.to_string()),
     };
     let host = url.host();
-    let host = if host.starts_with('[') {
-        host.to_string()
+    let host = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        match inner.parse::<std::net::Ipv6Addr>() {
+            Ok(ip) => format!("[{}]", ipv6_text(&ip)),
+            Err(_) => return bad("its host is not a valid IPv6 address"),
+        }
     } else {
         let name = host.strip_suffix('.').unwrap_or(host);
         if name.is_empty() {
@@ -153,6 +156,42 @@ pub fn canonical_app_domain(domain: &str) -> Result<String, KeychainError> {
         Some(p) => format!("{}://{host}:{p}", url.scheme()),
         None => format!("{}://{host}", url.scheme()),
     })
+}
+
+/// An IPv6 address as browsers serialise it (WHATWG URL): lower-case hex without
+/// leading zeros, the first longest run of two or more zero pieces written `::`, and no
+/// dotted IPv4 tail.
+fn ipv6_text(ip: &std::net::Ipv6Addr) -> String {
+    let pieces = ip.segments();
+    let (mut best, mut best_len, mut run, mut run_len) = (None, 1, 0, 0);
+    for (i, p) in pieces.iter().enumerate() {
+        if *p == 0 {
+            if run_len == 0 {
+                run = i;
+            }
+            run_len += 1;
+            if run_len > best_len {
+                best = Some(run);
+                best_len = run_len;
+            }
+        } else {
+            run_len = 0;
+        }
+    }
+    let hex = |ps: &[u16]| {
+        ps.iter()
+            .map(|p| format!("{p:x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    match best {
+        Some(start) => format!(
+            "{}::{}",
+            hex(&pieces[..start]),
+            hex(&pieces[start + best_len..])
+        ),
+        None => hex(&pieces),
+    }
 }
 
 /// A host that ends in a number is an IPv4 address to browsers (WHATWG URL, "IPv4
@@ -643,6 +682,13 @@ mod tests {
             ("http://127.1:8080", "http://127.0.0.1:8080"),
             ("http://0x7f.0.0.1", "http://127.0.0.1"),
             ("http://[::ABCD]", "http://[::abcd]"),
+            ("http://[0:0::1]:8080", "http://[::1]:8080"),
+            ("http://[::ffff:127.0.0.1]", "http://[::ffff:7f00:1]"),
+            ("http://[1:0:0:2:0:0:0:3]", "http://[1:0:0:2::3]"),
+            (
+                "http://[2001:db8:0:0:1:0:0:1]",
+                "http://[2001:db8::1:0:0:1]",
+            ),
         ] {
             let err = validate_app_domain(given).unwrap_err();
             assert_eq!(
@@ -657,7 +703,12 @@ mod tests {
             assert_eq!(canonical_app_domain(given).unwrap(), canonical);
             assert!(validate_app_domain(canonical).is_ok(), "{canonical}");
         }
-        for bad in ["http://1.2.3.4.5", "http://example.123", "http://256.0.0.1"] {
+        for bad in [
+            "http://1.2.3.4.5",
+            "http://example.123",
+            "http://256.0.0.1",
+            "http://[1::2::3]",
+        ] {
             assert!(
                 matches!(
                     validate_app_domain(bad),
