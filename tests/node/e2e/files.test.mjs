@@ -2,7 +2,7 @@
 //
 // Data is seeded in Node the way the collections app side writes it: ECIES JSON bodies
 // (@stacks/encryption) to the collection's generation-0 key, stored with the archival
-// app token Cairn mints for an app (bucket key, putFileArchivalPrefix "collection", iat,
+// app token Cairn mints for an app (bucket key, putFileArchivalPrefix "collection/", iat,
 // salt — cairn-hub records the salt as the writer), so every overwrite and delete keeps
 // a history file. The settings file (collections + connected app) is sealed to the
 // identity key. files-alpha.test.mjs has the real blockstack-collections apps write.
