@@ -103,7 +103,8 @@ impl ConnectedApp {
         let f = Fields::of(v, "a connected app")?;
         Ok(ConnectedApp {
             origin: f.str("origin")?.to_string(),
-            name: owned(f.opt_str("name")?),
+            // Names recorded before sign-in cleaned them are cleaned on the way in.
+            name: f.opt_str("name")?.and_then(crate::signin::clean_text),
             icon: owned(f.opt_str("icon")?),
             first_sign_in: f.i64("firstSignIn")?,
             last_sign_in: f.i64("lastSignIn")?,
@@ -688,6 +689,20 @@ mod tests {
         }
         assert!(Settings::open("[]", &key).is_err());
         assert_eq!(Settings::open(&genuine, &key).unwrap(), s);
+    }
+
+    #[test]
+    fn stored_app_names_are_cleaned_when_read() {
+        let v = json!({"origin": "https://a.example", "name": "Safe\u{202e}gnp.exe\u{7}",
+            "firstSignIn": 1, "lastSignIn": 1, "scopes": []});
+        let app = ConnectedApp::from_value(&v).unwrap();
+        assert_eq!(app.display_name(), "Safegnp.exe");
+        let v = json!({"origin": "https://a.example", "name": "\u{200f} ",
+            "firstSignIn": 1, "lastSignIn": 1, "scopes": []});
+        assert_eq!(
+            ConnectedApp::from_value(&v).unwrap().display_name(),
+            "https://a.example"
+        );
     }
 
     #[test]
