@@ -638,6 +638,7 @@ pub fn parse_sign_in_message(text: &str) -> Result<SignInFields, SignInError> {
 
     // Tagged fields in order.
     let mut seen = [false; TAGS.len()];
+    let mut line_of = [0usize; TAGS.len()];
     let mut last = None::<usize>;
     let mut chain_id = None;
     while i < lines.len() {
@@ -673,11 +674,8 @@ pub fn parse_sign_in_message(text: &str) -> Result<SignInFields, SignInError> {
         if last.is_some_and(|l| l > tag_index) {
             return Err(SignInError::FieldOutOfOrder { line: line_no, field: name });
         }
-        // Required fields before this one must have been seen.
-        if let Some(missing) = (0..tag_index.min(5)).find(|k| !seen[*k]) {
-            return Err(SignInError::MissingField { line: line_no, field: TAGS[missing] });
-        }
         seen[tag_index] = true;
+        line_of[tag_index] = line_no;
         last = Some(tag_index);
         match tag_index {
             0 => {
@@ -736,8 +734,12 @@ pub fn parse_sign_in_message(text: &str) -> Result<SignInFields, SignInError> {
         i += 1;
     }
     if let Some(missing) = (0..5).find(|k| !seen[*k]) {
+        // Reported where it belongs: at the first field that should follow it.
+        let line = (missing + 1..TAGS.len())
+            .find(|k| seen[*k])
+            .map_or(lines.len() + 1, |k| line_of[k]);
         return Err(SignInError::MissingField {
-            line: lines.len() + 1,
+            line,
             field: TAGS[missing],
         });
     }
@@ -791,7 +793,7 @@ pub fn sign_message(key: &PrivateKey, message: &str) -> String {
 /// Recovers the public key that made a 65-byte hex `r ‖ s ‖ v` signature over the
 /// Stacks message hash of `message` (high-S accepted).
 pub fn recover_message_signer(message: &str, signature_hex: &str) -> Result<PublicKey, SignInError> {
-    let sig = signature_hex.trim();
+    let sig = signature_hex;
     if sig.is_empty() {
         return Err(SignInError::Empty);
     }
