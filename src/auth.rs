@@ -795,6 +795,9 @@ pub struct AuthRequestOptions {
     pub now_ms: i64,
     /// `jti`; random when `None`.
     pub jti: Option<String>,
+    /// A server's nonce, sent as an extra `nonce` claim; Cairn's authenticator echoes
+    /// it in the response so the server can check it (`response_verify`).
+    pub nonce: Option<String>,
 }
 
 /// Builds an authRequest as `@stacks/auth` `makeAuthRequestToken` does, signed by the
@@ -861,6 +864,7 @@ pub fn make_auth_request(
         Scope::parse(s)?;
     }
     p.insert("scopes".into(), json!(scopes));
+    p.insert_opt("nonce", opts.nonce.as_deref());
     Ok(jwt::sign(&Value::Object(p), transit))
 }
 

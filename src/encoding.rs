@@ -347,14 +347,23 @@ mod tests {
                 let last = broken.pop().unwrap();
                 broken.push(if last == 'A' { 'B' } else { 'A' });
                 assert_eq!(stx_address_decode(&broken), Err(EncodingError::C32));
-                assert_eq!(stx_address_decode(&format!("{addr}0")), Err(EncodingError::C32));
+                assert_eq!(
+                    stx_address_decode(&format!("{addr}0")),
+                    Err(EncodingError::C32)
+                );
                 assert_eq!(
                     stx_address_decode(&format!("{}0{}", &addr[..2], &addr[2..])),
                     Err(EncodingError::C32)
                 );
             }
         }
-        for bad in ["", "S", "SP", "XP000000000000000000002Q6VF78", "SPO00000000000000000002Q6VF78"] {
+        for bad in [
+            "",
+            "S",
+            "SP",
+            "XP000000000000000000002Q6VF78",
+            "SPO00000000000000000002Q6VF78",
+        ] {
             assert_eq!(stx_address_decode(bad), Err(EncodingError::C32), "{bad}");
         }
     }

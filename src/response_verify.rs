@@ -160,13 +160,13 @@ impl fmt::Display for ResponseVerifyError {
             ),
             TimeNotNumber(claim) => write!(f, "the authResponse's {claim} is not a number"),
             Expired => f.write_str("the authResponse has expired; sign in again"),
-            IssuedInFuture => f.write_str(
-                "the authResponse claims to be issued in the future; check the clocks",
-            ),
+            IssuedInFuture => {
+                f.write_str("the authResponse claims to be issued in the future; check the clocks")
+            }
             MissingPublicKey => f.write_str("the authResponse carries no public key"),
-            MultiplePublicKeys => f.write_str(
-                "the authResponse carries several public keys; only one is supported",
-            ),
+            MultiplePublicKeys => {
+                f.write_str("the authResponse carries several public keys; only one is supported")
+            }
             BadPublicKey => f.write_str("the authResponse's public key is invalid"),
             BadSignature => f.write_str(
                 "the authResponse's signature does not match its key: it was altered or forged",
@@ -260,7 +260,9 @@ pub fn verify_sign_in_response(
     let audience = text("aud");
     let nonce = text("nonce");
     if let Some(expected) = &check.app_domain {
-        let found = audience.as_deref().ok_or(ResponseVerifyError::NotBound("aud"))?;
+        let found = audience
+            .as_deref()
+            .ok_or(ResponseVerifyError::NotBound("aud"))?;
         if !same_origin(expected, found) {
             return Err(ResponseVerifyError::AudienceMismatch {
                 expected: expected.clone(),
@@ -269,7 +271,9 @@ pub fn verify_sign_in_response(
         }
     }
     if let Some(expected) = &check.nonce {
-        let found = nonce.as_deref().ok_or(ResponseVerifyError::NotBound("nonce"))?;
+        let found = nonce
+            .as_deref()
+            .ok_or(ResponseVerifyError::NotBound("nonce"))?;
         if !bool::from(subtle::ConstantTimeEq::ct_eq(
             found.as_bytes(),
             expected.as_bytes(),
@@ -315,7 +319,10 @@ impl VerifiedResponse {
     /// (absent values as `null`; `expiresAt` in ms).
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
-        m.insert("identityAddress".into(), self.identity_address.as_str().into());
+        m.insert(
+            "identityAddress".into(),
+            self.identity_address.as_str().into(),
+        );
         m.insert("publicKey".into(), self.public_key.to_hex().into());
         m.insert("hubUrl".into(), self.hub_url.as_str().into());
         let opt = |v: &Option<String>| v.as_deref().map_or(Value::Null, Value::from);

@@ -401,7 +401,9 @@ fn check_domain(domain: &str, line: usize) -> Result<(), SignInError> {
         ));
     }
     if domain.contains('@') {
-        return Err(bad("contains user information (user@); only host[:port] is allowed"));
+        return Err(bad(
+            "contains user information (user@); only host[:port] is allowed",
+        ));
     }
     if domain.contains("://") {
         return Err(bad("must be an authority (host[:port]) without a scheme"));
@@ -412,12 +414,20 @@ fn check_domain(domain: &str, line: usize) -> Result<(), SignInError> {
     let (host, port) = if let Some(rest) = domain.strip_prefix('[') {
         // IP literal: [v6]:port
         let (inside, after) = rest.split_once(']').ok_or(bad("has an unclosed [ ]"))?;
-        if inside.is_empty() || !inside.bytes().all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.') {
+        if inside.is_empty()
+            || !inside
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
+        {
             return Err(bad("has an invalid IP literal"));
         }
         let port = match after {
             "" => None,
-            _ => Some(after.strip_prefix(':').ok_or(bad("has text after its IP literal"))?),
+            _ => Some(
+                after
+                    .strip_prefix(':')
+                    .ok_or(bad("has text after its IP literal"))?,
+            ),
         };
         (inside, port)
     } else {
@@ -434,7 +444,10 @@ fn check_domain(domain: &str, line: usize) -> Result<(), SignInError> {
         return Err(bad("has a host with characters hosts cannot have"));
     }
     if let Some(p) = port
-        && (p.is_empty() || p.len() > 5 || !p.bytes().all(|c| c.is_ascii_digit()) || p.parse::<u32>().map_or(true, |n| n > 65_535))
+        && (p.is_empty()
+            || p.len() > 5
+            || !p.bytes().all(|c| c.is_ascii_digit())
+            || p.parse::<u32>().map_or(true, |n| n > 65_535))
     {
         return Err(bad("has a port that is not a number from 0 to 65535"));
     }
@@ -492,7 +505,10 @@ fn check_uri(uri: &str, line: usize, field: &str) -> Result<(), SignInError> {
     if !is_absolute_uri(uri) {
         return Err(malformed(
             line,
-            format!("\"{field}\" must be an absolute URI (RFC 3986), got {}", quoted(uri)),
+            format!(
+                "\"{field}\" must be an absolute URI (RFC 3986), got {}",
+                quoted(uri)
+            ),
         ));
     }
     Ok(())
@@ -618,7 +634,12 @@ pub fn parse_sign_in_message(text: &str) -> Result<SignInFields, SignInError> {
         return Err(malformed(3, "an empty line must follow the address"));
     }
     let mut i = match get(3) {
-        None => return Err(SignInError::MissingField { line: 4, field: "URI" }),
+        None => {
+            return Err(SignInError::MissingField {
+                line: 4,
+                field: "URI",
+            });
+        }
         Some("") => 4,
         Some(s) if s.starts_with("URI: ") => {
             return Err(malformed(
@@ -651,7 +672,8 @@ pub fn parse_sign_in_message(text: &str) -> Result<SignInFields, SignInError> {
                 return Err(malformed(
                     line_no,
                     if line.is_empty() {
-                        "unexpected empty line (the message must not end with a line break)".to_string()
+                        "unexpected empty line (the message must not end with a line break)"
+                            .to_string()
                     } else {
                         format!("expected \"<Field>: <value>\", got {}", quoted(line))
                     },
@@ -659,20 +681,23 @@ pub fn parse_sign_in_message(text: &str) -> Result<SignInFields, SignInError> {
             };
             match TAGS.iter().position(|t| *t == tag) {
                 Some(8) | None => {
-                    return Err(malformed(
-                        line_no,
-                        format!("unknown field {}", quoted(tag)),
-                    ));
+                    return Err(malformed(line_no, format!("unknown field {}", quoted(tag))));
                 }
                 Some(k) => (k, value),
             }
         };
         let name = TAGS[tag_index];
         if seen[tag_index] {
-            return Err(SignInError::DuplicateField { line: line_no, field: name });
+            return Err(SignInError::DuplicateField {
+                line: line_no,
+                field: name,
+            });
         }
         if last.is_some_and(|l| l > tag_index) {
-            return Err(SignInError::FieldOutOfOrder { line: line_no, field: name });
+            return Err(SignInError::FieldOutOfOrder {
+                line: line_no,
+                field: name,
+            });
         }
         seen[tag_index] = true;
         line_of[tag_index] = line_no;
@@ -693,7 +718,10 @@ pub fn parse_sign_in_message(text: &str) -> Result<SignInFields, SignInError> {
                     && value.bytes().all(|c| c.is_ascii_digit())
                     && !(value.len() > 1 && value.starts_with('0'));
                 let id = value.parse::<u64>().ok().filter(|_| ok).ok_or_else(|| {
-                    malformed(line_no, "\"Chain ID\" must be a decimal number (mainnet 1, testnet 2147483648)")
+                    malformed(
+                        line_no,
+                        "\"Chain ID\" must be a decimal number (mainnet 1, testnet 2147483648)",
+                    )
                 })?;
                 chain_id = Some(id);
                 fields.chain_id = id;
@@ -722,7 +750,10 @@ pub fn parse_sign_in_message(text: &str) -> Result<SignInFields, SignInError> {
                 // Resources: then "- <uri>" lines to the end.
                 for (k, item) in lines.iter().enumerate().skip(i + 1) {
                     let uri = item.strip_prefix("- ").ok_or_else(|| {
-                        malformed(k + 1, "after \"Resources:\" every line must be \"- <absolute URI>\"")
+                        malformed(
+                            k + 1,
+                            "after \"Resources:\" every line must be \"- <absolute URI>\"",
+                        )
                     })?;
                     check_uri(uri, k + 1, "Resources")?;
                     fields.resources.push(uri.to_string());
@@ -792,7 +823,10 @@ pub fn sign_message(key: &PrivateKey, message: &str) -> String {
 
 /// Recovers the public key that made a 65-byte hex `r ‖ s ‖ v` signature over the
 /// Stacks message hash of `message` (high-S accepted).
-pub fn recover_message_signer(message: &str, signature_hex: &str) -> Result<PublicKey, SignInError> {
+pub fn recover_message_signer(
+    message: &str,
+    signature_hex: &str,
+) -> Result<PublicKey, SignInError> {
     let sig = signature_hex;
     if sig.is_empty() {
         return Err(SignInError::Empty);
@@ -800,9 +834,8 @@ pub fn recover_message_signer(message: &str, signature_hex: &str) -> Result<Publ
     if sig.len() != 130 {
         return Err(SignInError::SignatureLength { len: sig.len() });
     }
-    let bytes = from_hex(sig).map_err(|_| {
-        SignInError::BadInput("the signature is not hexadecimal text".into())
-    })?;
+    let bytes = from_hex(sig)
+        .map_err(|_| SignInError::BadInput("the signature is not hexadecimal text".into()))?;
     let v = bytes[64];
     let id = RecoveryId::from_byte(v).ok_or(SignInError::RecoveryId(v))?;
     let signature = Signature::from_slice(&bytes[..64]).map_err(|_| SignInError::BadSignature)?;
@@ -869,7 +902,8 @@ pub fn verify_sign_in(
 ) -> Result<VerifiedSignIn, SignInError> {
     let fields = parse_sign_in_message(message)?;
     let key = recover_message_signer(message, signature_hex)?;
-    let (version, hash) = stx_address_decode(&fields.address).map_err(|_| SignInError::BadSignature)?;
+    let (version, hash) =
+        stx_address_decode(&fields.address).map_err(|_| SignInError::BadSignature)?;
     let mainnet = match fields.chain_id {
         CHAIN_ID_MAINNET => true,
         CHAIN_ID_TESTNET => false,
@@ -888,7 +922,11 @@ pub fn verify_sign_in(
     if version != expected_version {
         return Err(SignInError::WrongChain {
             expected: fields.chain_id,
-            found: if mainnet { CHAIN_ID_TESTNET } else { CHAIN_ID_MAINNET },
+            found: if mainnet {
+                CHAIN_ID_TESTNET
+            } else {
+                CHAIN_ID_MAINNET
+            },
         });
     }
     if fields.domain != opts.domain {
@@ -1017,9 +1055,14 @@ impl VerifyOptions {
         Ok(VerifyOptions {
             domain: f.str("domain").map_err(err)?.to_string(),
             nonce: f.str("nonce").map_err(err)?.to_string(),
-            now_ms: f.opt("now", "a whole number of milliseconds", Value::as_i64).map_err(err)?.unwrap_or(default_now_ms),
+            now_ms: f
+                .opt("now", "a whole number of milliseconds", Value::as_i64)
+                .map_err(err)?
+                .unwrap_or(default_now_ms),
             address: f.opt_str("address").map_err(err)?.map(str::to_string),
-            chain_id: f.opt("chainId", "a whole number", Value::as_u64).map_err(err)?,
+            chain_id: f
+                .opt("chainId", "a whole number", Value::as_u64)
+                .map_err(err)?,
             skew_ms: f
                 .opt("skewMs", "a whole number of milliseconds", Value::as_i64)
                 .map_err(err)?
@@ -1095,7 +1138,10 @@ mod tests {
         );
         assert_eq!(parse_sign_in_message(&text).unwrap(), f);
         f.statement = Some("two\nlines".into());
-        assert!(matches!(create_sign_in_message(&f), Err(SignInError::BadInput(_))));
+        assert!(matches!(
+            create_sign_in_message(&f),
+            Err(SignInError::BadInput(_))
+        ));
     }
 
     #[test]
@@ -1106,14 +1152,28 @@ mod tests {
         let sig = sign_message(&k, &text);
         assert_eq!(sig.len(), 130);
         let now = 1_700_000_100_000;
-        let v = verify_sign_in(&text, &sig, &VerifyOptions::new("example.com", "abcdef123456", now)).unwrap();
+        let v = verify_sign_in(
+            &text,
+            &sig,
+            &VerifyOptions::new("example.com", "abcdef123456", now),
+        )
+        .unwrap();
         assert_eq!(v.address, f.address);
         assert_eq!(v.public_key, k.public_key());
-        let wrong_nonce = verify_sign_in(&text, &sig, &VerifyOptions::new("example.com", "abcdef123457", now));
+        let wrong_nonce = verify_sign_in(
+            &text,
+            &sig,
+            &VerifyOptions::new("example.com", "abcdef123457", now),
+        );
         assert_eq!(wrong_nonce.unwrap_err(), SignInError::NonceMismatch);
         let other = PrivateKey::random().unwrap();
         assert_eq!(
-            verify_sign_in(&text, &sign_message(&other, &text), &VerifyOptions::new("example.com", "abcdef123456", now)).unwrap_err(),
+            verify_sign_in(
+                &text,
+                &sign_message(&other, &text),
+                &VerifyOptions::new("example.com", "abcdef123456", now)
+            )
+            .unwrap_err(),
             SignInError::BadSignature
         );
     }

@@ -91,7 +91,10 @@ fn a_good_sign_in_verifies() {
     // High-S: (r, n - s) with the other recovery parity is the same signature.
     let high = high_s(&sig);
     assert_ne!(high, sig);
-    assert_eq!(verify_sign_in(&text, &high, &opts()).unwrap().public_key, k.public_key());
+    assert_eq!(
+        verify_sign_in(&text, &high, &opts()).unwrap().public_key,
+        k.public_key()
+    );
 }
 
 /// The high-S twin of a low-S `r‖s‖v` hex signature.
@@ -114,7 +117,14 @@ fn bad_inputs_each_give_their_error() {
     let good_sig = sign_message(&k, &good);
     let other = PrivateKey::from_hex(&"11".repeat(32)).unwrap();
     // (name, message, signature or None for a fresh signature by `k`, options, expected kind, line)
-    type Case = (&'static str, String, Option<String>, VerifyOptions, &'static str, Option<usize>);
+    type Case = (
+        &'static str,
+        String,
+        Option<String>,
+        VerifyOptions,
+        &'static str,
+        Option<usize>,
+    );
     let edit = |from: &str, to: &str| good.replacen(from, to, 1);
     let not_yet = create_sign_in_message(&SignInFields {
         not_before: Some("2023-11-14T22:30:00Z".into()),
@@ -124,52 +134,395 @@ fn bad_inputs_each_give_their_error() {
     .unwrap();
     let mut cases: Vec<Case> = vec![
         ("empty", String::new(), None, opts(), "empty", None),
-        ("oversized", format!("{good}{}", "x".repeat(16 * 1024)), None, opts(), "too_large", None),
-        ("crlf", good.replace('\n', "\r\n"), None, opts(), "crlf", Some(1)),
-        ("ethereum header", edit("Stacks account", "Ethereum account"), None, opts(), "malformed", Some(1)),
-        ("domain with userinfo", edit("example.com wants", "user@example.com wants"), None, opts(), "bad_domain", Some(1)),
-        ("domain upper case", edit("example.com wants", "Example.com wants"), None, opts(), "bad_domain", Some(1)),
-        ("domain look-alike", edit("example.com wants", "ex\u{430}mple.com wants"), None, opts(), "bad_domain", Some(1)),
-        ("domain with scheme", edit("example.com wants", "https://example.com wants"), None, opts(), "bad_domain", Some(1)),
-        ("domain bad port", edit("example.com wants", "example.com:99999 wants"), None, opts(), "bad_domain", Some(1)),
-        ("address not c32", edit(&f.address, "SP2J6ZY48GV1EZ5V2V5RB9MP66SW86PYKKNRV9EJ8"), None, opts(), "malformed", Some(2)),
-        ("address lower case", edit(&f.address, &f.address.to_lowercase()), None, opts(), "malformed", Some(2)),
-        ("statement with non-ASCII", edit("service.", "servic\u{e9}."), None, opts(), "malformed", Some(4)),
-        ("no blank line after statement", edit("service.\n\n", "service.\n"), None, opts(), "malformed", Some(5)),
-        ("missing nonce", edit(&format!("Nonce: {NONCE}\n"), ""), None, opts(), "missing_field", Some(9)),
-        ("missing issued at", edit("\nIssued At: 2023-11-14T22:13:00Z", ""), None, opts(), "missing_field", Some(10)),
-        ("duplicated version", edit("Version: 1\n", "Version: 1\nVersion: 1\n"), None, opts(), "duplicate_field", Some(8)),
-        ("out of order", edit("Version: 1\nChain ID: 1\n", "Chain ID: 1\nVersion: 1\n"), None, opts(), "field_out_of_order", Some(8)),
-        ("unknown field", edit("Version: 1\n", "Version: 1\nColour: red\n"), None, opts(), "malformed", Some(8)),
-        ("trailing newline", format!("{good}\n"), None, opts(), "malformed", Some(12)),
-        ("version 2", edit("Version: 1", "Version: 2"), None, opts(), "malformed", Some(7)),
-        ("relative uri", edit("URI: https://example.com/login", "URI: /login"), None, opts(), "malformed", Some(6)),
-        ("short nonce", good.replace(NONCE, "abc123"), None, VerifyOptions { nonce: "abc123".into(), ..opts() }, "malformed", Some(9)),
-        ("nonce with symbols", good.replace(NONCE, "abc-12345"), None, opts(), "malformed", Some(9)),
-        ("time without zone", edit("22:13:00Z", "22:13:00"), None, opts(), "time_without_zone", Some(10)),
-        ("time not rfc3339", edit("2023-11-14T22:13:00Z", "14 Nov 2023 22:13"), None, opts(), "malformed", Some(10)),
-        ("chain id leading zero", edit("Chain ID: 1", "Chain ID: 01"), None, opts(), "malformed", Some(8)),
-        ("signature too short", good.clone(), Some(good_sig[..128].to_string()), opts(), "signature_length", None),
-        ("signature empty", good.clone(), Some(String::new()), opts(), "empty", None),
-        ("signature not hex", good.clone(), Some("zz".repeat(65)), opts(), "bad_input", None),
-        ("recovery id 27", good.clone(), Some(format!("{}1b", &good_sig[..128])), opts(), "recovery_id", None),
-        ("recovery id flipped", good.clone(), Some(format!("{}{:02x}", &good_sig[..128], u8::from_str_radix(&good_sig[128..], 16).unwrap() ^ 1)), opts(), "bad_signature", None),
-        ("signed by someone else", good.clone(), Some(sign_message(&other, &good)), opts(), "bad_signature", None),
-        ("message altered after signing", edit("service.", "service!"), Some(good_sig.clone()), opts(), "bad_signature", None),
-        ("domain mismatch", good.clone(), None, VerifyOptions { domain: "evil.example".into(), ..opts() }, "domain_mismatch", None),
-        ("domain port mismatch", good.clone(), None, VerifyOptions { domain: "example.com:8443".into(), ..opts() }, "domain_mismatch", None),
-        ("nonce mismatch (replay)", good.clone(), None, VerifyOptions { nonce: "another1nonce".into(), ..opts() }, "nonce_mismatch", None),
-        ("expired", good.clone(), None, VerifyOptions { now_ms: NOW + 5 * 60_000, ..opts() }, "expired", None),
-        ("issued in the future", good.clone(), None, VerifyOptions { now_ms: NOW - 6 * 60_000, ..opts() }, "issued_in_future", None),
-        ("issued in the future, no skew", good.clone(), None, VerifyOptions { now_ms: NOW - 30_000, skew_ms: 0, ..opts() }, "issued_in_future", None),
-        ("not yet valid", not_yet, None, opts(), "not_yet_valid", None),
-        ("wrong chain expected", good.clone(), None, VerifyOptions { chain_id: Some(CHAIN_ID_TESTNET), ..opts() }, "wrong_chain", None),
-        ("unknown chain", edit("Chain ID: 1", "Chain ID: 5"), None, opts(), "wrong_chain", None),
-        ("testnet address on mainnet", good.replace(&f.address, &stx_address(&k.public_key().to_compressed(), false)), None, opts(), "wrong_chain", None),
-        ("address mismatch", good.clone(), None, VerifyOptions { address: Some(stx_address(&other.public_key().to_compressed(), true)), ..opts() }, "address_mismatch", None),
+        (
+            "oversized",
+            format!("{good}{}", "x".repeat(16 * 1024)),
+            None,
+            opts(),
+            "too_large",
+            None,
+        ),
+        (
+            "crlf",
+            good.replace('\n', "\r\n"),
+            None,
+            opts(),
+            "crlf",
+            Some(1),
+        ),
+        (
+            "ethereum header",
+            edit("Stacks account", "Ethereum account"),
+            None,
+            opts(),
+            "malformed",
+            Some(1),
+        ),
+        (
+            "domain with userinfo",
+            edit("example.com wants", "user@example.com wants"),
+            None,
+            opts(),
+            "bad_domain",
+            Some(1),
+        ),
+        (
+            "domain upper case",
+            edit("example.com wants", "Example.com wants"),
+            None,
+            opts(),
+            "bad_domain",
+            Some(1),
+        ),
+        (
+            "domain look-alike",
+            edit("example.com wants", "ex\u{430}mple.com wants"),
+            None,
+            opts(),
+            "bad_domain",
+            Some(1),
+        ),
+        (
+            "domain with scheme",
+            edit("example.com wants", "https://example.com wants"),
+            None,
+            opts(),
+            "bad_domain",
+            Some(1),
+        ),
+        (
+            "domain bad port",
+            edit("example.com wants", "example.com:99999 wants"),
+            None,
+            opts(),
+            "bad_domain",
+            Some(1),
+        ),
+        (
+            "address not c32",
+            edit(&f.address, "SP2J6ZY48GV1EZ5V2V5RB9MP66SW86PYKKNRV9EJ8"),
+            None,
+            opts(),
+            "malformed",
+            Some(2),
+        ),
+        (
+            "address lower case",
+            edit(&f.address, &f.address.to_lowercase()),
+            None,
+            opts(),
+            "malformed",
+            Some(2),
+        ),
+        (
+            "statement with non-ASCII",
+            edit("service.", "servic\u{e9}."),
+            None,
+            opts(),
+            "malformed",
+            Some(4),
+        ),
+        (
+            "no blank line after statement",
+            edit("service.\n\n", "service.\n"),
+            None,
+            opts(),
+            "malformed",
+            Some(5),
+        ),
+        (
+            "missing nonce",
+            edit(&format!("Nonce: {NONCE}\n"), ""),
+            None,
+            opts(),
+            "missing_field",
+            Some(9),
+        ),
+        (
+            "missing issued at",
+            edit("\nIssued At: 2023-11-14T22:13:00Z", ""),
+            None,
+            opts(),
+            "missing_field",
+            Some(10),
+        ),
+        (
+            "duplicated version",
+            edit("Version: 1\n", "Version: 1\nVersion: 1\n"),
+            None,
+            opts(),
+            "duplicate_field",
+            Some(8),
+        ),
+        (
+            "out of order",
+            edit("Version: 1\nChain ID: 1\n", "Chain ID: 1\nVersion: 1\n"),
+            None,
+            opts(),
+            "field_out_of_order",
+            Some(8),
+        ),
+        (
+            "unknown field",
+            edit("Version: 1\n", "Version: 1\nColour: red\n"),
+            None,
+            opts(),
+            "malformed",
+            Some(8),
+        ),
+        (
+            "trailing newline",
+            format!("{good}\n"),
+            None,
+            opts(),
+            "malformed",
+            Some(12),
+        ),
+        (
+            "version 2",
+            edit("Version: 1", "Version: 2"),
+            None,
+            opts(),
+            "malformed",
+            Some(7),
+        ),
+        (
+            "relative uri",
+            edit("URI: https://example.com/login", "URI: /login"),
+            None,
+            opts(),
+            "malformed",
+            Some(6),
+        ),
+        (
+            "short nonce",
+            good.replace(NONCE, "abc123"),
+            None,
+            VerifyOptions {
+                nonce: "abc123".into(),
+                ..opts()
+            },
+            "malformed",
+            Some(9),
+        ),
+        (
+            "nonce with symbols",
+            good.replace(NONCE, "abc-12345"),
+            None,
+            opts(),
+            "malformed",
+            Some(9),
+        ),
+        (
+            "time without zone",
+            edit("22:13:00Z", "22:13:00"),
+            None,
+            opts(),
+            "time_without_zone",
+            Some(10),
+        ),
+        (
+            "time not rfc3339",
+            edit("2023-11-14T22:13:00Z", "14 Nov 2023 22:13"),
+            None,
+            opts(),
+            "malformed",
+            Some(10),
+        ),
+        (
+            "chain id leading zero",
+            edit("Chain ID: 1", "Chain ID: 01"),
+            None,
+            opts(),
+            "malformed",
+            Some(8),
+        ),
+        (
+            "signature too short",
+            good.clone(),
+            Some(good_sig[..128].to_string()),
+            opts(),
+            "signature_length",
+            None,
+        ),
+        (
+            "signature empty",
+            good.clone(),
+            Some(String::new()),
+            opts(),
+            "empty",
+            None,
+        ),
+        (
+            "signature not hex",
+            good.clone(),
+            Some("zz".repeat(65)),
+            opts(),
+            "bad_input",
+            None,
+        ),
+        (
+            "recovery id 27",
+            good.clone(),
+            Some(format!("{}1b", &good_sig[..128])),
+            opts(),
+            "recovery_id",
+            None,
+        ),
+        (
+            "recovery id flipped",
+            good.clone(),
+            Some(format!(
+                "{}{:02x}",
+                &good_sig[..128],
+                u8::from_str_radix(&good_sig[128..], 16).unwrap() ^ 1
+            )),
+            opts(),
+            "bad_signature",
+            None,
+        ),
+        (
+            "signed by someone else",
+            good.clone(),
+            Some(sign_message(&other, &good)),
+            opts(),
+            "bad_signature",
+            None,
+        ),
+        (
+            "message altered after signing",
+            edit("service.", "service!"),
+            Some(good_sig.clone()),
+            opts(),
+            "bad_signature",
+            None,
+        ),
+        (
+            "domain mismatch",
+            good.clone(),
+            None,
+            VerifyOptions {
+                domain: "evil.example".into(),
+                ..opts()
+            },
+            "domain_mismatch",
+            None,
+        ),
+        (
+            "domain port mismatch",
+            good.clone(),
+            None,
+            VerifyOptions {
+                domain: "example.com:8443".into(),
+                ..opts()
+            },
+            "domain_mismatch",
+            None,
+        ),
+        (
+            "nonce mismatch (replay)",
+            good.clone(),
+            None,
+            VerifyOptions {
+                nonce: "another1nonce".into(),
+                ..opts()
+            },
+            "nonce_mismatch",
+            None,
+        ),
+        (
+            "expired",
+            good.clone(),
+            None,
+            VerifyOptions {
+                now_ms: NOW + 5 * 60_000,
+                ..opts()
+            },
+            "expired",
+            None,
+        ),
+        (
+            "issued in the future",
+            good.clone(),
+            None,
+            VerifyOptions {
+                now_ms: NOW - 6 * 60_000,
+                ..opts()
+            },
+            "issued_in_future",
+            None,
+        ),
+        (
+            "issued in the future, no skew",
+            good.clone(),
+            None,
+            VerifyOptions {
+                now_ms: NOW - 30_000,
+                skew_ms: 0,
+                ..opts()
+            },
+            "issued_in_future",
+            None,
+        ),
+        (
+            "not yet valid",
+            not_yet,
+            None,
+            opts(),
+            "not_yet_valid",
+            None,
+        ),
+        (
+            "wrong chain expected",
+            good.clone(),
+            None,
+            VerifyOptions {
+                chain_id: Some(CHAIN_ID_TESTNET),
+                ..opts()
+            },
+            "wrong_chain",
+            None,
+        ),
+        (
+            "unknown chain",
+            edit("Chain ID: 1", "Chain ID: 5"),
+            None,
+            opts(),
+            "wrong_chain",
+            None,
+        ),
+        (
+            "testnet address on mainnet",
+            good.replace(
+                &f.address,
+                &stx_address(&k.public_key().to_compressed(), false),
+            ),
+            None,
+            opts(),
+            "wrong_chain",
+            None,
+        ),
+        (
+            "address mismatch",
+            good.clone(),
+            None,
+            VerifyOptions {
+                address: Some(stx_address(&other.public_key().to_compressed(), true)),
+                ..opts()
+            },
+            "address_mismatch",
+            None,
+        ),
     ];
     // A message signed by `other` that names `k`'s address.
-    cases.push(("claims another address", good.clone(), Some(sign_message(&other, &good)), opts(), "bad_signature", None));
+    cases.push((
+        "claims another address",
+        good.clone(),
+        Some(sign_message(&other, &good)),
+        opts(),
+        "bad_signature",
+        None,
+    ));
     assert!(cases.len() >= 20);
     let mut names = std::collections::HashSet::new();
     for (name, message, sig, o, kind, line) in cases {
@@ -182,25 +535,47 @@ fn bad_inputs_each_give_their_error() {
         assert_eq!(err.kind(), kind, "{name}: {err}");
         if line.is_some() {
             assert_eq!(err.line(), line, "{name}: {err}");
-            assert!(err.to_string().starts_with(&format!("line {}:", line.unwrap_or(0))), "{name}: {err}");
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("line {}:", line.unwrap_or(0))),
+                "{name}: {err}"
+            );
         }
         // Every message says something a developer can act on.
         assert!(err.to_string().len() > 20, "{name}: {err}");
     }
     // Bytes: not UTF-8, oversized.
-    assert_eq!(parse_sign_in_message_bytes(b"\xff\xfe").unwrap_err(), SignInError::NotUtf8);
+    assert_eq!(
+        parse_sign_in_message_bytes(b"\xff\xfe").unwrap_err(),
+        SignInError::NotUtf8
+    );
     assert!(matches!(
         parse_sign_in_message_bytes(&vec![b'a'; 16 * 1024 + 1]).unwrap_err(),
         SignInError::TooLarge { len: 16385 }
     ));
     // Creating refuses what could not be parsed back.
     for bad in [
-        SignInFields { statement: Some("a\nURI: https://evil".into()), ..f.clone() },
-        SignInFields { issued_at: "2023-11-14T22:13:00".into(), ..f.clone() },
-        SignInFields { address: "SP123".into(), ..f.clone() },
-        SignInFields { resources: vec!["not a uri".into()], ..f.clone() },
+        SignInFields {
+            statement: Some("a\nURI: https://evil".into()),
+            ..f.clone()
+        },
+        SignInFields {
+            issued_at: "2023-11-14T22:13:00".into(),
+            ..f.clone()
+        },
+        SignInFields {
+            address: "SP123".into(),
+            ..f.clone()
+        },
+        SignInFields {
+            resources: vec!["not a uri".into()],
+            ..f.clone()
+        },
     ] {
-        assert_eq!(create_sign_in_message(&bad).unwrap_err().kind(), "bad_input");
+        assert_eq!(
+            create_sign_in_message(&bad).unwrap_err().kind(),
+            "bad_input"
+        );
     }
 }
 
@@ -220,7 +595,8 @@ fn fields_round_trip_through_json() {
 
 // --- authResponses ---
 
-const WORDS: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+const WORDS: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 const APP: &str = "https://app.example";
 
 /// An authRequest from `APP`, with a `nonce` claim when given, and Cairn's response.
@@ -268,13 +644,20 @@ fn check(app: Option<&str>, nonce: Option<&str>) -> ResponseCheck {
 /// `token` with its payload changed by `edit` and the original signature kept.
 fn tampered(token: &str, edit: impl FnOnce(&mut json::Map)) -> String {
     let mut parts = token.split('.');
-    let (h, p, s) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+    let (h, p, s) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
     let mut payload = match json::from_slice(&from_base64url(p).unwrap()).unwrap() {
         Value::Object(m) => m,
         _ => unreachable!(),
     };
     edit(&mut payload);
-    format!("{h}.{}.{s}", to_base64url(json::to_string(&Value::Object(payload)).as_bytes()))
+    format!(
+        "{h}.{}.{s}",
+        to_base64url(json::to_string(&Value::Object(payload)).as_bytes())
+    )
 }
 
 #[test]
@@ -311,15 +694,71 @@ fn response_failures_each_give_their_error() {
     };
     let cases: Vec<(&str, String, ResponseCheck, E)> = vec![
         ("empty", String::new(), good.clone(), E::Empty),
-        ("oversized", "a".repeat(64 * 1024 + 1), good.clone(), E::TooLarge { len: 64 * 1024 + 1 }),
-        ("not a jwt", "abc".into(), good.clone(), E::Malformed(jwt::JwtError::Structure)),
-        ("other app", token.clone(), check(Some("https://evil.example"), Some(NONCE)), E::AudienceMismatch { expected: "https://evil.example".into(), found: APP.into() }),
-        ("other nonce", token.clone(), check(Some(APP), Some("replayed1")), E::NonceMismatch),
-        ("no nonce claim", unbound.clone(), good.clone(), E::NotBound("nonce")),
-        ("no aud claim", tampered(&token, |p| { p.remove("aud"); }), good.clone(), E::BadSignature),
-        ("expired", token.clone(), ResponseCheck { now_ms: NOW + 40 * 86_400_000, ..good.clone() }, E::Expired),
-        ("issued in the future", token.clone(), ResponseCheck { now_ms: NOW - 60_000, ..good.clone() }, E::IssuedInFuture),
-        ("signed by another key", resigned_by_other, good.clone(), E::BadSignature),
+        (
+            "oversized",
+            "a".repeat(64 * 1024 + 1),
+            good.clone(),
+            E::TooLarge { len: 64 * 1024 + 1 },
+        ),
+        (
+            "not a jwt",
+            "abc".into(),
+            good.clone(),
+            E::Malformed(jwt::JwtError::Structure),
+        ),
+        (
+            "other app",
+            token.clone(),
+            check(Some("https://evil.example"), Some(NONCE)),
+            E::AudienceMismatch {
+                expected: "https://evil.example".into(),
+                found: APP.into(),
+            },
+        ),
+        (
+            "other nonce",
+            token.clone(),
+            check(Some(APP), Some("replayed1")),
+            E::NonceMismatch,
+        ),
+        (
+            "no nonce claim",
+            unbound.clone(),
+            good.clone(),
+            E::NotBound("nonce"),
+        ),
+        (
+            "no aud claim",
+            tampered(&token, |p| {
+                p.remove("aud");
+            }),
+            good.clone(),
+            E::BadSignature,
+        ),
+        (
+            "expired",
+            token.clone(),
+            ResponseCheck {
+                now_ms: NOW + 40 * 86_400_000,
+                ..good.clone()
+            },
+            E::Expired,
+        ),
+        (
+            "issued in the future",
+            token.clone(),
+            ResponseCheck {
+                now_ms: NOW - 60_000,
+                ..good.clone()
+            },
+            E::IssuedInFuture,
+        ),
+        (
+            "signed by another key",
+            resigned_by_other,
+            good.clone(),
+            E::BadSignature,
+        ),
     ];
     for (name, t, c, want) in cases {
         assert_eq!(verify_sign_in_response(&t, &c).unwrap_err(), want, "{name}");
@@ -341,18 +780,34 @@ fn response_failures_each_give_their_error() {
     // A consistent token from another key whose iss names the real identity.
     let d = jwt::decode(&token).unwrap();
     let mut p = d.payload.clone();
-    p.insert("public_keys".into(), cairn::json!([other.public_key().to_hex()]));
+    p.insert(
+        "public_keys".into(),
+        cairn::json!([other.public_key().to_hex()]),
+    );
     let forged = jwt::sign(&Value::Object(p), &other);
-    assert_eq!(verify_sign_in_response(&forged, &good).unwrap_err(), E::IssuerMismatch);
+    assert_eq!(
+        verify_sign_in_response(&forged, &good).unwrap_err(),
+        E::IssuerMismatch
+    );
     // alg none and another algorithm.
     let (_, rest) = token.split_once('.').unwrap();
     let none = format!("{}.{rest}", to_base64url(br#"{"typ":"JWT","alg":"none"}"#));
-    assert_eq!(verify_sign_in_response(&none, &good).unwrap_err(), E::Unsigned);
+    assert_eq!(
+        verify_sign_in_response(&none, &good).unwrap_err(),
+        E::Unsigned
+    );
     let hs = format!("{}.{rest}", to_base64url(br#"{"typ":"JWT","alg":"HS256"}"#));
-    assert_eq!(verify_sign_in_response(&hs, &good).unwrap_err(), E::WrongAlgorithm("HS256".into()));
+    assert_eq!(
+        verify_sign_in_response(&hs, &good).unwrap_err(),
+        E::WrongAlgorithm("HS256".into())
+    );
     // Every error has a stable kind and a readable message.
     assert_eq!(E::NotBound("aud").kind(), "not_bound");
-    assert!(E::NotBound("aud").to_string().contains("not bound to this server"));
+    assert!(
+        E::NotBound("aud")
+            .to_string()
+            .contains("not bound to this server")
+    );
 }
 
 #[test]
@@ -423,7 +878,10 @@ fn mutated_inputs_never_panic_nor_verify() {
             let s = String::from_utf8_lossy(&mutate(&mut rng, &sig)).into_owned();
             if verify_sign_in(&message, &s, &opts()).is_ok() {
                 // Only the high-S twin or the very same signature may verify.
-                assert!(s == sig || s.eq_ignore_ascii_case(&sig), "round {round}: {s}");
+                assert!(
+                    s == sig || s.eq_ignore_ascii_case(&sig),
+                    "round {round}: {s}"
+                );
             }
         }
         let t = String::from_utf8_lossy(&mutate(&mut rng, &token)).into_owned();

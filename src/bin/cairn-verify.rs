@@ -102,7 +102,14 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let (code, out) = if !args.is_empty() {
-        (2, error("usage", "cairn-verify takes no arguments; it reads JSON on stdin (see --help)", None))
+        (
+            2,
+            error(
+                "usage",
+                "cairn-verify takes no arguments; it reads JSON on stdin (see --help)",
+                None,
+            ),
+        )
     } else {
         let mut input = Vec::new();
         match std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut input) {
@@ -114,7 +121,10 @@ fn main() -> ExitCode {
         }
     };
     if code == 2
-        && let Some(m) = out.get("error").and_then(|e| e.get("message")).and_then(Value::as_str)
+        && let Some(m) = out
+            .get("error")
+            .and_then(|e| e.get("message"))
+            .and_then(Value::as_str)
     {
         eprintln!("cairn-verify: {m}");
     }
