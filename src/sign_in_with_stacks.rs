@@ -31,7 +31,7 @@
 //! recovery id must then be the one of the signature as given. Only the current
 //! message prefix is accepted (not the legacy `"\x18Stacks Message Signing:\n"`).
 
-use crate::encoding::{from_hex, hash160, quoted, sha256, stx_address_decode, to_hex};
+use crate::encoding::{from_hex, hash160, quoted, stx_address_decode, to_hex};
 use crate::json::{Fields, Map, Value};
 use crate::keys::{PrivateKey, PublicKey};
 use crate::time::{TimeError, parse_rfc3339};
@@ -661,7 +661,6 @@ pub fn parse_sign_in_message(text: &str) -> Result<SignInFields, SignInError> {
     let mut seen = [false; TAGS.len()];
     let mut line_of = [0usize; TAGS.len()];
     let mut last = None::<usize>;
-    let mut chain_id = None;
     while i < lines.len() {
         let line_no = i + 1;
         let line = lines[i];
@@ -723,7 +722,6 @@ pub fn parse_sign_in_message(text: &str) -> Result<SignInFields, SignInError> {
                         "\"Chain ID\" must be a decimal number (mainnet 1, testnet 2147483648)",
                     )
                 })?;
-                chain_id = Some(id);
                 fields.chain_id = id;
             }
             3 => {
@@ -774,31 +772,37 @@ pub fn parse_sign_in_message(text: &str) -> Result<SignInFields, SignInError> {
             field: TAGS[missing],
         });
     }
-    debug_assert!(chain_id.is_some());
     Ok(fields)
 }
 
 /// The Stacks message hash of `message`: `sha256(prefix ‖ varint(len) ‖ message)`, as
 /// `@stacks/encryption`'s `hashMessage`.
 pub fn hash_message(message: &[u8]) -> [u8; 32] {
-    let len = message.len();
-    let mut data = Vec::with_capacity(MESSAGE_PREFIX.len() + 9 + len);
-    data.extend_from_slice(MESSAGE_PREFIX.as_bytes());
+    use sha2::{Digest, Sha256};
+    let len = message.len() as u64;
     // Bitcoin varint (little-endian after the marker), as the JS `varuint` encoder.
-    if len < 0xfd {
-        data.push(len as u8);
+    let mut varint = [0u8; 9];
+    let n = if len < 0xfd {
+        varint[0] = len as u8;
+        1
     } else if len <= 0xffff {
-        data.push(0xfd);
-        data.extend_from_slice(&(len as u16).to_le_bytes());
+        varint[0] = 0xfd;
+        varint[1..3].copy_from_slice(&(len as u16).to_le_bytes());
+        3
     } else if len <= 0xffff_ffff {
-        data.push(0xfe);
-        data.extend_from_slice(&(len as u32).to_le_bytes());
+        varint[0] = 0xfe;
+        varint[1..5].copy_from_slice(&(len as u32).to_le_bytes());
+        5
     } else {
-        data.push(0xff);
-        data.extend_from_slice(&(len as u64).to_le_bytes());
-    }
-    data.extend_from_slice(message);
-    sha256(&data)
+        varint[0] = 0xff;
+        varint[1..9].copy_from_slice(&len.to_le_bytes());
+        9
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(MESSAGE_PREFIX.as_bytes());
+    hasher.update(&varint[..n]);
+    hasher.update(message);
+    hasher.finalize().into()
 }
 
 /// Signs `message` as a Stacks wallet does for `stx_signMessage`: a recoverable
@@ -1088,7 +1092,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-    use crate::encoding::stx_address;
+    use crate::encoding::{sha256, stx_address};
 
     fn key() -> PrivateKey {
         PrivateKey::from_hex("6dad38fa92add38d913bdfb2e646ef4ce2a50a2f39853f848a792835626a5690")

@@ -174,7 +174,7 @@ test('verifySignIn refuses each bad input with its code', () => {
 
 // --- authResponses ---
 
-async function walletSdkResponse(nonceClaim) {
+async function walletSdkResponse() {
   const wallet = await generateWallet({ secretKey: cairn.generateMnemonic(24), password: 'x' });
   const transit = stacksEncryption.makeECPrivateKey();
   const token = await walletMakeAuthResponse({
@@ -183,7 +183,6 @@ async function walletSdkResponse(nonceClaim) {
     transitPublicKey: stacksEncryption.getPublicKeyFromPrivate(transit),
     scopes: ['store_write'],
     gaiaHubUrl: 'https://hub.example',
-    additionalData: nonceClaim ? {} : {},
     fetchFn: async () => new Response('offline', { status: 503 }),
   });
   return { token, wallet };
