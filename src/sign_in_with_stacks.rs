@@ -292,9 +292,12 @@ impl fmt::Display for SignInError {
                     quoted(expected)
                 )?;
                 let (e, d) = (expected.to_ascii_lowercase(), found.to_ascii_lowercase());
-                let host = |s: &str| s.rsplit('@').next().unwrap_or("").split(':').next().map(str::to_string);
+                let host = |s: &str| {
+                    let authority = s.rsplit('@').next().unwrap_or_default();
+                    authority.split(':').next().unwrap_or_default().to_string()
+                };
                 if e == d {
-                    f.write_str(" (they differ in case: hosts are compared in lower case; write the server's domain in lower case)")
+                    f.write_str(" (they differ only in case: messages carry lower-case domains, so pass the server's domain in lower case)")
                 } else if host(&e) == host(&d) {
                     f.write_str(" (same host, different port or user information)")
                 } else {

@@ -871,7 +871,11 @@ fn mutated_inputs_never_panic_nor_verify() {
         b
     };
     // Fewer rounds in the browser, where each recovery costs more.
-    let rounds = if cfg!(target_arch = "wasm32") { 400 } else { 4000 };
+    let rounds = if cfg!(target_arch = "wasm32") {
+        400
+    } else {
+        4000
+    };
     let mut verified_mutants = 0;
     for round in 0..rounds {
         let m = mutate(&mut rng, &message);
