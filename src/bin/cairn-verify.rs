@@ -57,6 +57,9 @@ fn now_ms() -> i64 {
 /// Answers one request: (exit status, answer).
 fn answer(input: &[u8]) -> (u8, Value) {
     let usage = |m: &str| (2, error("usage", m, None));
+    if std::str::from_utf8(input).is_err() {
+        return usage("the input is not UTF-8 text");
+    }
     let Ok(request) = json::from_slice(input) else {
         return usage("the input is not one JSON object (see cairn-verify --help)");
     };

@@ -325,6 +325,10 @@ test('cairn-verify answers through stdin/stdout with exit codes 0, 1 and 2', { s
     assert.equal(r.answer.error.code, 'usage');
     assert.match(r.stderr, /cairn-verify: /);
   }
+  const latin1 = spawnSync(VERIFY_BIN, [], { input: Buffer.from([0x7b, 0xff, 0x7d]), encoding: 'utf8' });
+  assert.equal(latin1.status, 2);
+  assert.match(JSON.parse(latin1.stdout).error.message, /not UTF-8/);
+  assert.equal(spawnSync(VERIFY_BIN, ['extra'], { input: '{}' }).status, 2);
   const help = spawnSync(VERIFY_BIN, ['--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0);
   assert.match(help.stdout, /"kind": "siws"/);
