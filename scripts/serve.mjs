@@ -23,6 +23,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * The authenticator's policy. Trusted Types: no string reaches a script or HTML sink
+ * (nothing uses innerHTML); the only policy is main.js's "default", which lets exactly
+ * the page's KDF worker script through (`new Worker('/kdf-worker.js')`).
+ */
 export const DEFAULT_CSP = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
@@ -32,6 +37,8 @@ export const DEFAULT_CSP = [
   "frame-ancestors 'none'",
   "base-uri 'none'",
   "form-action 'self'",
+  "require-trusted-types-for 'script'",
+  'trusted-types default',
 ].join('; ');
 
 /**
@@ -73,14 +80,24 @@ export const MIME = {
   '.woff2': 'font/woff2',
 };
 
-function securityHeaders(csp, frameOptions) {
+/**
+ * Cross-Origin-Opener-Policy on every response: a page of another origin that opens
+ * Cairn in a popup gets no handle on it (window.opener is null on Cairn's side, and the
+ * opener sees a closed window). Sign-in is a redirect, not a popup, so nothing needs
+ * the opener (docs/AUTHENTICATOR_UI.md, "Headers").
+ */
+export const DEFAULT_COOP = 'same-origin';
+
+function securityHeaders(csp, frameOptions, coop) {
   const h = {
     'Content-Security-Policy': csp,
+    'Cross-Origin-Opener-Policy': coop,
     'X-Frame-Options': frameOptions,
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cache-Control': 'no-store',
   };
+  if (!coop) delete h['Cross-Origin-Opener-Policy'];
   // frameOptions null: no X-Frame-Options (only for tests that simulate a careless deployment).
   if (!frameOptions) delete h['X-Frame-Options'];
   if (!csp) delete h['Content-Security-Policy'];
@@ -159,7 +176,8 @@ async function statFile(file, dir) {
  *
  * Options: `host`, `port` (0 = any free port), `mounts` ([{prefix, dir}], see parseMount),
  * `csp` (the Content-Security-Policy; default the strict authenticator policy),
- * `frameOptions` (X-Frame-Options, default "DENY"; null omits it), `configJson` (an object
+ * `frameOptions` (X-Frame-Options, default "DENY"; null omits it), `coop`
+ * (Cross-Origin-Opener-Policy, default "same-origin"; null omits it), `configJson` (an object
  * or JSON text served at /config.json, overriding any file), `cors` (paths, see
  * corsAllowed), `log`.
  */
@@ -169,12 +187,13 @@ export function startServer({
   mounts,
   csp = DEFAULT_CSP,
   frameOptions = 'DENY',
+  coop = DEFAULT_COOP,
   configJson,
   cors = [],
   log = true,
 } = {}) {
   mounts ??= [parseMount('/=www'), parseMount('/pkg/=pkg')];
-  const headers = securityHeaders(csp, frameOptions);
+  const headers = securityHeaders(csp, frameOptions, coop);
   const config = configJson === undefined || configJson === null ? null : Buffer.from(parseConfigJson(configJson));
   const server = http.createServer(async (req, res) => {
     const urlPath = (req.url || '/').split(/[?#]/, 1)[0];

@@ -74,6 +74,14 @@ pub enum AuthRequestError {
     MissingField(&'static str),
     /// `domain_name` is not an http(s) origin.
     BadDomain(String),
+    /// `domain_name` is an origin, but not in canonical form (upper case, a default
+    /// port, a trailing dot…): the app key is derived from its exact characters.
+    NonCanonicalDomain {
+        /// The request's `domain_name`.
+        domain: String,
+        /// The same origin in canonical form.
+        canonical: String,
+    },
     /// `redirect_uri` is not an absolute http(s) URL.
     BadRedirectUri(String),
     /// `redirect_uri` points to another origin than `domain_name`.
@@ -119,6 +127,7 @@ impl AuthRequestError {
             IssuerMismatch => "issuer_mismatch",
             MissingField(_) => "missing_field",
             BadDomain(_) => "bad_domain",
+            NonCanonicalDomain { .. } => "non_canonical_domain",
             BadRedirectUri(_) => "bad_redirect_uri",
             RedirectCrossOrigin => "redirect_cross_origin",
             BadManifestUri(_) => "bad_manifest_uri",
@@ -168,6 +177,11 @@ impl fmt::Display for AuthRequestError {
             }
             MissingField(name) => write!(f, "the sign-in request has no {name}"),
             BadDomain(why) => write!(f, "the app's domain is not valid: {why}"),
+            NonCanonicalDomain { domain, canonical } => write!(
+                f,
+                "the app's domain {} is not written the way browsers write it; the app must send it as {canonical}",
+                crate::encoding::quoted(domain)
+            ),
             BadRedirectUri(why) => write!(f, "the app's return address is not valid: {why}"),
             RedirectCrossOrigin => f.write_str(
                 "the app's return address is on another site than the app; refusing to send your sign-in there",
@@ -361,6 +375,17 @@ pub fn address_from_did(did: &str) -> Option<&str> {
     (d.eq_ignore_ascii_case("did") && kind == "btc-addr" && !addr.is_empty()).then_some(addr)
 }
 
+/// The request error for a `domain_name` the keychain refuses.
+fn domain_error(e: KeychainError) -> AuthRequestError {
+    match e {
+        KeychainError::BadAppDomain(why) => AuthRequestError::BadDomain(why),
+        KeychainError::NonCanonicalAppDomain { domain, canonical } => {
+            AuthRequestError::NonCanonicalDomain { domain, canonical }
+        }
+        other => AuthRequestError::BadDomain(other.to_string()),
+    }
+}
+
 /// Parses an absolute http(s) URL with a host and no user information.
 fn parse_http_url(text: &str) -> Result<HttpUrl, String> {
     HttpUrl::parse(text).map_err(|e| e.to_string())
@@ -411,10 +436,7 @@ pub fn verify_auth_request(
     let p = &decoded.payload;
 
     let domain_name = string_field(p, "domain_name")?;
-    validate_app_domain(domain_name).map_err(|e| match e {
-        KeychainError::BadAppDomain(why) => AuthRequestError::BadDomain(why),
-        other => AuthRequestError::BadDomain(other.to_string()),
-    })?;
+    validate_app_domain(domain_name).map_err(domain_error)?;
     let domain_url = parse_http_url(domain_name).map_err(AuthRequestError::BadDomain)?;
 
     let manifest_uri = string_field(p, "manifest_uri")?;
@@ -807,7 +829,7 @@ pub fn make_auth_request(
     opts: &AuthRequestOptions,
 ) -> Result<String, AuthRequestError> {
     let domain = opts.domain_name.as_str();
-    validate_app_domain(domain).map_err(|e| AuthRequestError::BadDomain(e.to_string()))?;
+    validate_app_domain(domain).map_err(domain_error)?;
     let mut p = Map::new();
     if opts.app_name.is_some() || opts.app_icon.is_some() {
         p.insert(

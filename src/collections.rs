@@ -20,8 +20,14 @@ use std::fmt;
 /// The key file's name in each app's bucket (the alpha's name).
 pub const KEY_FILE_NAME: &str = ".collections.keys";
 
-/// Items live under this prefix in a collection bucket; app tokens are scoped to it.
+/// Items live under `collection/` in a collection bucket (the alpha writes
+/// `collection/<identifier>`).
 pub const ITEM_PREFIX: &str = "collection";
+
+/// The `putFileArchivalPrefix` domain of collection tokens: [`ITEM_PREFIX`] and a slash.
+/// Hubs match scope prefixes as plain string prefixes, so without the slash a token
+/// would also allow `collectionX/…` and `collection.json` beside the collection.
+pub const ITEM_SCOPE: &str = "collection/";
 
 /// Why a collections operation failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +100,7 @@ pub fn app_collection_token(
         &hub.challenge_text,
         &V1TokenOptions {
             hub_url: Some(hub.hub_url.clone()),
-            scopes: vec![Scope::new("putFileArchivalPrefix", ITEM_PREFIX)],
+            scopes: vec![Scope::new("putFileArchivalPrefix", ITEM_SCOPE)],
             iat: Some(iat),
             salt: Some(salt),
             ..Default::default()
@@ -124,7 +130,7 @@ pub fn owner_archival_token(key: &PrivateKey, hub: &HubContext, iat: u64) -> Str
         &hub.challenge_text,
         &V1TokenOptions {
             hub_url: Some(hub.hub_url.clone()),
-            scopes: vec![Scope::new("putFileArchivalPrefix", ITEM_PREFIX)],
+            scopes: vec![Scope::new("putFileArchivalPrefix", ITEM_SCOPE)],
             iat: Some(iat),
             ..Default::default()
         },
@@ -1064,6 +1070,36 @@ mod tests {
         let d = crate::jwt::decode(token.strip_prefix("v1:").unwrap()).unwrap();
         assert_eq!(d.payload["scopes"][0]["scope"], "putFileArchivalPrefix");
         assert_eq!(d.payload["iat"], 100);
+    }
+
+    #[test]
+    fn collection_tokens_cover_only_the_collection_folder() {
+        let kc = Keychain::from_mnemonic(WORDS).unwrap();
+        let key = kc.collection_bucket_key(0, "contact").unwrap();
+        for token in [
+            app_collection_token(&key, &hub(), 100, [7; 16]),
+            owner_archival_token(&key, &hub(), 100),
+        ] {
+            let d = crate::jwt::decode(token.strip_prefix("v1:").unwrap()).unwrap();
+            let scopes = d.payload["scopes"].as_array().unwrap();
+            assert_eq!(scopes.len(), 1);
+            assert_eq!(scopes[0]["scope"], "putFileArchivalPrefix");
+            let domain = scopes[0]["domain"].as_str().unwrap();
+            assert_eq!(domain, "collection/");
+            // Gaia hubs grant a prefix scope to every path that starts with its domain.
+            let granted = |path: &str| path.starts_with(domain);
+            // What blockstack-collections writes: `collection/<identifier>`.
+            assert!(granted("collection/Ada Lovelace"));
+            assert!(granted("collection/.history.1.x"));
+            for outside in [
+                "collectionX/a",
+                "collection.json",
+                "collections/a",
+                "collection",
+            ] {
+                assert!(!granted(outside), "{outside}");
+            }
+        }
     }
 
     #[test]

@@ -290,6 +290,66 @@ pub fn stx_address_decode(text: &str) -> Result<(u8, [u8; 20]), EncodingError> {
     Ok((version, hash))
 }
 
+/// The DER form of an ECDSA signature, `SEQUENCE { INTEGER r, INTEGER s }`, from the
+/// 64-byte `r ‖ s` (minimal integers: leading zeros dropped, a zero byte added where the
+/// top bit is set). This is the signature layout of `@stacks/encryption`'s `signECDSA`.
+/// (Written here rather than through the `der` crate, which costs the page ~10 KB.)
+pub fn ecdsa_der_encode(rs: &[u8; 64]) -> Vec<u8> {
+    fn integer(out: &mut Vec<u8>, x: &[u8]) {
+        let start = x.iter().position(|&b| b != 0).unwrap_or(x.len() - 1);
+        let x = &x[start..];
+        let pad = x[0] & 0x80 != 0;
+        out.push(0x02);
+        out.push((x.len() + usize::from(pad)) as u8);
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(x);
+    }
+    let mut body = Vec::with_capacity(70);
+    integer(&mut body, &rs[..32]);
+    integer(&mut body, &rs[32..]);
+    let mut out = Vec::with_capacity(body.len() + 2);
+    out.push(0x30);
+    out.push(body.len() as u8);
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Reads a DER ECDSA signature back into `r ‖ s` (64 bytes). Strict: exactly one
+/// SEQUENCE of two minimal, positive INTEGERs of at most 32 bytes each, nothing after.
+pub fn ecdsa_der_decode(der: &[u8]) -> Option<[u8; 64]> {
+    fn integer(input: &[u8]) -> Option<(&[u8], &[u8])> {
+        let (&tag, rest) = input.split_first()?;
+        let (&len, rest) = rest.split_first()?;
+        let len = usize::from(len);
+        if tag != 0x02 || len == 0 || len > 33 || rest.len() < len {
+            return None;
+        }
+        let (x, rest) = rest.split_at(len);
+        // Negative, or a zero byte that is not needed: not minimal DER.
+        if x[0] & 0x80 != 0 || (x.len() > 1 && x[0] == 0 && x[1] & 0x80 == 0) {
+            return None;
+        }
+        let x = if x[0] == 0 && x.len() > 1 { &x[1..] } else { x };
+        (x.len() <= 32).then_some((x, rest))
+    }
+    let (&tag, rest) = der.split_first()?;
+    let (&len, body) = rest.split_first()?;
+    if tag != 0x30 || usize::from(len) != body.len() {
+        return None;
+    }
+    let (r, rest) = integer(body)?;
+    let (s, rest) = integer(rest)?;
+    if !rest.is_empty() {
+        return None;
+    }
+    let mut out = [0u8; 64];
+    out[32 - r.len()..32].copy_from_slice(r);
+    out[64 - s.len()..].copy_from_slice(s);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
@@ -365,6 +425,46 @@ mod tests {
             "SPO00000000000000000002Q6VF78",
         ] {
             assert_eq!(stx_address_decode(bad), Err(EncodingError::C32), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ecdsa_der_round_trips_and_matches_the_der_crate() {
+        let key = crate::keys::PrivateKey::random().unwrap();
+        for i in 0..300u32 {
+            let sig = key.sign_prehash(&sha256(&i.to_be_bytes()));
+            let rs: [u8; 64] = sig.to_bytes().into();
+            let ours = ecdsa_der_encode(&rs);
+            assert_eq!(ours, sig.to_der().as_bytes(), "signature {i}");
+            assert_eq!(ecdsa_der_decode(&ours), Some(rs));
+        }
+        // Small integers (leading zeros dropped) and top-bit padding.
+        let mut rs = [0u8; 64];
+        rs[31] = 1;
+        rs[32] = 0x80;
+        let der = ecdsa_der_encode(&rs);
+        assert_eq!(der[..5], [0x30, der.len() as u8 - 2, 0x02, 0x01, 0x01]);
+        assert_eq!(ecdsa_der_decode(&der), Some(rs));
+        // Not DER: trailing bytes, wrong tags and lengths, non-minimal or negative integers.
+        let good = ecdsa_der_encode(&[7u8; 64]);
+        let mut trailing = good.clone();
+        trailing.push(0);
+        let mut wrong_tag = good.clone();
+        wrong_tag[0] = 0x31;
+        let mut wrong_len = good.clone();
+        wrong_len[1] += 1;
+        for bad in [
+            vec![],
+            vec![0x30],
+            vec![0x30, 0x00],
+            trailing,
+            wrong_tag,
+            wrong_len,
+            vec![0x30, 0x06, 0x02, 0x01, 0x80, 0x02, 0x01, 0x01],
+            vec![0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x01],
+            vec![0x30, 0x05, 0x02, 0x00, 0x02, 0x01, 0x01],
+        ] {
+            assert_eq!(ecdsa_der_decode(&bad), None, "{bad:?}");
         }
     }
 }

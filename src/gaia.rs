@@ -250,6 +250,19 @@ impl HubConfig {
     }
 }
 
+/// Reads a bucket's revocation time as Gaia hubs store it (`<address>-auth/authTimestamp`:
+/// decimal seconds, possibly with a fraction, surrounding whitespace allowed), floored to
+/// whole seconds. `None` for anything else: such a value must never count as "not revoked".
+pub fn parse_revocation_time(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (whole, frac) = t.split_once('.').unwrap_or((t, "0"));
+    let digits = |s: &str| !s.is_empty() && s.len() <= 15 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(frac) {
+        return None;
+    }
+    whole.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
@@ -295,5 +308,27 @@ mod tests {
                 "iat"
             ]
         );
+    }
+
+    #[test]
+    fn revocation_times_are_numbers_or_nothing() {
+        assert_eq!(parse_revocation_time("1795215721"), Some(1795215721));
+        assert_eq!(parse_revocation_time(" 1000\n"), Some(1000));
+        assert_eq!(parse_revocation_time("1000.999"), Some(1000));
+        assert_eq!(parse_revocation_time("0"), Some(0));
+        for bad in [
+            "",
+            "abc",
+            "-5",
+            "1e9",
+            "12a",
+            "1.",
+            ".5",
+            "NaN",
+            "1 2",
+            "9999999999999999",
+        ] {
+            assert_eq!(parse_revocation_time(bad), None, "{bad:?}");
+        }
     }
 }

@@ -29,6 +29,13 @@ pub enum KeychainError {
     IndexOutOfRange,
     /// The app domain is not an origin of the form `https://host[:port]`.
     BadAppDomain(String),
+    /// The app domain is an origin, but not written as browsers write it.
+    NonCanonicalAppDomain {
+        /// The domain as given.
+        domain: String,
+        /// The same origin in canonical form.
+        canonical: String,
+    },
     /// A collection name does not match `[a-z][a-z0-9_-]{0,31}`.
     BadCollectionName(String),
     /// BIP32 derivation failed (astronomically unlikely: an invalid child key).
@@ -43,6 +50,11 @@ impl fmt::Display for KeychainError {
                 f.write_str("an identity index must be a whole number from 0 to 2147483647")
             }
             KeychainError::BadAppDomain(why) => write!(f, "invalid app domain: {why}"),
+            KeychainError::NonCanonicalAppDomain { domain, canonical } => write!(
+                f,
+                "invalid app domain {}: write it as {canonical} (lower-case host, no default port, no trailing dot)",
+                crate::encoding::quoted(domain)
+            ),
             KeychainError::BadCollectionName(name) => write!(
                 f,
                 "invalid collection name {}: use 1 to 32 characters, a lower-case letter first, then lower-case letters, digits, '_' or '-'",
@@ -74,16 +86,39 @@ pub fn hash_code(s: &str) -> u32 {
 }
 
 /// Checks that `domain` is an app origin: `http` or `https`, a host, an optional port,
-/// nothing else (no path, query, fragment, user info or trailing slash).
+/// nothing else (no path, query, fragment, user info or trailing slash), written in its
+/// canonical form (see [`canonical_app_domain`]): the app key is derived from these
+/// exact characters, so one site written two ways would get two app keys.
 pub fn validate_app_domain(domain: &str) -> Result<(), KeychainError> {
-    let bad = |why: &str| Err(KeychainError::BadAppDomain(why.to_string()));
-    let rest = if let Some(r) = domain.strip_prefix("https://") {
-        r
-    } else if let Some(r) = domain.strip_prefix("http://") {
-        r
+    let canonical = canonical_app_domain(domain)?;
+    if canonical == domain {
+        Ok(())
     } else {
+        Err(KeychainError::NonCanonicalAppDomain {
+            domain: domain.to_string(),
+            canonical,
+        })
+    }
+}
+
+/// The canonical form of an app origin, as browsers write `location.origin`: scheme
+/// and host in lower case, no default port (`:443` for https, `:80` for http), no
+/// trailing dot after the host, IPv4 addresses as four decimal numbers. Refuses what is
+/// not an origin at all (see [`validate_app_domain`]).
+pub fn canonical_app_domain(domain: &str) -> Result<String, KeychainError> {
+    let bad = |why: &str| Err(KeychainError::BadAppDomain(why.to_string()));
+    let scheme_len = ["https://", "http://"]
+        .iter()
+        .find(|p| {
+            domain
+                .get(..p.len())
+                .is_some_and(|s| s.eq_ignore_ascii_case(p))
+        })
+        .map(|p| p.len());
+    let Some(scheme_len) = scheme_len else {
         return bad("it must start with https:// or http://");
     };
+    let rest = &domain[scheme_len..];
     if rest.is_empty() {
         return bad("it has no host name");
     }
@@ -96,10 +131,113 @@ pub fn validate_app_domain(domain: &str) -> Result<(), KeychainError> {
     if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad("it contains spaces or control characters");
     }
-    match crate::http_url::HttpUrl::parse(domain) {
-        Ok(_) => Ok(()),
-        Err(e) => bad(&e.to_string()),
+    let url = match crate::http_url::HttpUrl::parse(domain) {
+        Ok(u) => u,
+        Err(e) => return bad(&e.to_string()),
+    };
+    let host = url.host();
+    let host = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        match inner.parse::<std::net::Ipv6Addr>() {
+            Ok(ip) => format!("[{}]", ipv6_text(&ip)),
+            Err(_) => return bad("its host is not a valid IPv6 address"),
+        }
+    } else {
+        let name = host.strip_suffix('.').unwrap_or(host);
+        if name.is_empty() {
+            return bad("it has no host name");
+        }
+        match ipv4_host(name) {
+            Some(Ok(ip)) => ip,
+            Some(Err(())) => return bad("its host ends in a number but is not an IPv4 address"),
+            None => name.to_string(),
+        }
+    };
+    Ok(match url.port() {
+        Some(p) => format!("{}://{host}:{p}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    })
+}
+
+/// An IPv6 address as browsers serialise it (WHATWG URL): lower-case hex without
+/// leading zeros, the first longest run of two or more zero pieces written `::`, and no
+/// dotted IPv4 tail.
+fn ipv6_text(ip: &std::net::Ipv6Addr) -> String {
+    let pieces = ip.segments();
+    let (mut best, mut best_len, mut run, mut run_len) = (None, 1, 0, 0);
+    for (i, p) in pieces.iter().enumerate() {
+        if *p == 0 {
+            if run_len == 0 {
+                run = i;
+            }
+            run_len += 1;
+            if run_len > best_len {
+                best = Some(run);
+                best_len = run_len;
+            }
+        } else {
+            run_len = 0;
+        }
     }
+    let hex = |ps: &[u16]| {
+        ps.iter()
+            .map(|p| format!("{p:x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    match best {
+        Some(start) => format!(
+            "{}::{}",
+            hex(&pieces[..start]),
+            hex(&pieces[start + best_len..])
+        ),
+        None => hex(&pieces),
+    }
+}
+
+/// A host that ends in a number is an IPv4 address to browsers (WHATWG URL, "IPv4
+/// parser": one to four parts, each decimal, octal with a leading `0` or hex with `0x`):
+/// `Some(Ok(dotted quad))`, or `Some(Err(()))` when browsers refuse it; `None` for a
+/// domain name.
+fn ipv4_host(host: &str) -> Option<Result<String, ()>> {
+    let last = host.rsplit('.').next().unwrap_or(host);
+    let decimal = !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit());
+    let hex = last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"))
+        && last[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    let numeric = decimal || hex;
+    if !numeric {
+        return None;
+    }
+    let part = |p: &str| -> Result<u64, ()> {
+        let (digits, radix) = match p.get(..2) {
+            Some(x) if x.eq_ignore_ascii_case("0x") => (&p[2..], 16),
+            _ if p.len() > 1 && p.starts_with('0') => (&p[1..], 8),
+            _ => (p, 10),
+        };
+        if digits.is_empty() {
+            return Ok(0);
+        }
+        if digits.len() > 12 {
+            return Err(());
+        }
+        u64::from_str_radix(digits, radix).map_err(|_| ())
+    };
+    let parsed = (|| {
+        let parts: Vec<u64> = host.split('.').map(part).collect::<Result<_, _>>()?;
+        let (last, init) = parts.split_last().ok_or(())?;
+        if parts.len() > 4 || init.iter().any(|p| *p > 255) {
+            return Err(());
+        }
+        if *last >= 256u64.pow(5 - parts.len() as u32) {
+            return Err(());
+        }
+        let mut ip = *last;
+        for (i, p) in init.iter().enumerate() {
+            ip += p << (8 * (3 - i));
+        }
+        let b = (ip as u32).to_be_bytes();
+        Ok(format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3]))
+    })();
+    Some(parsed)
 }
 
 /// Checks a collection name against COLLECTIONS.md §1.
@@ -527,6 +665,64 @@ mod tests {
             "https://exa mple.com",
         ] {
             assert!(validate_app_domain(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn app_domain_must_be_canonical() {
+        // One site, one spelling: anything else is refused with the canonical form named.
+        for (given, canonical) in [
+            ("HTTP://Example.com:80", "http://example.com"),
+            ("HTTPS://Example.com:443", "https://example.com"),
+            ("https://example.com.", "https://example.com"),
+            ("https://EXAMPLE.com", "https://example.com"),
+            ("https://example.com:443", "https://example.com"),
+            ("https://example.com:", "https://example.com"),
+            ("http://localhost:03000", "http://localhost:3000"),
+            ("http://127.1:8080", "http://127.0.0.1:8080"),
+            ("http://0x7f.0.0.1", "http://127.0.0.1"),
+            ("http://[::ABCD]", "http://[::abcd]"),
+            ("http://[0:0::1]:8080", "http://[::1]:8080"),
+            ("http://[::ffff:127.0.0.1]", "http://[::ffff:7f00:1]"),
+            ("http://[1:0:0:2:0:0:0:3]", "http://[1:0:0:2::3]"),
+            (
+                "http://[2001:db8:0:0:1:0:0:1]",
+                "http://[2001:db8::1:0:0:1]",
+            ),
+        ] {
+            let err = validate_app_domain(given).unwrap_err();
+            assert_eq!(
+                err,
+                KeychainError::NonCanonicalAppDomain {
+                    domain: given.into(),
+                    canonical: canonical.into()
+                },
+                "{given}"
+            );
+            assert!(err.to_string().contains(canonical), "{err}");
+            assert_eq!(canonical_app_domain(given).unwrap(), canonical);
+            assert!(validate_app_domain(canonical).is_ok(), "{canonical}");
+        }
+        for bad in [
+            "http://1.2.3.4.5",
+            "http://example.123",
+            "http://256.0.0.1",
+            "http://[1::2::3]",
+        ] {
+            assert!(
+                matches!(
+                    validate_app_domain(bad),
+                    Err(KeychainError::BadAppDomain(_))
+                ),
+                "{bad}"
+            );
+        }
+        for ok in [
+            "http://127.0.0.1:8888",
+            "https://a-b.example",
+            "http://[::1]:3000",
+        ] {
+            assert!(validate_app_domain(ok).is_ok(), "{ok}");
         }
     }
 

@@ -2,12 +2,24 @@
 //! generations and grants, an append-only log, and the journal of unfinished
 //! multi-step operations. Stored in the identity's own bucket, ECIES-encrypted to the
 //! identity key, written with `If-Match` (on 412: re-read, re-apply, retry).
+//!
+//! The encryption alone proves nothing: it is made to the identity's *public* key, so
+//! anyone who can write the bucket (the hub operator, for one) can make a file Cairn
+//! would open. The file is therefore also signed with the identity's private key, in
+//! the layout `@stacks/storage` uses for signed, encrypted files:
+//! `{"signature": DER hex, "publicKey": hex, "cipherText": "<cipher object JSON>"}`,
+//! the signature being ECDSA over SHA-256 of the `cipherText` string. [`Settings::open`]
+//! believes only such a file signed by the identity; a bare cipher object (as Cairn
+//! wrote before signing) is [`SettingsError::Unsigned`] and is read only through
+//! [`Settings::open_unsigned`] once the user has confirmed it (docs/SECURITY.md).
 
 use crate::bulk::{self, Bulk};
 use crate::ecies::{self, CipherObject, CipherTextEncoding, EciesError, Plaintext};
+use crate::encoding::{ecdsa_der_decode, ecdsa_der_encode, from_hex, sha256, to_hex};
 use crate::json;
 use crate::json::{FieldError, Fields, Map, Value};
 use crate::keys::{PrivateKey, PublicKey};
+use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -25,6 +37,12 @@ pub enum SettingsError {
     Decrypt(EciesError),
     /// The decrypted text is not a settings document Cairn understands.
     Format(String),
+    /// The file is encrypted but not signed: an earlier Cairn wrote it, or someone who
+    /// can write the bucket forged it. Believed only after the user confirms.
+    Unsigned,
+    /// The signature is missing, malformed or not the identity's: someone other than
+    /// the user changed the file.
+    BadSignature(&'static str),
 }
 
 impl fmt::Display for SettingsError {
@@ -32,6 +50,14 @@ impl fmt::Display for SettingsError {
         match self {
             SettingsError::Decrypt(e) => write!(f, "the settings file cannot be decrypted: {e}"),
             SettingsError::Format(why) => write!(f, "the settings file is unreadable: {why}"),
+            SettingsError::Unsigned => write!(
+                f,
+                "the settings file is not signed: an earlier version of Cairn wrote it, or someone else did"
+            ),
+            SettingsError::BadSignature(why) => write!(
+                f,
+                "the settings file failed its signature check ({why}): someone other than you changed it"
+            ),
         }
     }
 }
@@ -427,9 +453,10 @@ impl Settings {
         self.apps.iter().find(|a| a.origin == origin)
     }
 
-    /// Serialises and encrypts the document to the identity's public key. Every grant's
-    /// token salt is remembered in its collection's `pastWriters` on the way.
-    pub fn seal(&self, identity: &PublicKey) -> Result<String, SettingsError> {
+    /// Serialises, encrypts to the identity's public key and signs with its private
+    /// key. Every grant's token salt is remembered in its collection's `pastWriters` on
+    /// the way.
+    pub fn seal(&self, identity: &PrivateKey) -> Result<String, SettingsError> {
         bulk::now(|b| self.seal_async(b, identity))
     }
 
@@ -437,26 +464,35 @@ impl Settings {
     pub async fn seal_async(
         &self,
         bulk: &impl Bulk,
-        identity: &PublicKey,
+        identity: &PrivateKey,
     ) -> Result<String, SettingsError> {
         let mut doc = self.clone();
         for c in doc.collections.values_mut() {
             c.remember_writers();
         }
         let text = json::to_string(&doc.to_value());
-        ecies::encrypt_async(
+        let cipher = ecies::encrypt_async(
             bulk,
-            identity,
+            &identity.public_key(),
             text.as_bytes(),
             true,
             CipherTextEncoding::Hex,
         )
         .await
-        .map(|o| o.to_json())
-        .map_err(SettingsError::Decrypt)
+        .map_err(SettingsError::Decrypt)?
+        .to_json();
+        let rs: [u8; 64] = identity
+            .sign_prehash(&sha256(cipher.as_bytes()))
+            .to_bytes()
+            .into();
+        Ok(json::to_string(&json!({
+            "signature": to_hex(&ecdsa_der_encode(&rs)),
+            "publicKey": identity.public_key().to_hex(),
+            "cipherText": cipher,
+        })))
     }
 
-    /// Decrypts and parses a settings file body.
+    /// Checks the signature, then decrypts and parses a settings file body.
     pub fn open(body: &str, identity: &PrivateKey) -> Result<Settings, SettingsError> {
         bulk::now(|b| Settings::open_async(b, body, identity))
     }
@@ -467,8 +503,33 @@ impl Settings {
         body: &str,
         identity: &PrivateKey,
     ) -> Result<Settings, SettingsError> {
+        let cipher = verified_cipher_text(body, &identity.public_key())?;
+        let obj = CipherObject::from_json(&cipher).map_err(SettingsError::Decrypt)?;
+        Self::decrypt_async(bulk, &obj, identity).await
+    }
+
+    /// Opens a file Cairn wrote before settings were signed (a bare cipher object).
+    /// Only for the migration the user confirmed: nothing proves who wrote it.
+    pub fn open_unsigned(body: &str, identity: &PrivateKey) -> Result<Settings, SettingsError> {
+        bulk::now(|b| Settings::open_unsigned_async(b, body, identity))
+    }
+
+    /// [`Settings::open_unsigned`] with the decryption run by `bulk`.
+    pub async fn open_unsigned_async(
+        bulk: &impl Bulk,
+        body: &str,
+        identity: &PrivateKey,
+    ) -> Result<Settings, SettingsError> {
         let obj = CipherObject::from_json(body).map_err(SettingsError::Decrypt)?;
-        let plain = ecies::decrypt_async(bulk, identity, &obj).await;
+        Self::decrypt_async(bulk, &obj, identity).await
+    }
+
+    async fn decrypt_async(
+        bulk: &impl Bulk,
+        obj: &CipherObject,
+        identity: &PrivateKey,
+    ) -> Result<Settings, SettingsError> {
+        let plain = ecies::decrypt_async(bulk, identity, obj).await;
         let text = match plain.map_err(SettingsError::Decrypt)? {
             Plaintext::Text(t) => t,
             Plaintext::Bytes(_) => return Err(SettingsError::Format("not text".into())),
@@ -480,6 +541,35 @@ impl Settings {
         }
         Ok(s)
     }
+}
+
+/// The `cipherText` of a signed settings file, once its signature is checked against
+/// `identity`. A bare cipher object is [`SettingsError::Unsigned`].
+fn verified_cipher_text(body: &str, identity: &PublicKey) -> Result<String, SettingsError> {
+    let v = json::from_str(body).map_err(|e| SettingsError::Format(e.to_string()))?;
+    let Some(obj) = v.as_object() else {
+        return Err(SettingsError::Format("not a JSON object".into()));
+    };
+    if obj.get("signature").is_none() && obj.get("ephemeralPK").is_some() {
+        return Err(SettingsError::Unsigned);
+    }
+    let field = |name: &'static str| obj.get(name).and_then(Value::as_str);
+    let signature = field("signature").ok_or(SettingsError::BadSignature("no signature"))?;
+    let public_key = field("publicKey").ok_or(SettingsError::BadSignature("no public key"))?;
+    let cipher = field("cipherText").ok_or(SettingsError::BadSignature("no cipherText"))?;
+    // Compared as keys, not text: upper-case hex of the same key is the same signer.
+    if PublicKey::from_hex(public_key).ok() != Some(*identity) {
+        return Err(SettingsError::BadSignature("signed by another key"));
+    }
+    let malformed = SettingsError::BadSignature("malformed signature");
+    let der = from_hex(signature).map_err(|_| malformed.clone())?;
+    let rs = ecdsa_der_decode(&der).ok_or(malformed.clone())?;
+    let sig = k256::ecdsa::Signature::from_slice(&rs).map_err(|_| malformed)?;
+    identity
+        .verifying_key()
+        .verify_prehash(&sha256(cipher.as_bytes()), &sig.normalize_s())
+        .map_err(|_| SettingsError::BadSignature("the signature does not match the content"))?;
+    Ok(cipher.to_string())
 }
 
 #[cfg(test)]
@@ -512,14 +602,92 @@ mod tests {
         assert_eq!(app.display_name(), "A");
         assert_eq!(s.log.len(), 2);
         let key = PrivateKey::random().unwrap();
-        let body = s.seal(&key.public_key()).unwrap();
+        let body = s.seal(&key).unwrap();
         assert!(!body.contains("a.example"));
         assert_eq!(Settings::open(&body, &key).unwrap(), s);
         let other = PrivateKey::random().unwrap();
-        assert!(matches!(
+        assert_eq!(
             Settings::open(&body, &other),
-            Err(SettingsError::Decrypt(_))
+            Err(SettingsError::BadSignature("signed by another key"))
+        );
+    }
+
+    /// What someone who can write the bucket (but has no identity key) can make.
+    fn forged(s: &Settings, identity: &PublicKey) -> String {
+        let text = json::to_string(&s.to_value());
+        ecies::encrypt(identity, text.as_bytes(), true, CipherTextEncoding::Hex)
+            .unwrap()
+            .to_json()
+    }
+
+    #[test]
+    fn only_files_signed_by_the_identity_are_believed() {
+        let key = PrivateKey::random().unwrap();
+        let mut s = Settings::default();
+        s.record_sign_in("https://a.example", Some("A"), None, &[], 1);
+        let genuine = s.seal(&key).unwrap();
+        // The signature is the one @stacks/storage writes: DER over SHA-256 of the
+        // cipherText string, verifiable with the public key alone.
+        let v = json::from_str(&genuine).unwrap();
+        let der = from_hex(v["signature"].as_str().unwrap()).unwrap();
+        let sig = k256::ecdsa::Signature::from_slice(&ecdsa_der_decode(&der).unwrap()).unwrap();
+        let cipher = v["cipherText"].as_str().unwrap();
+        assert!(
+            key.public_key()
+                .verifying_key()
+                .verify_prehash(&sha256(cipher.as_bytes()), &sig)
+                .is_ok()
+        );
+
+        // Encrypted to the public key but not signed: what a forger (or Cairn before
+        // signing) writes. Not believed, though it decrypts.
+        let mut evil = s.clone();
+        evil.record_sign_in("https://evil.example", Some("Evil"), None, &[], 2);
+        let unsigned = forged(&evil, &key.public_key());
+        assert_eq!(
+            Settings::open(&unsigned, &key),
+            Err(SettingsError::Unsigned)
+        );
+        assert_eq!(Settings::open_unsigned(&unsigned, &key).unwrap(), evil);
+
+        // A forged file in the signed layout: the forger's own key, or the identity's
+        // public key with a signature copied from the genuine file.
+        let forger = PrivateKey::random().unwrap();
+        let mut wrapped = evil.seal(&forger).unwrap();
+        let own_key = forger.public_key().to_hex();
+        assert_eq!(
+            Settings::open(&wrapped, &key),
+            Err(SettingsError::BadSignature("signed by another key"))
+        );
+        wrapped = wrapped.replace(&own_key, &key.public_key().to_hex());
+        assert!(matches!(
+            Settings::open(&wrapped, &key),
+            Err(SettingsError::BadSignature(_))
         ));
+        let copied = json::to_string(&json!({
+            "signature": v["signature"].clone(),
+            "publicKey": key.public_key().to_hex(),
+            "cipherText": unsigned,
+        }));
+        assert_eq!(
+            Settings::open(&copied, &key),
+            Err(SettingsError::BadSignature(
+                "the signature does not match the content"
+            ))
+        );
+        // Missing pieces are named.
+        for (body, why) in [
+            (r#"{"publicKey":"02","cipherText":"{}"}"#, "no signature"),
+            (r#"{"signature":"00","cipherText":"{}"}"#, "no public key"),
+            (r#"{"signature":"00","publicKey":"02"}"#, "no cipherText"),
+        ] {
+            assert_eq!(
+                Settings::open(body, &key),
+                Err(SettingsError::BadSignature(why))
+            );
+        }
+        assert!(Settings::open("[]", &key).is_err());
+        assert_eq!(Settings::open(&genuine, &key).unwrap(), s);
     }
 
     #[test]
@@ -541,13 +709,13 @@ mod tests {
         let c = s.collections.entry("contact".into()).or_default();
         c.grants.push(grant("https://a.example", "a1"));
         c.grants.push(grant("https://b.example", "b1"));
-        let mut s = Settings::open(&s.seal(&key.public_key()).unwrap(), &key).unwrap();
+        let mut s = Settings::open(&s.seal(&key).unwrap(), &key).unwrap();
         // A signs in again (new salt), B is revoked, C gets a read-only grant (no salt).
         let c = s.collections.get_mut("contact").unwrap();
         c.grants[0].token_salt = "a2".into();
         c.grants.remove(1);
         c.grants.push(grant("https://c.example", ""));
-        let s = Settings::open(&s.seal(&key.public_key()).unwrap(), &key).unwrap();
+        let s = Settings::open(&s.seal(&key).unwrap(), &key).unwrap();
         let c = &s.collections["contact"];
         assert_eq!(c.writer_app("a1"), Some("https://a.example"));
         assert_eq!(c.writer_app("a2"), Some("https://a.example"));

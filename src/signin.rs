@@ -58,11 +58,67 @@ impl AppDetails {
     }
 }
 
-/// Trims a display string; empty → `None`; at most 80 characters are kept.
-fn clean_text(s: &str) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.chars().take(80).collect())
+/// App names longer than this (in characters) are cut.
+pub const MAX_APP_NAME_CHARS: usize = 60;
+
+/// Manifests larger than this (64 KiB) are refused unread.
+pub const MAX_MANIFEST_LEN: usize = 64 * 1024;
+
+/// Characters that change the direction of the text around them (bidi embeddings,
+/// overrides, isolates and marks) or are invisible (zero-width, BOM, line separators):
+/// in a name they could make "Sign in to <name>" read as something else.
+fn is_deceptive(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
+
+/// A display string from an app: bidi and control characters removed, trimmed, at
+/// most [`MAX_APP_NAME_CHARS`] characters; empty → `None`.
+pub fn clean_text(s: &str) -> Option<String> {
+    let kept: String = s.chars().filter(|c| !is_deceptive(*c)).collect();
+    let t = kept.trim();
+    (!t.is_empty()).then(|| {
+        t.chars()
+            .take(MAX_APP_NAME_CHARS)
+            .collect::<String>()
+            .trim_end()
+            .to_string()
+    })
+}
+
+/// Why an app's manifest was not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ManifestError {
+    /// Larger than [`MAX_MANIFEST_LEN`].
+    TooLarge {
+        /// Its length in bytes (or as announced by `Content-Length`).
+        len: usize,
+    },
+    /// Not a JSON object.
+    NotJson,
+}
+
+impl std::fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ManifestError::TooLarge { len } => write!(
+                f,
+                "the app's manifest is too large ({len} bytes; the limit is {MAX_MANIFEST_LEN})"
+            ),
+            ManifestError::NotJson => f.write_str("the app's manifest is not a JSON object"),
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {}
 
 /// Resolves `href` against `base` and keeps it only when it is http(s) or a data: image.
 fn resolve_http_url(href: &str, base: &str) -> Option<String> {
@@ -75,10 +131,16 @@ fn resolve_http_url(href: &str, base: &str) -> Option<String> {
 }
 
 /// Reads `name` (or `short_name`) and the first icon (resolved against the manifest's
-/// URL) from a web app manifest. Anything unreadable is simply absent.
-pub fn parse_manifest(body: &str, manifest_url: &str) -> AppDetails {
-    let Ok(v) = crate::json::from_str(body) else {
-        return AppDetails::default();
+/// URL) from a web app manifest. A manifest over [`MAX_MANIFEST_LEN`] bytes or that is
+/// not a JSON object is refused; a missing or unusable name or icon is simply absent.
+/// The name is cleaned by [`clean_text`].
+pub fn parse_manifest(body: &str, manifest_url: &str) -> Result<AppDetails, ManifestError> {
+    if body.len() > MAX_MANIFEST_LEN {
+        return Err(ManifestError::TooLarge { len: body.len() });
+    }
+    let v = match crate::json::from_str(body) {
+        Ok(v) if v.is_object() => v,
+        _ => return Err(ManifestError::NotJson),
     };
     let text = |k: &str| v.get(k).and_then(Value::as_str).and_then(clean_text);
     let name = text("name").or_else(|| text("short_name"));
@@ -89,7 +151,7 @@ pub fn parse_manifest(body: &str, manifest_url: &str) -> AppDetails {
         .and_then(|i| i.get("src"))
         .and_then(Value::as_str)
         .and_then(|src| resolve_http_url(src, manifest_url));
-    AppDetails { name, icon }
+    Ok(AppDetails { name, icon })
 }
 
 /// One plain-language line for a requested scope.
@@ -295,25 +357,84 @@ mod tests {
         let d = parse_manifest(
             r#"{"name":" Todo ","icons":[{"src":"/icon.png"},{"src":"b.png"}]}"#,
             "http://localhost:3000/app/manifest.json",
-        );
+        )
+        .unwrap();
         assert_eq!(d.name.as_deref(), Some("Todo"));
         assert_eq!(d.icon.as_deref(), Some("http://localhost:3000/icon.png"));
         let d = parse_manifest(
             r#"{"short_name":"T","icons":[{"src":"i.png"}]}"#,
             "http://localhost:3000/app/manifest.json",
-        );
+        )
+        .unwrap();
         assert_eq!(d.name.as_deref(), Some("T"));
         assert_eq!(d.icon.as_deref(), Some("http://localhost:3000/app/i.png"));
         assert_eq!(
             parse_manifest("not json", "http://x/"),
-            AppDetails::default()
+            Err(ManifestError::NotJson)
+        );
+        assert_eq!(
+            parse_manifest("[]", "http://x/"),
+            Err(ManifestError::NotJson)
         );
         let d = parse_manifest(
             r#"{"name":"","icons":[{"src":"javascript:alert(1)"}]}"#,
             "http://x/m.json",
-        );
+        )
+        .unwrap();
         assert_eq!(d, AppDetails::default());
         assert_eq!(d.display_name("http://x"), "http://x");
+    }
+
+    #[test]
+    fn manifest_names_lose_bidi_and_control_characters_and_are_cut_at_60() {
+        let m = |name: &str| {
+            let body = crate::jwt::json_string(&crate::json!({ "name": name }));
+            parse_manifest(&body, "http://x/m.json").unwrap().name
+        };
+        // U+202E (right-to-left override) would make "evil\u{202e}moc.elppa" read as apple.com.
+        assert_eq!(m("evil\u{202e}moc.elppa").as_deref(), Some("evilmoc.elppa"));
+        for c in [
+            '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{2066}', '\u{2067}', '\u{2068}',
+            '\u{2069}', '\u{200e}', '\u{200f}', '\u{61c}', '\u{200b}', '\u{feff}',
+        ] {
+            assert_eq!(m(&format!("A{c}B")).as_deref(), Some("AB"), "{:?}", c);
+        }
+        assert_eq!(
+            m("Tab\tNew\nline\u{0}\u{7f}\u{85}").as_deref(),
+            Some("TabNewline")
+        );
+        assert_eq!(m("\u{202e}\u{0}"), None);
+        let long = "é".repeat(100);
+        assert_eq!(m(&long).unwrap().chars().count(), MAX_APP_NAME_CHARS);
+        assert_eq!(m(&"a".repeat(60)).unwrap().len(), 60);
+        // The request's appDetails name is cleaned the same way.
+        let mut req = request(&["store_write"]);
+        req.app_name = Some(format!("x\u{202e}{}", "y".repeat(80)));
+        let d = AppDetails::default().or_request(&req);
+        assert_eq!(d.name.unwrap(), format!("x{}", "y".repeat(59)));
+    }
+
+    #[test]
+    fn manifest_over_64_kib_is_refused() {
+        let pad = |n: usize| format!(r#"{{"name":"Big","pad":"{}"}}"#, "x".repeat(n));
+        let at_limit = pad(MAX_MANIFEST_LEN - pad(0).len());
+        assert_eq!(at_limit.len(), MAX_MANIFEST_LEN);
+        assert_eq!(
+            parse_manifest(&at_limit, "http://x/m.json")
+                .unwrap()
+                .name
+                .as_deref(),
+            Some("Big")
+        );
+        let over = pad(MAX_MANIFEST_LEN - pad(0).len() + 1);
+        let err = parse_manifest(&over, "http://x/m.json").unwrap_err();
+        assert_eq!(
+            err,
+            ManifestError::TooLarge {
+                len: MAX_MANIFEST_LEN + 1
+            }
+        );
+        assert!(err.to_string().contains("too large"), "{err}");
     }
 
     #[test]
@@ -438,7 +559,7 @@ mod tests {
                 None => Settings::default(),
             };
             apply_sign_in(&mut s, app, &[], || [0; 16]);
-            s.seal(&id.key.public_key())
+            s.seal(&id.key)
         };
         let first = sign_in(None, &app).unwrap();
         app.now_ms = NOW + 1000;

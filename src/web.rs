@@ -106,8 +106,27 @@ pub(crate) fn parse_str(value: &JsValue, what: &str) -> Result<String, JsValue> 
 
 /// Like [`parse_str`] for secrets (Secret Keys, private keys): the copy in wasm memory
 /// is wiped when dropped.
+/// A secret given as a string, or as UTF-8 bytes in a `Uint8Array`, which is
+/// overwritten with zeros once read (JS strings cannot be wiped; byte arrays can).
 pub(crate) fn parse_secret(value: &JsValue, what: &str) -> Result<Zeroizing<String>, JsValue> {
+    if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+        let raw = Zeroizing::new(bytes.to_vec());
+        bytes.fill(0, 0, bytes.length());
+        return std::str::from_utf8(&raw)
+            .map(|s| Zeroizing::new(s.to_owned()))
+            .map_err(|_| js_err(format_args!("{what} must be UTF-8 text")));
+    }
     parse_str(value, what).map(Zeroizing::new)
+}
+
+/// The Secret Key as the caller gave the password: a string, or (for a `Uint8Array`
+/// password) UTF-8 bytes that the caller zeroes after use.
+pub(crate) fn secret_out(password_was_bytes: bool, phrase: &str) -> JsValue {
+    if password_was_bytes {
+        js_sys::Uint8Array::from(phrase.as_bytes()).into()
+    } else {
+        JsValue::from_str(phrase)
+    }
 }
 
 #[cfg(feature = "api")]

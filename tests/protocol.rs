@@ -518,6 +518,44 @@ fn tamper_suite_each_failure_has_its_own_kind() {
 }
 
 #[test]
+fn non_canonical_domain_name_is_refused_naming_the_canonical_form() {
+    // One app must not get two app keys by spelling its origin two ways.
+    let key = PrivateKey::random().unwrap();
+    for (domain, canonical) in [
+        ("HTTP://Example.com:80", "http://example.com"),
+        ("https://example.com.", "https://example.com"),
+        ("https://EXAMPLE.com", "https://example.com"),
+        ("https://example.com:443", "https://example.com"),
+    ] {
+        let mut p = good_payload(&key);
+        p.insert("domain_name".into(), domain.into());
+        p.insert(
+            "manifest_uri".into(),
+            format!("{domain}/manifest.json").into(),
+        );
+        p.insert("redirect_uri".into(), format!("{domain}/").into());
+        let err = verify_auth_request(&signed(p, &key), None, NOW).unwrap_err();
+        assert_eq!(err.kind(), "non_canonical_domain", "{domain}: {err}");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("must send it as {canonical}")),
+            "{domain}: {text}"
+        );
+    }
+    // The app side does not build such a request either.
+    let err = auth::make_auth_request(
+        &key,
+        &AuthRequestOptions {
+            domain_name: "https://Example.com".into(),
+            now_ms: NOW,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), "non_canonical_domain");
+}
+
+#[test]
 fn app_side_round_trip_and_redirect() {
     let kc = Keychain::from_mnemonic(
         "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",

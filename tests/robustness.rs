@@ -136,7 +136,7 @@ fn json_reader_agrees_with_serde_json() {
     let seeds = [
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/spec/stacks-vectors.json"
+            "/tests/data/stacks-vectors.json"
         )),
         r#"{"a":[1,-2.5e-3,true,false,null,{"b":"\u00e9\ud83d\ude00\n\t\"\\\/"}],"a":0,"":{}}"#,
         r#"[0, 1E2, -0.0, 123456789012345678, "x", [[[]]], {"k": {"k": []}}]"#,

@@ -1,4 +1,4 @@
-//! The shared test vectors (`../shared/spec/stacks-vectors.json`, produced by the real npm
+//! The shared test vectors (`tests/data/stacks-vectors.json`, a copy of `../shared/spec/stacks-vectors.json`, produced by the real npm
 //! libraries), checked natively with `cargo test` and in headless Chromium with
 //! `cargo test --target wasm32-unknown-unknown`.
 

@@ -4,24 +4,38 @@
 //   {op: 'seal', phrase, password, params?: {m, t, p}}  → {ok: true, result: <vault record JSON>}
 // or {ok: false, error, code} (code 'wrong_password' when the password is wrong).
 // The page starts a fresh worker per call and terminates it after the answer.
+//
+// The page sends the password and Secret Key as UTF-8 bytes in transferred buffers (so no
+// copy stays in the page); the wasm functions zero them once read, and an opened Secret
+// Key comes back as bytes whose buffer is transferred to the page, which zeroes it.
 import init, { vaultOpenAsync, vaultSealAsync } from '/pkg/app/cairn.js';
 
 const ready = init();
+
+const wipe = (...values) => {
+  for (const v of values) if (v instanceof Uint8Array) v.fill(0);
+};
 
 self.onmessage = async (event) => {
   const { op, record, phrase, password, params } = event.data ?? {};
   try {
     await ready;
-    let result;
-    if (op === 'open') result = await vaultOpenAsync(record, password);
-    else if (op === 'seal') result = await vaultSealAsync(phrase, password, params);
-    else throw new Error(`unknown operation ${String(op)}`);
-    self.postMessage({ ok: true, result });
+    if (op === 'open') {
+      const result = await vaultOpenAsync(record, password);
+      const transfer = result instanceof Uint8Array ? [result.buffer] : [];
+      self.postMessage({ ok: true, result }, transfer);
+    } else if (op === 'seal') {
+      self.postMessage({ ok: true, result: await vaultSealAsync(phrase, password, params) });
+    } else {
+      throw new Error(`unknown operation ${String(op)}`);
+    }
   } catch (e) {
     self.postMessage({
       ok: false,
       error: e instanceof Error ? e.message : String(e),
       code: e?.code ?? null,
     });
+  } finally {
+    wipe(phrase, password);
   }
 };

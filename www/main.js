@@ -1,7 +1,24 @@
 // Entry point of the authenticator page (an ES module: the CSP forbids inline scripts).
 // Loads the wasm module, reports readiness in #cairn-status, and starts the Rust UI,
 // which renders every screen into <main id="cairn-root">. Nothing secret lives here.
+//
+// Trusted Types (CSP `require-trusted-types-for 'script'`): strings never reach script or
+// HTML sinks. The one sink the page uses is `new Worker(url)` for its KDF worker; the
+// "default" policy below lets exactly that URL through and refuses everything else (it
+// has no createHTML/createScript, so those sinks always throw). Module imports, fetch and
+// WebAssembly instantiation are not sinks. The policy exists before any module code runs:
+// static imports are evaluated first, but they only define functions.
 import init, { startAuthenticator } from '/pkg/app/cairn.js';
+
+const KDF_WORKER = new URL('/kdf-worker.js', location.href).href;
+if (globalThis.trustedTypes?.createPolicy) {
+  globalThis.trustedTypes.createPolicy('default', {
+    createScriptURL(url) {
+      if (new URL(url, location.href).href === KDF_WORKER) return url;
+      throw new TypeError(`Trusted Types: refusing script URL ${url}`);
+    },
+  });
+}
 
 const status = document.getElementById('cairn-status');
 

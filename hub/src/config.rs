@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Default bind address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:4000";
@@ -20,6 +21,15 @@ pub const DEFAULT_STORAGE: &str = "data";
 pub const DEFAULT_SERVER_NAME: &str = "localhost";
 /// Default upload limit in MiB.
 pub const DEFAULT_MAX_UPLOAD_MB: u64 = 20;
+/// Default cap on open client connections.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// Default time (seconds) a client has to send a request's headers; also how long an
+/// idle keep-alive connection is kept.
+pub const DEFAULT_HEADER_TIMEOUT_S: f64 = 30.0;
+/// Default longest pause (seconds) between two pieces of a request body.
+pub const DEFAULT_BODY_TIMEOUT_S: f64 = 30.0;
+/// Longest timeout accepted for the two settings above (one hour).
+pub const MAX_TIMEOUT_S: f64 = 3600.0;
 
 /// Settings from either the command line or the TOML file.
 #[derive(Debug, Clone, Default, Deserialize, Parser)]
@@ -78,6 +88,25 @@ pub struct Settings {
     #[arg(long, value_name = "FILTER")]
     pub log: Option<String>,
 
+    /// Most client connections open at once; more are answered 503 and closed
+    /// [default: 512].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+
+    /// Seconds a client has to send a request's headers (also the keep-alive idle time)
+    /// [default: 30].
+    #[arg(long, value_name = "SECONDS")]
+    pub header_timeout: Option<f64>,
+
+    /// Longest pause in seconds between two pieces of a request body [default: 30].
+    #[arg(long, value_name = "SECONDS")]
+    pub body_timeout: Option<f64>,
+
+    /// fsync files and directories before a write is acknowledged (local storage only)
+    /// [default: true].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub fsync: Option<bool>,
+
     /// Extra object_store options for cloud storage URLs (TOML only), e.g.
     /// `aws_region = "eu-west-1"`.
     #[arg(skip)]
@@ -122,6 +151,14 @@ pub struct Config {
     pub valid_hub_urls: Vec<String>,
     /// Log filter, if given.
     pub log: Option<String>,
+    /// Most client connections open at once.
+    pub max_connections: usize,
+    /// Time allowed for a request's headers (and an idle keep-alive connection).
+    pub header_timeout: Duration,
+    /// Longest pause between two pieces of a request body.
+    pub body_timeout: Duration,
+    /// Make local writes durable (fsync) before acknowledging them.
+    pub fsync: bool,
 }
 
 impl Config {
@@ -291,6 +328,24 @@ pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
         .map(|u| u.strip_suffix('/').map(str::to_string).unwrap_or(u))
         .collect();
 
+    let max_connections = flags
+        .max_connections
+        .or(file.max_connections)
+        .unwrap_or(DEFAULT_MAX_CONNECTIONS);
+    if max_connections == 0 || max_connections > 1_000_000 {
+        return Err(invalid("max_connections", "must be between 1 and 1000000"));
+    }
+    let header_timeout = timeout(
+        "header_timeout",
+        flags.header_timeout.or(file.header_timeout),
+        DEFAULT_HEADER_TIMEOUT_S,
+    )?;
+    let body_timeout = timeout(
+        "body_timeout",
+        flags.body_timeout.or(file.body_timeout),
+        DEFAULT_BODY_TIMEOUT_S,
+    )?;
+
     let mut storage_options = file.storage_options;
     storage_options.extend(flags.storage_options);
 
@@ -309,7 +364,23 @@ pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
             .unwrap_or(false),
         valid_hub_urls,
         log: flags.log.or(file.log),
+        max_connections,
+        header_timeout,
+        body_timeout,
+        fsync: flags.fsync.or(file.fsync).unwrap_or(true),
     })
+}
+
+/// A timeout setting in seconds (decimals allowed), checked to be positive and sane.
+fn timeout(field: &'static str, value: Option<f64>, default: f64) -> Result<Duration, ConfigError> {
+    let secs = value.unwrap_or(default);
+    if !(secs.is_finite() && (0.001..=MAX_TIMEOUT_S).contains(&secs)) {
+        return Err(invalid(
+            field,
+            format!("must be between 0.001 and {MAX_TIMEOUT_S} seconds"),
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 #[cfg(test)]
@@ -333,6 +404,34 @@ mod tests {
         assert_eq!(c.page_size, 100);
         assert!(c.whitelist.is_none());
         assert!(!c.require_correct_hub_url);
+        assert_eq!(c.max_connections, 512);
+        assert_eq!(c.header_timeout, Duration::from_secs(30));
+        assert_eq!(c.body_timeout, Duration::from_secs(30));
+        assert!(c.fsync);
+    }
+
+    #[test]
+    fn connection_limits() {
+        let file = parse_toml(
+            "max_connections = 8\nheader_timeout = 0.5\nbody_timeout = 2\nfsync = false",
+        )
+        .unwrap();
+        let c = merge(flags(&["--body-timeout", "1.5"]), file).unwrap();
+        assert_eq!(c.max_connections, 8);
+        assert_eq!(c.header_timeout, Duration::from_millis(500));
+        assert_eq!(c.body_timeout, Duration::from_millis(1500));
+        assert!(!c.fsync);
+        for bad in [
+            &["--max-connections", "0"][..],
+            &["--header-timeout", "0"],
+            &["--body-timeout=-1"],
+            &["--body-timeout", "NaN"],
+            &["--header-timeout", "100000"],
+        ] {
+            let e = merge(flags(bad), Settings::default()).unwrap_err();
+            let name = bad[0][2..].split('=').next().unwrap_or_default();
+            assert!(e.to_string().contains(&name.replace('-', "_")), "{e}");
+        }
     }
 
     #[test]

@@ -17,21 +17,23 @@ use axum::routing::{get, post};
 use cairn::json::{Map as JsonMap, Value as JsonValue};
 use futures::StreamExt;
 use serde_json::{Value, json};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Largest `list-files` / `revoke-all` body, as on the real hub.
 pub const MAX_JSON_BODY: usize = 4096;
 
-/// How many revocation timestamps are kept in memory before the cache is reset.
-const REVOCATION_CACHE_SIZE: usize = 50_000;
+/// A refused request's unread body is read and discarded up to the upload limit plus
+/// this margin, so that clients still sending it read the answer instead of a reset.
+pub const DRAIN_MARGIN: u64 = 4 * 1024 * 1024;
 
-/// After an upload goes over the limit, up to this many more bytes are read and
-/// discarded so that the client receives the 413 instead of a connection reset.
-const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+/// How far ahead of the hub's clock a revoke-all `oldestValidTimestamp` may be (seconds).
+/// Further ahead, every token of the bucket, even a fresh one, would be refused until
+/// that time: the bucket would be locked.
+pub const MAX_REVOCATION_LEAD_S: u64 = 300;
 
 /// A request failure, rendered as the real hub renders it.
 #[derive(Debug)]
@@ -51,6 +53,8 @@ pub enum ApiError {
     TooLarge(String),
     /// 400 with only a `message` (as the real hub's list-files / revoke-all 400s).
     BadRequest(String),
+    /// 408: the client paused sending the body for too long.
+    Timeout(String),
     /// 404 for an unknown route.
     NoRoute(String),
     /// 500 `{"message":"Server Error"}`; the detail is logged, not sent.
@@ -63,9 +67,10 @@ impl fmt::Display for ApiError {
             ApiError::Auth(e) => write!(f, "{e}"),
             ApiError::BadPath(e) => write!(f, "bad path: {e}"),
             ApiError::DoesNotExist(m) => f.write_str(m),
-            ApiError::Conflict(m) | ApiError::TooLarge(m) | ApiError::BadRequest(m) => {
-                f.write_str(m)
-            }
+            ApiError::Conflict(m)
+            | ApiError::TooLarge(m)
+            | ApiError::BadRequest(m)
+            | ApiError::Timeout(m) => f.write_str(m),
             ApiError::Precondition(e) => write!(f, "{e}"),
             ApiError::NoRoute(m) => write!(f, "no route: {m}"),
             ApiError::Server(m) => write!(f, "server error: {m}"),
@@ -144,6 +149,13 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(m) => {
                 json_response(StatusCode::BAD_REQUEST, &json!({"message": m}))
             }
+            ApiError::Timeout(m) => {
+                // The rest of the body never came: this connection cannot be reused.
+                let mut r = err(StatusCode::REQUEST_TIMEOUT, m, "RequestTimeoutError");
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                r
+            }
             ApiError::NoRoute(what) => (
                 StatusCode::NOT_FOUND,
                 [(
@@ -178,7 +190,6 @@ pub struct Hub {
     storage: Storage,
     read_url_prefix: String,
     locks: Mutex<HashSet<String>>,
-    revocations: RwLock<HashMap<String, u64>>,
 }
 
 /// Holds the per-path lock until dropped.
@@ -264,7 +275,6 @@ impl Hub {
             storage,
             read_url_prefix,
             locks: Mutex::new(HashSet::new()),
-            revocations: RwLock::new(HashMap::new()),
         })
     }
 
@@ -286,48 +296,36 @@ impl Hub {
         })
     }
 
-    /// The bucket's revocation timestamp, read from storage and cached.
+    /// The bucket's revocation timestamp (0: never revoked), read from storage on every
+    /// call. Not cached: several hub processes may share one storage, and a revocation
+    /// made through one must hold at once on all (one small read, see docs/SECURITY.md).
+    /// A timestamp that cannot be read or is not a number fails the request: treating
+    /// it as "not revoked" would let revoked tokens back in.
     async fn revocation_timestamp(&self, address: &str) -> Result<u64, ApiError> {
-        if let Some(ts) = self
-            .revocations
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(address)
-        {
-            return Ok(*ts);
-        }
-        let ts = self.read_auth_timestamp(address).await?;
-        let mut cache = self
-            .revocations
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        if cache.len() >= REVOCATION_CACHE_SIZE {
-            cache.clear();
-        }
-        let entry = cache.entry(address.to_string()).or_insert(ts);
-        *entry = (*entry).max(ts);
-        Ok(*entry)
-    }
-
-    async fn read_auth_timestamp(&self, address: &str) -> Result<u64, ApiError> {
         let key = paths::auth_timestamp_key(address);
+        let failed = |why: &str| {
+            tracing::error!(address, problem = why, "cannot read revocation timestamp");
+            ApiError::Auth(AuthError::Validation(format!(
+                "Error trying to fetch bucket authentication revocation timestamp: {why}"
+            )))
+        };
         let fetched = self.storage.read(&key).await.map_err(|e| {
-            tracing::error!(error = %e, address, "cannot read revocation timestamp");
-            ApiError::Auth(AuthError::Validation(
-                "Error trying to fetch bucket authentication revocation timestamp".into(),
-            ))
+            // The detail (paths, backend messages) goes to the log only.
+            tracing::error!(address, error = %e, "revocation timestamp read failed");
+            failed("the storage could not be read")
         })?;
         let Some((_, content)) = fetched else {
             return Ok(0);
         };
         let bytes = match content {
             Content::Whole(b) => b,
-            Content::Stream(_) => return Ok(0),
+            // A timestamp is a few bytes; a large object there is not one.
+            Content::Stream(_) => return Err(failed("the stored timestamp is not a number")),
         };
-        Ok(std::str::from_utf8(&bytes)
+        std::str::from_utf8(&bytes)
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok())
-            .unwrap_or(0))
+            .ok_or_else(|| failed("the stored timestamp is not a number"))
     }
 
     fn public_url(&self, address: &str, path: &str) -> String {
@@ -346,7 +344,12 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/list-files/{address}/", post(list_files))
         .route("/revoke-all/{address}", post(revoke_all))
         .route("/revoke-all/{address}/", post(revoke_all))
-        .route("/read/{bucket}/{*path}", get(read).head(read))
+        .route(
+            "/read/{bucket}/{*path}",
+            get(read)
+                .head(read)
+                .layer(middleware::from_fn(read_safety_headers)),
+        )
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .layer(middleware::from_fn(log_requests))
@@ -518,13 +521,13 @@ async fn store(
             Ok(c) => c,
             Err(e) => {
                 upload.abort().await;
-                return Err(ApiError::BadRequest(format!("Upload interrupted: {e}")));
+                return Err(body_error(e));
             }
         };
         let total = upload.size() + chunk.len() as u64;
         if total > max {
+            // The rest of the body is drained by the connection layer (serve.rs).
             upload.abort().await;
-            drain(&mut stream).await;
             tracing::warn!(address = %address, bytes = total, "upload over the size limit");
             return Err(ApiError::TooLarge(format!(
                 "Max file upload size is {max_mb} megabytes. Rejected POST body stream of {} megabytes",
@@ -554,26 +557,13 @@ async fn store(
     ))
 }
 
-async fn drain<S>(stream: &mut S)
-where
-    S: futures::Stream<Item = Result<Bytes, axum::Error>> + Unpin,
-{
-    let deadline = tokio::time::sleep(Duration::from_secs(10));
-    tokio::pin!(deadline);
-    let mut seen = 0u64;
-    loop {
-        tokio::select! {
-            _ = &mut deadline => return,
-            next = stream.next() => match next {
-                Some(Ok(c)) => {
-                    seen += c.len() as u64;
-                    if seen > DRAIN_LIMIT {
-                        return;
-                    }
-                }
-                _ => return,
-            }
-        }
+/// The error for a request body that could not be read to the end.
+fn body_error(e: axum::Error) -> ApiError {
+    let inner = e.into_inner();
+    if crate::serve::is_body_timeout(&*inner) {
+        ApiError::Timeout(format!("Upload interrupted: {inner}"))
+    } else {
+        ApiError::BadRequest(format!("Upload interrupted: {inner}"))
     }
 }
 
@@ -626,7 +616,14 @@ async fn small_json_body(headers: &HeaderMap, body: Body) -> Result<JsonMap, Api
     }
     let bytes = axum::body::to_bytes(body, MAX_JSON_BODY)
         .await
-        .map_err(|_| too_large())?;
+        .map_err(|e| {
+            let inner = e.into_inner();
+            if crate::serve::is_body_timeout(&*inner) {
+                ApiError::Timeout(format!("Request body interrupted: {inner}"))
+            } else {
+                too_large()
+            }
+        })?;
     let is_json = header_str(headers, header::CONTENT_TYPE)
         .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
     if !is_json || bytes.iter().all(u8::is_ascii_whitespace) {
@@ -782,38 +779,68 @@ async fn revoke_all(
         ApiError::BadRequest("Invalid JSON: oldestValidTimestamp is not a valid integer".into())
     })?;
     let ts = u64::try_from(ts).unwrap_or(u64::MAX);
-
-    // As on the real hub, revoke-all itself is not subject to revocation.
-    let parsed = auth::parse_header(header_str(&headers, header::AUTHORIZATION))?;
-    parsed.validate(&address, &hub.policy, 0, now_s())?;
+    // A timestamp far ahead would refuse every token, fresh ones included, until then.
+    let now = now_s() as u64;
+    if ts > now.saturating_add(MAX_REVOCATION_LEAD_S) {
+        return Err(ApiError::BadRequest(format!(
+            "Invalid JSON: oldestValidTimestamp {ts} is more than {MAX_REVOCATION_LEAD_S} \
+             seconds ahead of the hub's clock ({now})"
+        )));
+    }
 
     let key = paths::auth_timestamp_key(&address);
     let _lock = hub.try_lock(key.clone(), "revoke-all")?;
+    // Unlike the real hub, revoke-all is subject to revocation itself: a revoked token
+    // must not be able to move the bar (see docs/SECURITY.md).
+    let current = hub.revocation_timestamp(&address).await?;
+    let parsed = auth::parse_header(header_str(&headers, header::AUTHORIZATION))?;
+    parsed.validate(&address, &hub.policy, current, now_s())?;
+    // Only the bucket key itself, unrestricted, may revoke: a scoped token (e.g. an
+    // app's archival collection token) or a delegated one (carrying an association
+    // token) is a limited grant and must not be able to lock the owner out.
+    if parsed.scopes != auth::Scopes::default() {
+        return Err(ApiError::Auth(AuthError::Validation(format!(
+            "Address {address} not authorized to revoke tokens: revoke-all needs an \
+             unscoped token, and this token has scopes"
+        ))));
+    }
+    if js_truthy(parsed.payload().get("associationToken")) {
+        return Err(ApiError::Auth(AuthError::Validation(format!(
+            "Address {address} not authorized to revoke tokens: revoke-all needs a token \
+             signed by the bucket's own key without an association token"
+        ))));
+    }
+
     // Monotonic: a lower value never replaces a higher one (the real hub's behaviour
     // depends on its cache; see README).
-    let current = hub.read_auth_timestamp(&address).await?;
-    let new = current.max(ts);
-    if new != current {
+    if ts > current {
         hub.storage
-            .put_small(
-                &key,
-                new.to_string().as_bytes(),
-                "text/plain; charset=UTF-8",
-            )
+            .put_small(&key, ts.to_string().as_bytes(), "text/plain; charset=UTF-8")
             .await?;
-    }
-    {
-        let mut cache = hub
-            .revocations
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        let e = cache.entry(address.clone()).or_insert(new);
-        *e = (*e).max(new);
     }
     Ok(json_response(
         StatusCode::ACCEPTED,
         &json!({"status": "success"}),
     ))
+}
+
+/// Sent with every `/read/` response: uploaded files are served with the type their
+/// uploader chose, so an HTML or SVG file must never run script on the hub's origin
+/// (`sandbox` gives it a unique, script-less origin) and browsers must not guess a
+/// more dangerous type than the one sent (`nosniff`).
+const READ_SAFETY_HEADERS: [(header::HeaderName, &str); 2] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::CONTENT_SECURITY_POLICY, "sandbox"),
+];
+
+/// Adds [`READ_SAFETY_HEADERS`] to every `/read/` response, errors included.
+async fn read_safety_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    for (name, value) in READ_SAFETY_HEADERS {
+        res.headers_mut()
+            .insert(name, HeaderValue::from_static(value));
+    }
+    res
 }
 
 fn not_found_file() -> Response {
@@ -872,6 +899,9 @@ async fn read(
             httpdate::fmt_http_date(info.last_modified),
         )
         .header(header::ACCESS_CONTROL_EXPOSE_HEADERS, "Content-Type,ETag");
+    for (name, value) in READ_SAFETY_HEADERS {
+        builder = builder.header(name, value);
+    }
     if let Ok(etag) = HeaderValue::from_str(&info.meta.etag) {
         builder = builder.header(header::ETAG, etag);
     }
@@ -909,13 +939,20 @@ pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error 
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     let addr = listener.local_addr()?;
+    let limits = crate::serve::Limits {
+        max_connections: config.max_connections,
+        header_timeout: config.header_timeout,
+        body_timeout: config.body_timeout,
+        drain_limit: config.max_upload_bytes().saturating_add(DRAIN_MARGIN),
+    };
     let hub = Hub::new(config, storage, addr);
     let app = router(hub.clone());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-    });
+    let task = tokio::spawn(crate::serve::serve(
+        listener,
+        app,
+        limits,
+        shutdown_signal(),
+    ));
     Ok(Running { addr, hub, task })
 }
 

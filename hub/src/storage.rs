@@ -213,9 +213,12 @@ impl Storage {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     StorageError::Open(format!("cannot create directory {}: {e}", dir.display()))
                 })?;
+                // with_fsync: the staged file is synced before its rename and the
+                // directory after it, so a 202 means the write survives a power cut.
                 let fs = LocalFileSystem::new_with_prefix(dir)
                     .map_err(|e| StorageError::Open(format!("{}: {e}", dir.display())))?
-                    .with_automatic_cleanup(true);
+                    .with_automatic_cleanup(true)
+                    .with_fsync(cfg.fsync);
                 let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
                 Storage::from_store(Arc::new(fs), format!("file://{}", canonical.display()))
             }

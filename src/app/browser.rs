@@ -117,7 +117,7 @@ impl Session {
             let (mut s, etag) = self.settings().await?;
             f(&mut s);
             let body = s
-                .seal_async(&WebCrypto, &self.identity_key.public_key())
+                .seal_async(&WebCrypto, &self.identity_key)
                 .await
                 .map_err(|e| e.to_string())?;
             let cond = settings_condition(etag.as_deref());

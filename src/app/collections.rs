@@ -101,17 +101,51 @@ impl Ctx {
         Ok(self.read_settings().await?.0)
     }
 
-    async fn read_settings(&self) -> Result<(Settings, Option<hub::Answer>), String> {
+    /// The settings file as stored (`None` when there is none), unchecked.
+    pub async fn read_settings_file(&self) -> Result<Option<hub::Answer>, String> {
         if !self.may_exist.get() {
-            return Ok((Settings::default(), None));
+            return Ok(None);
         }
-        let url = read_url(&self.info, &self.identity.address, SETTINGS_PATH);
-        match hub::read(&url).await? {
+        hub::read(&read_url(&self.info, &self.identity.address, SETTINGS_PATH)).await
+    }
+
+    /// Replaces the settings file with `settings`, signed, if it is still the version
+    /// with `etag` (`None`: if there is none).
+    pub async fn replace_settings(
+        &self,
+        settings: &Settings,
+        etag: Option<&str>,
+    ) -> Result<(), String> {
+        let store = store_url(&self.hub_url, &self.identity.address, SETTINGS_PATH);
+        let body = settings
+            .seal_async(&WebCrypto, &self.identity.key)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (k, v) = settings_condition(etag);
+        match hub::store(
+            &store,
+            &self.token,
+            &body,
+            "application/json",
+            Some((k, &v)),
+        )
+        .await?
+        {
+            Stored::Done => {
+                self.may_exist.set(true);
+                Ok(())
+            }
+            Stored::Conflict => Err("your settings file changed meanwhile: try again".into()),
+        }
+    }
+
+    async fn read_settings(&self) -> Result<(Settings, Option<hub::Answer>), String> {
+        match self.read_settings_file().await? {
             None => Ok((Settings::default(), None)),
             Some(a) => {
                 let s = Settings::open_async(&WebCrypto, &a.body, &self.identity.key)
                     .await
-                    .map_err(|e| format!("your settings file is unreadable ({e})"))?;
+                    .map_err(|e| e.to_string())?;
                 Ok((s, Some(a)))
             }
         }
@@ -129,7 +163,7 @@ impl Ctx {
             let (mut settings, existing) = self.read_settings().await?;
             let out = f(&mut settings)?;
             let body = settings
-                .seal_async(&WebCrypto, &self.identity.key.public_key())
+                .seal_async(&WebCrypto, &self.identity.key)
                 .await
                 .map_err(|e| e.to_string())?;
             let condition = match &existing {
@@ -149,6 +183,19 @@ impl Ctx {
             }
         }
         Err("your settings file kept changing while Cairn wrote it".into())
+    }
+
+    /// The time (ms) to mint a collection bucket's tokens at: now, or the hub's
+    /// revocation time of the bucket when that is later (set by another device whose
+    /// clock runs ahead): a token issued before it would be dead on arrival.
+    pub async fn token_time(&self, keychain: &Keychain, collection: &str) -> Result<i64, String> {
+        let bucket = keychain
+            .collection_bucket_key(self.index, collection)
+            .map_err(|e| e.to_string())?
+            .public_key()
+            .address();
+        let revoked = hub::revoked_before(&self.info.read_url_prefix, &bucket).await?;
+        Ok((now_ms() as i64).max(revoked.saturating_mul(1000)))
     }
 
     /// The app key of `origin` for this identity.
@@ -250,7 +297,7 @@ pub async fn grant_existing(
     collection: &str,
     mode: AccessMode,
 ) -> Result<(), String> {
-    let now = now_ms() as i64;
+    let now = ctx.token_time(keychain, collection).await?;
     let (hand_offs, _) = ctx
         .update_settings(|s| {
             Ok(grant_collections(
@@ -581,7 +628,8 @@ pub async fn start_revocation(
     if busy() {
         return Err("another operation is running; wait for it to end".into());
     }
-    let now = now_ms() as i64;
+    let keychain = app.keychain().ok_or("Cairn is locked")?;
+    let now = ctx.token_time(&keychain, collection).await?;
     let (r, _) = ctx
         .update_settings(|s| {
             if downgrade {
@@ -602,13 +650,24 @@ pub fn resume_pending(app: &Rc<App>) {
     let Some(keychain) = app.keychain() else {
         return;
     };
-    if busy() || app.state.borrow().request.is_some() {
+    if app.state.borrow().request.is_some() {
         return;
     }
     let count = app.state.borrow().prefs.identity_count.max(1);
     let hub_url = app.hub_url();
     let app = app.clone();
     spawn(async move {
+        // A job stopped by Lock ends after the file in flight; wait for it (briefly)
+        // rather than skip the resume.
+        for _ in 0..150 {
+            if !busy() {
+                break;
+            }
+            sleep(200).await;
+        }
+        if busy() || app.keychain().is_none() {
+            return;
+        }
         for index in 0..count {
             let Ok(ctx) = Ctx::new(&keychain, index, &hub_url).await else {
                 return;

@@ -30,6 +30,28 @@ pub async fn fetch(
     body: Option<&str>,
     timeout_ms: i32,
 ) -> Result<Answer, String> {
+    fetch_with_limit(url, method, headers, body, timeout_ms, None).await
+}
+
+/// `GET`s `url` within `timeout_ms`, refusing a body over `max_len` bytes.
+async fn fetch_limited(url: &str, timeout_ms: i32, max_len: usize) -> Result<Answer, String> {
+    fetch_with_limit(url, "GET", &[], None, timeout_ms, Some(max_len)).await
+}
+
+async fn fetch_with_limit(
+    url: &str,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    timeout_ms: i32,
+    max_len: Option<usize>,
+) -> Result<Answer, String> {
+    let too_large = |len: usize| {
+        format!(
+            "the answer is too large ({len} bytes; the limit is {})",
+            max_len.unwrap_or(0)
+        )
+    };
     let window = web_sys::window().ok_or("no window")?;
     let controller = AbortController::new().map_err(|e| message(&e))?;
     let init = RequestInit::new();
@@ -57,10 +79,26 @@ pub async fn fetch(
             .await?
             .dyn_into()?;
         let etag = resp.headers().get("ETag").ok().flatten();
+        if let Some(max) = max_len {
+            let announced = resp
+                .headers()
+                .get("Content-Length")
+                .ok()
+                .flatten()
+                .and_then(|l| l.trim().parse::<usize>().ok());
+            if let Some(len) = announced.filter(|l| *l > max) {
+                return Err(JsValue::from_str(&too_large(len)));
+            }
+        }
         let body = JsFuture::from(resp.text()?)
             .await?
             .as_string()
             .unwrap_or_default();
+        if let Some(max) = max_len
+            && body.len() > max
+        {
+            return Err(JsValue::from_str(&too_large(body.len())));
+        }
         Ok::<_, JsValue>(Answer {
             status: resp.status(),
             etag,
@@ -101,6 +139,19 @@ pub async fn read(url: &str) -> Result<Option<Answer>, String> {
         200 => Ok(Some(a)),
         404 | 410 => Ok(None),
         s => Err(format!("reading failed ({s})")),
+    }
+}
+
+/// The bucket's revocation time (`oldestValidTimestamp` of its last revoke-all, in
+/// seconds), read where Gaia hubs publish it: `<read_url_prefix><address>-auth/authTimestamp`.
+/// 0 when the bucket was never revoked. A value that is not a number is an error: taking
+/// it for "never revoked" would mint tokens that may already be dead.
+pub async fn revoked_before(read_url_prefix: &str, address: &str) -> Result<i64, String> {
+    let url = format!("{read_url_prefix}{address}-auth/authTimestamp");
+    match read(&url).await? {
+        None => Ok(0),
+        Some(a) => crate::gaia::parse_revocation_time(&a.body)
+            .ok_or_else(|| "the hub's revocation time of this bucket is not a number".into()),
     }
 }
 
@@ -160,6 +211,20 @@ pub async fn post_json(
 /// `GET`s a JSON-ish text file (manifest, config) within `timeout_ms`.
 pub async fn get_text(url: &str, timeout_ms: i32) -> Result<String, String> {
     let a = fetch(url, "GET", &[], None, timeout_ms).await?;
+    if a.status != 200 {
+        return Err(format!("status {}", a.status));
+    }
+    Ok(a.body)
+}
+
+/// Like [`get_text`], refusing a body over `max_len` bytes: at once when the server
+/// announces it (`Content-Length`), else once read.
+pub async fn get_text_limited(
+    url: &str,
+    timeout_ms: i32,
+    max_len: usize,
+) -> Result<String, String> {
+    let a = fetch_limited(url, timeout_ms, max_len).await?;
     if a.status != 200 {
         return Err(format!("status {}", a.status));
     }

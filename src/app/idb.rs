@@ -1,6 +1,7 @@
 //! IndexedDB as promises: database `cairn` with stores `vault`, `prefs` and `session`
 //! (out-of-line keys). Values are JSON text, except session records (structured clones
-//! holding a non-extractable `CryptoKey`).
+//! of `{iv, ct, expires}`: the Secret Key encrypted under a key that only the tab's
+//! `sessionStorage` holds, see [`super::session`]).
 
 use super::wait::pending;
 use wasm_bindgen::prelude::*;
@@ -103,4 +104,17 @@ pub async fn delete(store: &str, key: &str) -> Result<(), JsValue> {
     finish(&req).await?;
     db.close();
     Ok(())
+}
+
+/// Every key of `store` (as strings; other key types are skipped).
+pub async fn keys(store: &str) -> Result<Vec<String>, JsValue> {
+    let db = open().await?;
+    let tx = db.transaction_with_str(store)?;
+    let req = tx.object_store(store)?.get_all_keys()?;
+    let v = finish(&req).await?;
+    db.close();
+    Ok(js_sys::Array::from(&v)
+        .iter()
+        .filter_map(|k| k.as_string())
+        .collect())
 }

@@ -5,7 +5,7 @@
 
 use super::wait::{message, pending};
 use crate::vault::KdfParams;
-use js_sys::{Object, Reflect};
+use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
@@ -36,8 +36,10 @@ impl std::fmt::Display for KdfError {
     }
 }
 
-/// Sends `request` to a fresh worker and returns its `result` text.
-async fn call(request: &Object) -> Result<Zeroizing<String>, KdfError> {
+/// Sends `request` to a fresh worker, transferring the buffers of `secrets` (so the
+/// page keeps no copy), and returns its `result` text. A result given as bytes is
+/// zeroed in JS once copied.
+async fn call(request: &Object, secrets: &[&Uint8Array]) -> Result<Zeroizing<String>, KdfError> {
     let other = |e: JsValue| KdfError::Other(message(&e));
     let opts = WorkerOptions::new();
     opts.set_type(WorkerType::Module);
@@ -54,7 +56,11 @@ async fn call(request: &Object) -> Result<Zeroizing<String>, KdfError> {
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    let reply = match worker.post_message(request) {
+    let transfer = js_sys::Array::new();
+    for b in secrets {
+        transfer.push(&b.buffer());
+    }
+    let reply = match worker.post_message_with_transfer(request, &transfer) {
         Ok(()) => JsFuture::from(promise).await,
         Err(e) => Err(e),
     };
@@ -62,7 +68,15 @@ async fn call(request: &Object) -> Result<Zeroizing<String>, KdfError> {
     let reply = reply.map_err(other)?;
     let get = |k: &str| Reflect::get(&reply, &k.into()).unwrap_or(JsValue::UNDEFINED);
     if get("ok").as_bool() == Some(true) {
-        return get("result")
+        let result = get("result");
+        if let Some(bytes) = result.dyn_ref::<Uint8Array>() {
+            let raw = Zeroizing::new(bytes.to_vec());
+            bytes.fill(0, 0, bytes.length());
+            return std::str::from_utf8(&raw)
+                .map(|s| Zeroizing::new(s.to_owned()))
+                .map_err(|_| KdfError::Other("the key-derivation worker gave no result".into()));
+        }
+        return result
             .as_string()
             .map(Zeroizing::new)
             .ok_or_else(|| KdfError::Other("the key-derivation worker gave no result".into()));
@@ -85,9 +99,18 @@ fn request(fields: &[(&str, &str)]) -> Object {
     o
 }
 
+/// UTF-8 bytes of a secret for the worker, set as `field` of `req`.
+fn secret_field(req: &Object, field: &str, text: &str) -> Uint8Array {
+    let bytes = Uint8Array::from(text.as_bytes());
+    let _ = Reflect::set(req, &field.into(), &bytes);
+    bytes
+}
+
 /// Seals `phrase` with `password`; returns the vault record's JSON text.
 pub async fn seal(phrase: &str, password: &str) -> Result<String, KdfError> {
-    let req = request(&[("op", "seal"), ("phrase", phrase), ("password", password)]);
+    let req = request(&[("op", "seal")]);
+    let p = secret_field(&req, "phrase", phrase);
+    let w = secret_field(&req, "password", password);
     let params = Object::new();
     for (k, v) in [
         ("m", PARAMS.memory_kib),
@@ -97,18 +120,15 @@ pub async fn seal(phrase: &str, password: &str) -> Result<String, KdfError> {
         let _ = Reflect::set(&params, &k.into(), &v.into());
     }
     let _ = Reflect::set(&req, &"params".into(), &params);
-    let out = call(&req).await?;
+    let out = call(&req, &[&p, &w]).await?;
     Ok(out.to_string())
 }
 
 /// Opens the vault record `record` (JSON text) with `password`; returns the Secret Key.
 pub async fn open(record: &str, password: &str) -> Result<Zeroizing<String>, KdfError> {
-    call(&request(&[
-        ("op", "open"),
-        ("record", record),
-        ("password", password),
-    ]))
-    .await
+    let req = request(&[("op", "open"), ("record", record)]);
+    let w = secret_field(&req, "password", password);
+    call(&req, &[&w]).await
 }
 
 /// Opens the vault stored in this browser with `password`, showing a progress bar named

@@ -18,6 +18,7 @@ pub mod idb;
 pub mod kdf;
 pub mod screens;
 pub mod session;
+pub mod settings_guard;
 pub mod wait;
 
 use crate::keychain::Keychain;
@@ -97,6 +98,8 @@ pub struct State {
     pub last_activity: f64,
     /// When the session expiry was last pushed back (ms).
     pub last_touch: f64,
+    /// The identity whose settings file was last found signed (no notice needed).
+    pub settings_trusted: Option<u32>,
 }
 
 type Listener = Closure<dyn FnMut(Event)>;
@@ -239,9 +242,18 @@ impl App {
         Ok(())
     }
 
-    /// Locks: forgets the keychain, ends the session, shows the unlock screen.
+    /// Locks: forgets the keychain, ends the session, shows the unlock screen. A job
+    /// that holds the keychain (revocation, re-encryption, undo) stops after the file
+    /// in flight; its journal resumes it after the next unlock.
     pub async fn lock(self: &Rc<Self>) {
-        self.state.borrow_mut().keychain = None;
+        if let Some(job) = collections::current_job() {
+            job.cancel.set(true);
+        }
+        {
+            let mut s = self.state.borrow_mut();
+            s.keychain = None;
+            s.settings_trusted = None;
+        }
         let _ = session::end().await;
         self.route();
     }

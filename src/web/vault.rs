@@ -83,10 +83,12 @@ pub fn vault_seal(
 
 /// `vaultSeal` with AES-GCM in WebCrypto (Argon2id still runs in wasm): resolves to the
 /// same kind of record. The authenticator's KDF worker uses this one.
+/// The Secret Key and password may be given as UTF-8 bytes (`Uint8Array`), zeroed once
+/// read.
 #[wasm_bindgen(js_name = vaultSealAsync)]
 pub async fn vault_seal_async(
-    #[wasm_bindgen(unchecked_param_type = "string")] phrase: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string")] password: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] phrase: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] password: JsValue,
     #[wasm_bindgen(unchecked_param_type = "{m: number, t: number, p: number} | undefined")]
     params: JsValue,
 ) -> Result<String, JsValue> {
@@ -112,14 +114,18 @@ pub fn vault_open(
 
 /// `vaultOpen` with AES-GCM in WebCrypto (Argon2id still runs in wasm). Rejects with an
 /// `Error` with `code` `"wrong_password"` when the password does not open the record.
-#[wasm_bindgen(js_name = vaultOpenAsync)]
+/// A password given as UTF-8 bytes (`Uint8Array`) is zeroed once read, and the Secret
+/// Key then comes back as UTF-8 bytes too, for the caller to zero after use (the KDF
+/// worker does, so no copy of either lingers as an unwipeable JS string).
+#[wasm_bindgen(js_name = vaultOpenAsync, unchecked_return_type = "string | Uint8Array")]
 pub async fn vault_open_async(
     #[wasm_bindgen(unchecked_param_type = "string")] record: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string")] password: JsValue,
-) -> Result<String, JsValue> {
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] password: JsValue,
+) -> Result<JsValue, JsValue> {
+    let bytes = password.is_instance_of::<js_sys::Uint8Array>();
     let (record, password) = open_args(&record, &password)?;
     let secret = vault::open_async(&WebCrypto, &record, &password)
         .await
         .map_err(vault_err)?;
-    Ok(secret.phrase().to_owned())
+    Ok(super::secret_out(bytes, secret.phrase()))
 }

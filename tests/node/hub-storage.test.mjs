@@ -13,7 +13,7 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
-import { Storage } from '@stacks/storage';
+import { Storage, connectToGaiaHub } from '@stacks/storage';
 import { UserSession, AppConfig } from '@stacks/auth';
 import { makeECPrivateKey, getPublicKeyFromPrivate, publicKeyToBtcAddress } from '@stacks/encryption';
 
@@ -229,4 +229,66 @@ test('ETag conflicts', async () => {
   // dangerouslyIgnoreEtag overwrites unconditionally.
   await first.putFile('doc.json', '{"v":4}', { encrypt: false, dangerouslyIgnoreEtag: true });
   assert.equal(await first.getFile('doc.json', { decrypt: false }), '{"v":4}');
+});
+
+// Refusals decided before the body is read (401, 409, 412, 413) must reach the client as
+// a status and a JSON body, not as a connection reset ("network error"), also when the
+// client is still sending several MB.
+test('refused multi-MB uploads are readable (Node fetch, @stacks/storage)', async () => {
+  const MIB = 1024 * 1024;
+  const key = freshKey();
+  const address = publicKeyToBtcAddress(getPublicKeyFromPrivate(key));
+  const { token } = await connectToGaiaHub(hubUrl, key);
+  const auth = `bearer ${token}`;
+  const post = (path, headers, size) =>
+    fetch(`${hubUrl}/store/${address}/${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/octet-stream', ...headers },
+      body: Buffer.alloc(size, 0x61),
+    });
+
+  // Several rounds: a hub that resets instead of answering fails some of them at random.
+  const other = await connectToGaiaHub(hubUrl, freshKey());
+  for (let round = 0; round < 3; round++) {
+    // 401: a token for another bucket, 12 MiB body.
+    let res = await post('a.bin', { Authorization: `bearer ${other.token}` }, 12 * MIB);
+    assert.equal(res.status, 401);
+    assert.equal((await res.json()).error, 'ValidationError');
+
+    // 413: over the 20 MiB limit by Content-Length (22 MiB).
+    res = await post('b.bin', { Authorization: auth }, 22 * MIB);
+    assert.equal(res.status, 413);
+    assert.equal((await res.json()).error, 'PayloadTooLargeError');
+
+    // 412: If-Match on a file that does not exist, 8 MiB body.
+    res = await post('c.bin', { Authorization: auth, 'If-Match': 'nope' }, 8 * MIB);
+    assert.equal(res.status, 412);
+    assert.equal((await res.json()).error, 'PreconditionFailedError');
+  }
+
+  // Far over the limit (64 MiB): answered, then the connection is closed gracefully.
+  const res = await post('d.bin', { Authorization: auth }, 64 * MIB);
+  assert.equal(res.status, 413);
+  assert.equal((await res.json()).error, 'PayloadTooLargeError');
+
+  // @stacks/storage: a new session's first putFile of an existing path sends
+  // If-None-Match: * and must see the 412, not a network error.
+  const first = session(key);
+  await first.putFile('e.bin', 'small', { encrypt: false });
+  const second = session(key);
+  await assert.rejects(
+    second.putFile('e.bin', Buffer.alloc(6 * MIB, 0x62), { encrypt: false }),
+    (err) => {
+      assert.equal(err.code, 'precondition_failed_error');
+      assert.equal(err.hubError.statusCode, 412);
+      return true;
+    },
+  );
+
+  // Nothing of the refused uploads was stored.
+  for (const p of ['a.bin', 'b.bin', 'c.bin', 'd.bin']) {
+    const r = await fetch(`${hubUrl}/read/${address}/${p}`);
+    assert.equal(r.status, 404, p);
+  }
+  assert.equal(await second.getFile('e.bin', { decrypt: false }), 'small');
 });

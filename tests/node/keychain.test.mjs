@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 const pkgDir = path.join(repo, 'pkg');
-const vectorsPath = path.resolve(repo, '..', 'shared', 'spec', 'stacks-vectors.json');
+const vectorsPath = path.join(repo, 'tests', 'data', 'stacks-vectors.json');
 
 const V = JSON.parse(fs.readFileSync(vectorsPath, 'utf8'));
 const WALLETS = V.derivation.wallets;
@@ -298,6 +298,24 @@ describe('vault: synchronous and WebCrypto forms read each other', () => {
     await assert.rejects(cairn.vaultOpenAsync(altered, 'correct horse'), (e) => e.code === 'wrong_password');
     // The synchronous form agrees.
     throwsError(() => cairn.vaultOpen(altered, 'correct horse'), 'wrong password');
+  });
+
+  test('vault secrets as bytes: zeroed once read, the Secret Key comes back as bytes', async () => {
+    const utf8 = (s) => new TextEncoder().encode(s);
+    const phrase = utf8(ABOUT);
+    const password = utf8('correct horse');
+    const rec = await cairn.vaultSealAsync(phrase, password, P);
+    assert.ok(phrase.every((b) => b === 0), 'the Secret Key bytes were zeroed');
+    assert.ok(password.every((b) => b === 0), 'the password bytes were zeroed');
+    const pw2 = utf8('correct horse');
+    const out = await cairn.vaultOpenAsync(rec, pw2);
+    assert.ok(out instanceof Uint8Array, 'bytes in, bytes out');
+    assert.equal(new TextDecoder().decode(out), ABOUT);
+    assert.ok(pw2.every((b) => b === 0));
+    // A string password still gives a string, and the two forms read each other.
+    assert.equal(await cairn.vaultOpenAsync(rec, 'correct horse'), ABOUT);
+    await assert.rejects(cairn.vaultOpenAsync(rec, utf8('wrong horse')), (e) => e.code === 'wrong_password');
+    await assert.rejects(cairn.vaultOpenAsync(rec, new Uint8Array([0xff, 0xfe])), /UTF-8/);
   });
 
   test('vaultSealAsync refuses a bad Secret Key and an empty password', async () => {

@@ -73,9 +73,12 @@ test('security headers on every response', async () => {
     assert.equal(r.headers.get('x-frame-options'), 'DENY');
     assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(r.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(r.headers.get('cross-origin-opener-policy'), 'same-origin');
   }
   assert.match(DEFAULT_CSP, /script-src 'self' 'wasm-unsafe-eval'/);
   assert.match(DEFAULT_CSP, /frame-ancestors 'none'/);
+  assert.match(DEFAULT_CSP, /require-trusted-types-for 'script'/);
+  assert.match(DEFAULT_CSP, /trusted-types default/);
 });
 
 test('directories: index.html, redirect without slash, no listing', async () => {

@@ -1,4 +1,4 @@
-//! The shared test vectors (`../shared/spec/stacks-vectors.json`, produced by the real npm
+//! The shared test vectors (`tests/data/stacks-vectors.json`, a copy of `../shared/spec/stacks-vectors.json`, produced by the real npm
 //! libraries), compiled into the test binary so the same tests run natively and in the
 //! browser.
 #![allow(dead_code)]
@@ -8,7 +8,7 @@ use cairn::json::Value;
 /// The vectors file's text.
 pub const VECTORS: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/spec/stacks-vectors.json"
+    "/tests/data/stacks-vectors.json"
 ));
 
 /// The parsed vectors.

@@ -2,7 +2,10 @@
 //! directory, runs N concurrent clients (default 64) doing writes for a fixed time,
 //! then reads for a fixed time, and prints writes/s and reads/s.
 //!
-//! `cargo run --release -p cairn-hub --bin hub-bench -- [--clients 64] [--seconds 10] [--size 1024]`
+//! `cargo run --release -p cairn-hub --bin hub-bench -- [--clients 64] [--seconds 10] [--size 1024] [--fsync 0]`
+//!
+//! `--fsync 0` turns off the durable-write fsyncs (to measure what they cost). Before the
+//! phases it times the per-request revocation-timestamp read (absent and present).
 
 use cairn::gaia::{V1TokenOptions, challenge_text, make_v1_token};
 use cairn::keys::PrivateKey;
@@ -64,12 +67,45 @@ async fn phase(
     rate
 }
 
+/// Times the read every authenticated request makes of its bucket's revocation
+/// timestamp (`<address>-auth/authTimestamp`), for a bucket never revoked and one revoked.
+async fn revocation_read_cost(
+    cfg: &config::Config,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let storage = cairn_hub::storage::Storage::open(cfg).await?;
+    let key = "1BenchRevocation-auth/authTimestamp";
+    const N: u32 = 2000;
+    for present in [false, true] {
+        if present {
+            storage
+                .put_small(key, b"1700000000", "text/plain; charset=UTF-8")
+                .await?;
+        }
+        let start = Instant::now();
+        for _ in 0..N {
+            storage.read(key).await?;
+        }
+        let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(N);
+        println!(
+            "revocation timestamp read ({}): {us:.1} µs",
+            if present {
+                "revoked bucket"
+            } else {
+                "never revoked"
+            }
+        );
+    }
+    storage.delete(key).await?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let args: Vec<String> = std::env::args().collect();
     let clients = arg(&args, "--clients", 64);
     let seconds = arg(&args, "--seconds", 10);
     let size = arg(&args, "--size", 1024) as usize;
+    let fsync = arg(&args, "--fsync", 1) != 0;
 
     let dir = std::env::temp_dir().join(format!("cairn-hub-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -77,9 +113,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         bind: Some("127.0.0.1:0".into()),
         storage: Some(dir.display().to_string()),
         log: Some("warn".into()),
+        fsync: Some(fsync),
         ..Default::default()
     };
     let cfg = config::merge(flags, Settings::default())?;
+    revocation_read_cost(&cfg).await?;
     let running = cairn_hub::server::start(cfg).await?;
     let url = format!("http://{}", running.addr);
     let read_prefix = running.hub.read_url_prefix().to_string();
@@ -119,7 +157,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     })
     .await;
 
-    println!("RESULT clients={clients} size={size} writes/s={writes:.0} reads/s={reads:.0}");
+    println!(
+        "RESULT clients={clients} size={size} fsync={fsync} writes/s={writes:.0} reads/s={reads:.0}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

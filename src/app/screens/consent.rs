@@ -1,14 +1,57 @@
 //! Consent (sign-in): who asks, for what, with which identity; Approve or Deny.
 //! Also the "Denied" and "Framed" screens.
+//!
+//! Approve is held disabled until the screen has been visible, in a focused window, for
+//! [`APPROVE_DELAY_MS`] (a double-click begun on the app's page, or a window slipped
+//! under the pointer, must not land on it). When the browser did not tell which page
+//! sent the user (no referrer), the screen says that Cairn cannot confirm the origin.
 
 use super::identities::picker;
 use crate::app::dom::{actions, alert_region, button, el, heading, link, para, progress, say};
 use crate::app::{App, approve, hub, wait};
 use crate::auth::AuthRequest;
-use crate::signin::{AppDetails, parse_manifest, scope_description};
+use crate::http_url::HttpUrl;
+use crate::signin::{AppDetails, MAX_MANIFEST_LEN, parse_manifest, scope_description};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use web_sys::{Element, HtmlImageElement};
+
+/// Approve becomes clickable this long after the consent screen is visible in a focused
+/// window (and again after every time the window loses focus or is hidden).
+pub const APPROVE_DELAY_MS: f64 = 500.0;
+
+/// How often the window's focus and visibility are checked.
+const GATE_POLL_MS: i32 = 50;
+
+/// Whether the page is visible and its window has the focus.
+fn page_active() -> bool {
+    let d = crate::app::dom::document();
+    !d.hidden() && d.has_focus().unwrap_or(false)
+}
+
+/// Whether the browser reported the page that sent the user here and it is `origin`.
+/// (A referrer from another site was already checked against `domain_name` before this
+/// screen; without one, nothing confirms where the request comes from.)
+fn referrer_confirms(origin: &str) -> bool {
+    let Some(referrer) = web_sys::window()
+        .and_then(|w| w.document())
+        .map(|d| d.referrer())
+    else {
+        return false;
+    };
+    match (HttpUrl::parse(&referrer), HttpUrl::parse(origin)) {
+        (Ok(from), Ok(app)) => from.same_origin(&app),
+        _ => false,
+    }
+}
+
+/// Approve's state: clickable once the page has been active long enough, and not while
+/// a sign-in runs.
+#[derive(Default)]
+struct Gate {
+    ready: Cell<bool>,
+    busy: Cell<bool>,
+}
 
 /// Shows the consent screen for a verified request.
 pub fn show(app: &Rc<App>, request: AuthRequest) {
@@ -24,6 +67,19 @@ pub fn show(app: &Rc<App>, request: AuthRequest) {
     let details: Rc<RefCell<Option<AppDetails>>> = Rc::new(RefCell::new(None));
 
     let title = heading(2, &format!("Sign in to {origin}"));
+    let unconfirmed = (!referrer_confirms(&origin)).then(|| {
+        el("div")
+            .class("unconfirmed")
+            .attr("role", "note")
+            .child(el("p").child(el("strong").text(&format!(
+                "Cairn can't confirm that this request comes from {origin}"
+            ))))
+            .child(para(&format!(
+                "Your browser did not say which page sent you here. Approve only if you \
+                 started signing in on {origin} yourself, just now."
+            )))
+            .done()
+    });
     let icon: HtmlImageElement = el("img").attr("alt", "").class("app-icon hidden").cast();
     let who = el("strong").text(&origin).done();
     let intro = el("p")
@@ -42,12 +98,18 @@ pub fn show(app: &Rc<App>, request: AuthRequest) {
     let c = chosen.clone();
     let pick = picker(app, &keychain, count, chosen.get(), move |i| c.set(i));
     let approve_btn = button("Approve", true);
+    approve_btn.set_disabled(true);
+    let gate = Rc::new(Gate::default());
     let deny_btn = button("Deny", false);
     let alert = alert_region();
     let status = el("div").class("busy").done();
-    let section = el("section")
+    let mut section = el("section")
         .class("card consent")
-        .child(el("div").class("consent-head").child(&icon).child(&title))
+        .child(el("div").class("consent-head").child(&icon).child(&title));
+    if let Some(warning) = unconfirmed {
+        section = section.child(warning);
+    }
+    let section = section
         .child(intro)
         .child(scopes)
         .child(pick)
@@ -57,16 +119,46 @@ pub fn show(app: &Rc<App>, request: AuthRequest) {
         .done();
     let screen = app.show(&[section]);
 
+    // Approve follows the page's focus and visibility while this screen is shown.
+    {
+        let (app, gate, approve_btn) = (app.clone(), gate.clone(), approve_btn.clone());
+        crate::app::spawn(async move {
+            let mut active_since: Option<f64> = None;
+            while app.is_current(screen) {
+                let now = wait::now_ms();
+                active_since = if page_active() {
+                    Some(active_since.unwrap_or(now))
+                } else {
+                    None
+                };
+                let ready = active_since.is_some_and(|t| now - t >= APPROVE_DELAY_MS);
+                if ready != gate.ready.get() {
+                    gate.ready.set(ready);
+                    if !gate.busy.get() {
+                        approve_btn.set_disabled(!ready);
+                    }
+                }
+                wait::sleep(GATE_POLL_MS).await;
+            }
+        });
+    }
+
     // The manifest fills in the name and icon when (if) it arrives.
     {
         let (app, details, manifest_uri) =
             (app.clone(), details.clone(), request.manifest_uri.clone());
         let (title, who, icon) = (title.clone(), who.clone(), icon.clone());
         crate::app::spawn(async move {
-            let Ok(body) = hub::get_text(&manifest_uri, hub::MANIFEST_TIMEOUT_MS).await else {
+            let Ok(body) =
+                hub::get_text_limited(&manifest_uri, hub::MANIFEST_TIMEOUT_MS, MAX_MANIFEST_LEN)
+                    .await
+            else {
                 return;
             };
-            let d = parse_manifest(&body, &manifest_uri);
+            // An unusable manifest (too large, not JSON) leaves the origin naming the app.
+            let Ok(d) = parse_manifest(&body, &manifest_uri) else {
+                return;
+            };
             if !app.is_current(screen) {
                 return;
             }
@@ -102,10 +194,17 @@ pub fn show(app: &Rc<App>, request: AuthRequest) {
     app.on_click(&approve_btn, move |app| {
         let (request, details, chosen) = (request.clone(), details.clone(), chosen.clone());
         let (alert, status, buttons) = (alert.clone(), status.clone(), buttons.clone());
+        let gate = gate.clone();
         async move {
+            // A click that reaches a button not yet clickable (synthetic, or raced with
+            // the gate) does nothing.
+            if !gate.ready.get() || gate.busy.get() {
+                return;
+            }
             let Some(keychain) = app.keychain() else {
                 return app.route();
             };
+            gate.busy.set(true);
             for b in &buttons {
                 b.set_disabled(true);
             }
@@ -136,9 +235,10 @@ pub fn show(app: &Rc<App>, request: AuthRequest) {
                 Err(e) => {
                     crate::app::dom::clear(&status);
                     say(&alert, &format!("The sign-in failed: {e}"));
-                    for b in &buttons {
-                        b.set_disabled(false);
-                    }
+                    gate.busy.set(false);
+                    let [approve_btn, deny_btn] = &buttons;
+                    approve_btn.set_disabled(!gate.ready.get());
+                    deny_btn.set_disabled(false);
                 }
             }
         }

@@ -1312,7 +1312,8 @@ impl View {
         }
         let mut error = None;
         while let Some(change) = job.next().cloned() {
-            if stop.get() {
+            // Lock stops the undo too: it holds the identity's keys.
+            if stop.get() || self.b.app.keychain().is_none() {
                 break;
             }
             let ct = match &change {

@@ -50,7 +50,9 @@ pub fn show(app: &Rc<App>) {
     let route = current_route();
     let nav = nav(app, &route);
     let body = el("section").class("card").done();
-    let screen = app.show(&[nav, body.clone()]);
+    let notice = crate::app::settings_guard::container();
+    let screen = app.show(&[nav, notice, body.clone()]);
+    crate::app::settings_guard::check(app);
     match route.as_str() {
         "#/apps" => super::apps::fill(app, &body, screen),
         "#/settings" => super::settings::fill(app, &body),

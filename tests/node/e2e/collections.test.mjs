@@ -15,9 +15,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { encryptECIES, getPublicKeyFromPrivate } from '@stacks/encryption';
+import { decryptECIES, encryptECIES, getPublicKeyFromPrivate, verifyECDSA } from '@stacks/encryption';
+import { generateWallet } from '@stacks/wallet-sdk';
 import {
-  useStack, withPage, freshWords, restoreToHome, repo, SLOW, mainNav, unlock, byRole,
+  useStack, withPage, freshWords, restoreToHome, repo, SLOW, mainNav, unlock, byRole, sleep, cairn,
 } from './harness.mjs';
 import { alphaKit } from './alpha.mjs';
 
@@ -25,6 +26,18 @@ const stack = useStack();
 const {
   alphaApp, signIn, open, alpha, hubInfo, store, collectionKeys, ownerToken, currentFiles,
 } = alphaKit(stack);
+
+/** The first journal entry of identity 0's settings file on the hub (signature checked), as JSON text. */
+async function decryptedJournal(words) {
+  const wallet = await generateWallet({ secretKey: words, password: 'e2e-journal' });
+  const key = wallet.accounts[0].dataPrivateKey.slice(0, 64);
+  const info = await hubInfo();
+  const r = await fetch(`${info.read_url_prefix}${cairn.bucketAddress(key)}/cairn/settings.json`, { cache: 'no-store' });
+  const file = await r.json();
+  assert.ok(verifyECDSA(file.cipherText, file.publicKey, file.signature));
+  const doc = JSON.parse(await decryptECIES(key, JSON.parse(file.cipherText)));
+  return JSON.stringify(doc.journal[0] ?? null);
+}
 
 /** Opens Permissions in the authenticator. */
 async function openPermissions(page) {
@@ -256,6 +269,20 @@ test('(3) fault: the hub dies mid-revocation of 240 files; after it returns and 
     await page.getByRole('alert').filter({ hasText: /^Cancelled\. The operation is saved unfinished/ }).waitFor({ timeout: SLOW });
     await shot('revocation-cancelled');
     await byRole(page, 'button', 'Resume').click();
+    await page.getByRole('status').filter({ hasText: /^Resuming revocation of Alpha Contacts from contact/ }).waitFor({ timeout: SLOW });
+    await page.waitForFunction(() => Number(document.querySelector('progress[aria-label="Revocation progress"]')?.value) >= 25, null, { timeout: 60_000 });
+    // Lock stops the job (it holds the keychain); it resumes from the journal after unlock.
+    await byRole(page, 'button', 'Lock').click();
+    await byRole(page, 'heading', 'Unlock Cairn').waitFor({ timeout: SLOW });
+    // The file in flight finishes and the progress is journaled; then nothing moves.
+    await sleep(1500);
+    const atLock = JSON.parse(await decryptedJournal(words));
+    await sleep(2000);
+    const afterLock = JSON.parse(await decryptedJournal(words));
+    assert.ok(atLock && !atLock.done.includes('finish'), 'the revocation is still unfinished in the journal');
+    assert.ok(atLock.filesDone >= 25, `its progress was journaled (${atLock.filesDone} files)`);
+    assert.equal(afterLock.filesDone, atLock.filesDone, 'nothing re-encrypted while locked');
+    await unlock(page);
     await page.getByRole('status').filter({ hasText: /^Resuming revocation of Alpha Contacts from contact/ }).waitFor({ timeout: SLOW });
     await page.waitForFunction(() => Number(document.querySelector('progress[aria-label="Revocation progress"]')?.value) >= 40, null, { timeout: 60_000 });
     await shot('revocation-progress');

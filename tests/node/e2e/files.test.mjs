@@ -2,7 +2,7 @@
 //
 // Data is seeded in Node the way the collections app side writes it: ECIES JSON bodies
 // (@stacks/encryption) to the collection's generation-0 key, stored with the archival
-// app token Cairn mints for an app (bucket key, putFileArchivalPrefix "collection", iat,
+// app token Cairn mints for an app (bucket key, putFileArchivalPrefix "collection/", iat,
 // salt — cairn-hub records the salt as the writer), so every overwrite and delete keeps
 // a history file. The settings file (collections + connected app) is sealed to the
 // identity key. files-alpha.test.mjs has the real blockstack-collections apps write.
@@ -11,7 +11,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { encryptECIES as stacksEncrypt } from '@stacks/encryption';
+import { encryptECIES as stacksEncrypt, signECDSA } from '@stacks/encryption';
+import { generateWallet } from '@stacks/wallet-sdk';
 import {
   useStack, withPage, cairn, byRole, freshWords, restoreToHome, SLOW, localInput, sleep,
 } from './harness.mjs';
@@ -26,6 +27,19 @@ const PNG = Buffer.from(
 );
 
 /** Everything needed to write into identity 0's "contact" collection and its settings. */
+/**
+ * A settings file as Cairn writes it: encrypted to the identity key and signed with it
+ * (docs/SECURITY.md), here with @stacks/encryption and the identity key from @stacks/wallet-sdk.
+ */
+async function signedSettings(words, identityPublicKey, settings) {
+  const wallet = await generateWallet({ secretKey: words, password: 'e2e-files' });
+  const key = wallet.accounts[0].dataPrivateKey.slice(0, 64);
+  const cipherText = cairn.encryptECIES(identityPublicKey, JSON.stringify(settings));
+  const { publicKey, signature } = signECDSA(key, cipherText);
+  assert.equal(publicKey, identityPublicKey);
+  return JSON.stringify({ signature, publicKey, cipherText });
+}
+
 async function seedContext(words) {
   const kc = cairn.Keychain.fromMnemonic(words);
   const info = await (await fetch(`${stack.hubUrl}/hub_info`)).json();
@@ -95,7 +109,7 @@ async function seedContext(words) {
     const r = await fetch(`${stack.hubUrl}/store/${idAddress}/cairn/settings.json`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: `bearer ${token}` },
-      body: cairn.encryptECIES(kc.identityPublicKey(0), JSON.stringify(settings)),
+      body: await signedSettings(words, kc.identityPublicKey(0), settings),
     });
     assert.ok(r.ok, `settings: ${r.status}`);
   };

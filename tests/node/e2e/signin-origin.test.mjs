@@ -1,6 +1,7 @@
 // A sign-in request must come from the app it names: when the browser reports the page
 // that sent the user (document.referrer), its origin must be the request's domain_name.
-// No referrer (e.g. a no-referrer policy) means the check cannot be made and is skipped.
+// No referrer (e.g. a no-referrer policy) means the check cannot be made: the consent
+// screen then says so (signin-trust.test.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
