@@ -20,7 +20,7 @@ api_features=api
 
 # build FEATURES OUT_DIR
 build() {
-    cargo build --release --target wasm32-unknown-unknown -p cairn --no-default-features --features "$1"
+    cargo build --release --target wasm32-unknown-unknown -p cairn --lib --no-default-features --features "$1"
     wasm-bindgen --target web --out-dir "$2" --out-name cairn "${strip_flags[@]}" \
         target/wasm32-unknown-unknown/release/cairn.wasm
     printf '    %s/cairn_bg.wasm: %s bytes (%s gzipped)\n' "$2" "$(wc -c <"$2/cairn_bg.wasm")" "$(gzip -9c "$2/cairn_bg.wasm" | wc -c)"

@@ -307,7 +307,7 @@ impl AuthRequest {
 
 /// A time claim read as JS does: absent, null, false, 0 and "" count as "not set";
 /// anything else must be a number.
-fn time_claim(payload: &Map<String, Value>, key: &str) -> Result<Option<f64>, ()> {
+pub(crate) fn time_claim(payload: &Map<String, Value>, key: &str) -> Result<Option<f64>, ()> {
     match payload.get(key) {
         None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
@@ -338,7 +338,7 @@ fn check_times(payload: &Map<String, Value>, now_ms: i64) -> Result<(), AuthRequ
 
 /// The single public key of a token, checked against its signature and `iss` DID
 /// (`doSignaturesMatchPublicKeys`, `doPublicKeysMatchIssuer`).
-fn check_signer(decoded: &DecodedToken) -> Result<PublicKey, AuthRequestError> {
+pub(crate) fn check_signer(decoded: &DecodedToken) -> Result<PublicKey, AuthRequestError> {
     let keys = match decoded.payload.get("public_keys") {
         Some(Value::Array(k)) => k,
         _ => return Err(AuthRequestError::MissingPublicKey),
@@ -782,6 +782,11 @@ pub async fn make_auth_response_async(
     p.insert("blockstackAPIUrl".into(), Value::Null);
     p.insert("associationToken".into(), association.into());
     p.insert("version".into(), AUTH_RESPONSE_VERSION.into());
+    // Binding for servers (response_verify): the libraries ignore both claims.
+    p.insert("aud".into(), request.domain_name.as_str().into());
+    if let Some(nonce) = request.payload.get("nonce").and_then(Value::as_str) {
+        p.insert("nonce".into(), nonce.into());
+    }
     let token = jwt::sign(&Value::Object(p), &identity.key);
     Ok(SignIn {
         token,
@@ -812,6 +817,9 @@ pub struct AuthRequestOptions {
     pub now_ms: i64,
     /// `jti`; random when `None`.
     pub jti: Option<String>,
+    /// A server's nonce, sent as an extra `nonce` claim; Cairn's authenticator echoes
+    /// it in the response so the server can check it (`response_verify`).
+    pub nonce: Option<String>,
 }
 
 /// Builds an authRequest as `@stacks/auth` `makeAuthRequestToken` does, signed by the
@@ -878,6 +886,7 @@ pub fn make_auth_request(
         Scope::parse(s)?;
     }
     p.insert("scopes".into(), json!(scopes));
+    p.insert_opt("nonce", opts.nonce.as_deref());
     Ok(jwt::sign(&Value::Object(p), transit))
 }
 

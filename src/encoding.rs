@@ -32,6 +32,9 @@ pub enum EncodingError {
     Base64,
     /// Base58 text had a character outside the alphabet or a wrong checksum.
     Base58,
+    /// Not a Stacks c32check address: not `S` + version + c32 digits, a wrong
+    /// checksum, or not in canonical form.
+    C32,
 }
 
 impl fmt::Display for EncodingError {
@@ -40,6 +43,7 @@ impl fmt::Display for EncodingError {
             EncodingError::Hex => f.write_str("not valid hexadecimal text"),
             EncodingError::Base64 => f.write_str("not valid base64 text"),
             EncodingError::Base58 => f.write_str("not a valid base58check string"),
+            EncodingError::C32 => f.write_str("not a valid Stacks (c32check) address"),
         }
     }
 }
@@ -240,6 +244,52 @@ pub fn stx_address(pubkey_sec1: &[u8], mainnet: bool) -> String {
     format!("S{}", c32check_encode(version, &hash160(pubkey_sec1)))
 }
 
+/// Decodes a STX address (`S` + c32check of a version and a 20-byte hash) into its
+/// version (22 `SP` mainnet, 26 `ST` testnet, 20 `SM` and 21 `SN` multisig) and hash.
+/// Only the canonical upper-case form is accepted (the one [`c32check_encode`] writes).
+pub fn stx_address_decode(text: &str) -> Result<(u8, [u8; 20]), EncodingError> {
+    let rest = text.strip_prefix('S').ok_or(EncodingError::C32)?;
+    let mut chars = rest.bytes();
+    let version = chars
+        .next()
+        .and_then(|c| C32.iter().position(|x| *x == c))
+        .ok_or(EncodingError::C32)? as u8;
+    // The digits are one big-endian number: 20 hash bytes then 4 checksum bytes.
+    let mut out = [0u8; 24];
+    let mut idx = out.len();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in chars.rev() {
+        let v = C32.iter().position(|x| *x == c).ok_or(EncodingError::C32)? as u32;
+        acc |= v << bits;
+        bits += 5;
+        while bits >= 8 {
+            if idx == 0 {
+                if acc & 0xff != 0 {
+                    return Err(EncodingError::C32);
+                }
+            } else {
+                idx -= 1;
+                out[idx] = acc as u8;
+            }
+            acc >>= 8;
+            bits -= 8;
+        }
+    }
+    if acc != 0 {
+        if idx == 0 {
+            return Err(EncodingError::C32);
+        }
+        out[idx - 1] = acc as u8;
+    }
+    let mut hash = [0u8; 20];
+    hash.copy_from_slice(&out[..20]);
+    // Re-encoding checks the checksum and the canonical form at once.
+    if c32check_encode(version, &hash) != rest {
+        return Err(EncodingError::C32);
+    }
+    Ok((version, hash))
+}
+
 /// The DER form of an ECDSA signature, `SEQUENCE { INTEGER r, INTEGER s }`, from the
 /// 64-byte `r ‖ s` (minimal integers: leading zeros dropped, a zero byte added where the
 /// top bit is set). This is the signature layout of `@stacks/encryption`'s `signECDSA`.
@@ -339,6 +389,43 @@ mod tests {
             format!("S{}", c32check_encode(22, &[0u8; 20])),
             "SP000000000000000000002Q6VF78"
         );
+    }
+
+    #[test]
+    fn stx_address_round_trip_and_refusals() {
+        assert_eq!(
+            stx_address_decode("SP000000000000000000002Q6VF78"),
+            Ok((22, [0u8; 20]))
+        );
+        for version in [20u8, 21, 22, 26] {
+            for hash in [[0u8; 20], [0xff; 20], [7; 20]] {
+                let addr = format!("S{}", c32check_encode(version, &hash));
+                assert_eq!(stx_address_decode(&addr), Ok((version, hash)), "{addr}");
+                let lower = addr.to_ascii_lowercase();
+                assert_eq!(stx_address_decode(&lower), Err(EncodingError::C32));
+                let mut broken = addr.clone();
+                let last = broken.pop().unwrap();
+                broken.push(if last == 'A' { 'B' } else { 'A' });
+                assert_eq!(stx_address_decode(&broken), Err(EncodingError::C32));
+                assert_eq!(
+                    stx_address_decode(&format!("{addr}0")),
+                    Err(EncodingError::C32)
+                );
+                assert_eq!(
+                    stx_address_decode(&format!("{}0{}", &addr[..2], &addr[2..])),
+                    Err(EncodingError::C32)
+                );
+            }
+        }
+        for bad in [
+            "",
+            "S",
+            "SP",
+            "XP000000000000000000002Q6VF78",
+            "SPO00000000000000000002Q6VF78",
+        ] {
+            assert_eq!(stx_address_decode(bad), Err(EncodingError::C32), "{bad}");
+        }
     }
 
     #[test]

@@ -67,6 +67,104 @@ pub fn iso8601(ms: i64) -> String {
     )
 }
 
+/// Why an RFC 3339 timestamp was refused by [`parse_rfc3339`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeError {
+    /// A date and time without `Z` or a `+hh:mm`/`-hh:mm` offset: its instant is unknown.
+    NoZone,
+    /// Not `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±hh:mm)`, or a field out of range.
+    Format,
+}
+
+impl std::fmt::Display for TimeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TimeError::NoZone => {
+                "the time has no zone: end it with Z or an offset such as +02:00 (RFC 3339)"
+            }
+            TimeError::Format => {
+                "the time is not an RFC 3339 date-time such as 2025-01-31T12:00:00Z"
+            }
+        })
+    }
+}
+
+impl std::error::Error for TimeError {}
+
+fn digits(bytes: &[u8]) -> Option<i64> {
+    if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(bytes.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')))
+}
+
+/// Parses an RFC 3339 `date-time` (`2025-01-31T12:00:00Z`, `2025-01-31T12:00:00.5+02:00`;
+/// `T` and `Z` in either case) into milliseconds since the epoch. Strict: four-digit
+/// year, two-digit fields, real calendar dates, a zone is required; fractions beyond
+/// milliseconds are truncated; a leap second (`:60`) counts as the next second.
+pub fn parse_rfc3339(text: &str) -> Result<i64, TimeError> {
+    let b = text.as_bytes();
+    let format = TimeError::Format;
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return Err(format);
+    }
+    let field = |r: std::ops::Range<usize>| digits(&b[r]).ok_or(format);
+    let (year, month, day) = (field(0..4)?, field(5..7)?, field(8..10)?);
+    let (hour, minute, second) = (field(11..13)?, field(14..16)?, field(17..19)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(format),
+    };
+    if day < 1 || day > month_days || hour > 23 || minute > 59 || second > 60 {
+        return Err(format);
+    }
+    let mut rest = &b[19..];
+    let mut millis = 0;
+    if let Some(after) = rest.strip_prefix(b".") {
+        let n = after.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return Err(format);
+        }
+        let mut frac = after[..n.min(3)].to_vec();
+        frac.resize(3, b'0');
+        millis = digits(&frac).ok_or(format)?;
+        rest = &after[n..];
+    }
+    let offset_minutes = match rest {
+        [] => return Err(TimeError::NoZone),
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let (h, m) = (
+                digits(&[*h1, *h2]).ok_or(format)?,
+                digits(&[*m1, *m2]).ok_or(format)?,
+            );
+            if h > 23 || m > 59 {
+                return Err(format);
+            }
+            if *sign == b'+' {
+                h * 60 + m
+            } else {
+                -(h * 60 + m)
+            }
+        }
+        _ => return Err(format),
+    };
+    let days = days_from_civil(year, month, day);
+    let seconds = ((days * 24 + hour) * 60 + minute - offset_minutes) * 60 + second;
+    Ok(seconds * 1000 + millis)
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
@@ -90,5 +188,55 @@ mod tests {
         assert_eq!(iso8601(next_year_ms(feb29)), "2025-03-01T00:00:00.005Z");
         assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(iso8601(-1), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn rfc3339_strict() {
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20Z"), Ok(1_700_000_000_000));
+        assert_eq!(
+            parse_rfc3339("2023-11-14t22:13:20.123z"),
+            Ok(1_700_000_000_123)
+        );
+        assert_eq!(
+            parse_rfc3339("2023-11-14T22:13:20.1239Z"),
+            Ok(1_700_000_000_123)
+        );
+        assert_eq!(
+            parse_rfc3339("2023-11-15T00:13:20+02:00"),
+            Ok(1_700_000_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2023-11-14T21:13:20-01:00"),
+            Ok(1_700_000_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2024-02-29T00:00:00Z")
+                .map(iso8601)
+                .as_deref(),
+            Ok("2024-02-29T00:00:00.000Z")
+        );
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20"), Err(TimeError::NoZone));
+        assert_eq!(
+            parse_rfc3339("2023-11-14T22:13:20.5"),
+            Err(TimeError::NoZone)
+        );
+        for bad in [
+            "",
+            "2023-11-14",
+            "2023-02-29T00:00:00Z",
+            "2023-13-01T00:00:00Z",
+            "2023-11-14 22:13:20Z",
+            "2023-11-14T24:00:00Z",
+            "2023-11-14T22:13:20.Z",
+            "2023-11-14T22:13:20+0200",
+            "2023-11-14T22:13:20+02",
+            "+023-11-14T22:13:20Z",
+            "2023-1-14T22:13:20Z",
+            "2023-11-14T22:13:20ZZ",
+            "2023-11-14T22:13:20+24:00",
+            "２023-11-14T22:13:20Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), Err(TimeError::Format), "{bad}");
+        }
     }
 }

@@ -35,6 +35,8 @@ mod gaia;
 mod keychain;
 #[cfg(feature = "api")]
 mod protocol;
+#[cfg(feature = "api")]
+mod server_verify;
 mod vault;
 
 #[cfg(feature = "api")]

@@ -198,6 +198,7 @@ struct RequestOptions {
     app_name: Option<String>,
     app_icon: Option<String>,
     expires_at: Option<f64>,
+    nonce: Option<String>,
 }
 
 impl RequestOptions {
@@ -218,6 +219,7 @@ impl RequestOptions {
             app_name: text("appName")?,
             app_icon: text("appIcon")?,
             expires_at: f.opt("expiresAt", "a number (ms)", Value::as_f64)?,
+            nonce: text("nonce")?,
         })
     }
 }
@@ -225,8 +227,9 @@ impl RequestOptions {
 /// App side: builds a signed authRequest as `@stacks/auth` does.
 ///
 /// `options`: `{appDomain, redirectUri?, manifestUri?, scopes?, appName?, appIcon?,
-/// expiresAt? (ms), transitPrivateKey?}`. A fresh transit key is generated when none is
-/// given. Returns `{authRequest, transitPrivateKey}`; keep the transit key to decrypt
+/// expiresAt? (ms), transitPrivateKey?, nonce?}`. A fresh transit key is generated when
+/// none is given. `nonce` (from the app's server) is sent as an extra claim that Cairn's
+/// authenticator echoes in its response, for `verifySignInResponse`. Returns `{authRequest, transitPrivateKey}`; keep the transit key to decrypt
 /// the response.
 #[wasm_bindgen(js_name = makeAuthRequest)]
 pub fn make_auth_request(options: JsValue) -> Result<JsValue, JsValue> {
@@ -251,6 +254,7 @@ pub fn make_auth_request(options: JsValue) -> Result<JsValue, JsValue> {
             expires_at_ms: opts.expires_at.map(|x| x as i64),
             now_ms: now_ms(),
             jti: None,
+            nonce: opts.nonce,
         },
     )
     .map_err(request_err)?;
