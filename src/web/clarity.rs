@@ -17,16 +17,17 @@ use wasm_bindgen::prelude::*;
 
 /// Reads a JS value as JSON, turning BigInts into decimal strings.
 fn value_json(value: &JsValue) -> Result<Value, JsValue> {
-    let replacer = Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(|_key: JsValue, v: JsValue| {
-        if v.is_bigint() {
-            js_sys::BigInt::from(v)
-                .to_string(10)
-                .map(JsValue::from)
-                .unwrap_or(JsValue::UNDEFINED)
-        } else {
-            v
-        }
-    });
+    let replacer =
+        Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(|_key: JsValue, v: JsValue| {
+            if v.is_bigint() {
+                js_sys::BigInt::from(v)
+                    .to_string(10)
+                    .map(JsValue::from)
+                    .unwrap_or(JsValue::UNDEFINED)
+            } else {
+                v
+            }
+        });
     let text = js_sys::JSON::stringify_with_replacer(value, replacer.as_ref())
         .ok()
         .and_then(|s| s.as_string())
@@ -107,7 +108,8 @@ pub fn hash_structured_data(
 /// `signStructuredData` returns.
 #[wasm_bindgen(js_name = signStructuredData)]
 pub fn sign_structured_data(
-    #[wasm_bindgen(js_name = privateKeyHex, unchecked_param_type = "string")] private_key_hex: JsValue,
+    #[wasm_bindgen(js_name = privateKeyHex, unchecked_param_type = "string")]
+    private_key_hex: JsValue,
     #[wasm_bindgen(js_name = domainHex, unchecked_param_type = "string")] domain_hex: JsValue,
     #[wasm_bindgen(js_name = messageHex, unchecked_param_type = "string")] message_hex: JsValue,
 ) -> Result<String, JsValue> {
