@@ -28,7 +28,9 @@
 //! UTF-8, principal versions are below 32, contract and tuple field names follow
 //! Clarity's name syntax, a tuple has no duplicate field. Tuple fields are accepted in
 //! any order (as Clarity and `@stacks/transactions` read them) and kept in wire order;
-//! the writer sorts them by their bytes, Clarity's consensus order.
+//! the writer sorts them by their bytes, Clarity's consensus order. Rules that need
+//! types across values (a list's items of one type, no empty tuple) are not checked,
+//! as `@stacks/transactions` does not check them either.
 //! (`@stacks/transactions` sorts with `localeCompare`, which agrees for names in lower
 //! case, digits and `-`, and not, for example, for `B` against `a`.)
 
@@ -379,12 +381,13 @@ impl<'a> Reader<'a> {
     /// A u8-length-prefixed name, checked with `valid`.
     fn name(
         &mut self,
+        what: [&'static str; 2],
         valid: fn(&str) -> bool,
         bad: fn(usize) -> ClarityError,
     ) -> Result<String, ClarityError> {
         let offset = self.pos;
-        let [len] = self.array::<1>("name length")?;
-        let raw = self.take(len as usize, "name")?;
+        let [len] = self.array::<1>(what[0])?;
+        let raw = self.take(len as usize, what[1])?;
         match std::str::from_utf8(raw) {
             Ok(s) if valid(s) => Ok(s.to_owned()),
             _ => Err(bad(offset)),
@@ -416,9 +419,11 @@ impl<'a> Reader<'a> {
             }
             0x06 => {
                 let (version, hash160) = self.address()?;
-                let name = self.name(is_contract_name, |offset| ClarityError::BadContractName {
-                    offset,
-                })?;
+                let name = self.name(
+                    ["contract name length", "contract name"],
+                    is_contract_name,
+                    |offset| ClarityError::BadContractName { offset },
+                )?;
                 ClarityValue::ContractPrincipal {
                     version,
                     hash160,
@@ -432,7 +437,8 @@ impl<'a> Reader<'a> {
             0x0b => {
                 // Each item takes at least its type byte.
                 let len = self.length("list length", 1)?;
-                let mut items = Vec::with_capacity(len);
+                // Reserve little up front: a value takes more memory than its type byte.
+                let mut items = Vec::with_capacity(len.min(1024));
                 for _ in 0..len {
                     items.push(self.value(depth + 1)?);
                 }
@@ -441,12 +447,14 @@ impl<'a> Reader<'a> {
             0x0c => {
                 // Each field takes at least a length byte, a one-byte name and a type byte.
                 let len = self.length("tuple field count", 3)?;
-                let mut fields: Vec<(String, ClarityValue)> = Vec::with_capacity(len);
+                let mut fields: Vec<(String, ClarityValue)> = Vec::with_capacity(len.min(1024));
                 for _ in 0..len {
                     let name_offset = self.pos;
-                    let name = self.name(is_clarity_name, |offset| ClarityError::BadFieldName {
-                        offset,
-                    })?;
+                    let name = self.name(
+                        ["field name length", "field name"],
+                        is_clarity_name,
+                        |offset| ClarityError::BadFieldName { offset },
+                    )?;
                     if fields.iter().any(|(n, _)| *n == name) {
                         return Err(ClarityError::DuplicateField {
                             offset: name_offset,

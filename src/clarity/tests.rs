@@ -286,6 +286,37 @@ fn malformed_inputs_give_specific_errors() {
 }
 
 #[test]
+fn every_truncation_is_an_error() {
+    let bytes = unhex(MESSAGE_HEX);
+    for end in 0..bytes.len() {
+        assert!(ClarityValue::from_bytes(&bytes[..end]).is_err(), "{end}");
+    }
+    assert!(matches!(
+        read(&format!("0616{}0561", "00".repeat(20))).unwrap_err(),
+        ClarityError::Truncated {
+            what: "contract name",
+            offset: 23,
+            needed: 5,
+            remaining: 1
+        }
+    ));
+    assert!(matches!(
+        read("0c0000000101").unwrap_err(),
+        ClarityError::LengthTooLarge {
+            what: "tuple field count",
+            ..
+        }
+    ));
+    assert!(matches!(
+        read("0c00000001056162").unwrap_err(),
+        ClarityError::Truncated {
+            what: "field name",
+            ..
+        }
+    ));
+}
+
+#[test]
 fn error_messages_name_the_offset_and_the_rule() {
     let e = read("0d0000000361e962").unwrap_err().to_string();
     assert_eq!(
