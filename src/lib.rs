@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod bulk;
+pub mod clarity;
 pub mod collections;
 pub mod ecies;
 pub mod encoding;

@@ -26,6 +26,8 @@ use zeroize::Zeroizing;
 #[cfg(feature = "bench")]
 mod bench;
 #[cfg(feature = "api")]
+mod clarity;
+#[cfg(feature = "api")]
 mod collections;
 #[cfg(feature = "api")]
 mod ecies_async;
