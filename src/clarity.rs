@@ -38,7 +38,6 @@ use crate::encoding::{self, EncodingError, c32check_encode, sha256};
 use crate::json::{Map, Value};
 use crate::keys::PrivateKey;
 use std::fmt;
-use zeroize::Zeroize;
 
 /// The largest serialized value accepted, in bytes (Clarity's `MAX_VALUE_SIZE`, 1 MiB).
 pub const MAX_SERIALIZED_LEN: usize = 1 << 20;
@@ -1268,15 +1267,7 @@ impl StructuredData {
 /// recovery id (0 or 1; bit 1 when r overflowed the order). This is the layout of
 /// `@stacks/transactions`' `signMessageHashRsv`.
 pub fn sign_hash_rsv(key: &PrivateKey, hash: &[u8; 32]) -> [u8; 65] {
-    let secret = key.secret_key();
-    let mut scalar = secret.to_nonzero_scalar();
-    let (signature, recovery) =
-        ecdsa::hazmat::sign_prehashed_rfc6979::<k256::Secp256k1, sha2::Sha256>(&scalar, hash, &[]);
-    scalar.zeroize();
-    let mut out = [0u8; 65];
-    out[..64].copy_from_slice(&signature.to_bytes());
-    out[64] = recovery.to_byte();
-    out
+    key.sign_prehash_recoverable(hash)
 }
 
 #[cfg(test)]

@@ -119,16 +119,33 @@ impl PrivateKey {
 
     /// Signs a 32-byte digest: ECDSA over secp256k1 with an RFC 6979 nonce, low-S.
     pub fn sign_prehash(&self, digest: &[u8; 32]) -> k256::ecdsa::Signature {
+        self.sign_with_recovery(digest).0
+    }
+
+    /// Signs a 32-byte digest recoverably, as Stacks wallets sign messages and
+    /// structured data: 65 bytes `r ‖ s ‖ v`, low-S, `v` the recovery id (0 or 1).
+    pub fn sign_prehash_recoverable(&self, digest: &[u8; 32]) -> [u8; 65] {
+        let (signature, recovery) = self.sign_with_recovery(digest);
+        let mut out = [0u8; 65];
+        out[..64].copy_from_slice(&signature.to_bytes());
+        out[64] = recovery.to_byte();
+        out
+    }
+
+    fn sign_with_recovery(
+        &self,
+        digest: &[u8; 32],
+    ) -> (k256::ecdsa::Signature, k256::ecdsa::RecoveryId) {
         // Straight from the scalar: a k256 `SigningKey` would first compute the public
         // key, a second scalar multiplication that signing does not need.
         let mut scalar = self.secret.to_nonzero_scalar();
-        let (signature, _) = ecdsa::hazmat::sign_prehashed_rfc6979::<k256::Secp256k1, sha2::Sha256>(
+        let out = ecdsa::hazmat::sign_prehashed_rfc6979::<k256::Secp256k1, sha2::Sha256>(
             &scalar,
             digest,
             &[],
         );
         scalar.zeroize();
-        signature
+        out
     }
 
     /// The k256 secret scalar as a `SecretKey`, for ECDH.

@@ -812,20 +812,7 @@ pub fn hash_message(message: &[u8]) -> [u8; 32] {
 /// signature over [`hash_message`], returned as 130 hex characters `r ‖ s ‖ v` (low-S,
 /// RFC 6979), the form `verifyMessageSignatureRsv` reads.
 pub fn sign_message(key: &PrivateKey, message: &str) -> String {
-    let hash = hash_message(message.as_bytes());
-    let signature = key.sign_prehash(&hash);
-    let public = key.public_key();
-    // The recovery id: the one of 0..=3 that recovers our own key.
-    let v = (0u8..4)
-        .find(|v| {
-            RecoveryId::from_byte(*v)
-                .and_then(|id| VerifyingKey::recover_from_prehash(&hash, &signature, id).ok())
-                .is_some_and(|k| &k == public.verifying_key())
-        })
-        .unwrap_or(0);
-    let mut out = to_hex(&signature.to_bytes());
-    out.push_str(&to_hex(&[v]));
-    out
+    to_hex(&key.sign_prehash_recoverable(&hash_message(message.as_bytes())))
 }
 
 /// Recovers the public key that made a 65-byte hex `r ‖ s ‖ v` signature over the
