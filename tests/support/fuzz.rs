@@ -31,22 +31,27 @@ fn name_seed(name: &str) -> u64 {
     })
 }
 
-/// Runs `property` on inputs from `strategy`: `default_cases` cases, or as the
-/// environment says (see the module docs). Panics with the shrunk failing input.
+/// Runs `property` on inputs from the strategy `make` builds: `default_cases` cases,
+/// or as the environment says (see the module docs). Panics with the shrunk failing
+/// input.
 ///
-/// Runs on a thread with a large stack: the strategies' generated code is deeply
-/// nested in unoptimised builds, and a deep JSON input recurses.
-pub fn fuzz<S, P>(name: &str, default_cases: u32, strategy: S, property: P)
+/// Runs on a thread with a large stack (hence a strategy built there, as proptest's
+/// boxed strategies cannot move between threads): the strategies' generated code is
+/// deeply nested in unoptimised builds.
+pub fn fuzz<S, M, P>(name: &str, default_cases: u32, make: M, property: P)
 where
-    S: Strategy + Send,
+    S: Strategy,
     S::Value: Debug,
+    M: FnOnce() -> S + Send,
     P: Fn(S::Value) -> Result<(), TestCaseError> + Send,
 {
     std::thread::scope(|scope| {
         let run = std::thread::Builder::new()
             .name(name.to_string())
             .stack_size(256 << 20)
-            .spawn_scoped(scope, move || fuzz_here(name, default_cases, strategy, property))
+            .spawn_scoped(scope, move || {
+                fuzz_here(name, default_cases, make(), property)
+            })
             .expect("a thread for the fuzz target");
         if let Err(panic) = run.join() {
             std::panic::resume_unwind(panic);
