@@ -117,7 +117,7 @@ impl Number {
         }
         // Trailing zeros only scale: moved into the exponent, "560e-23", "4.20e-8" and
         // "80200222004027300e7" stay in the range where one operation rounds once.
-        while mantissa != 0 && mantissa % 10 == 0 && (exp10 < 0 || mantissa > 1 << 53) {
+        while mantissa != 0 && mantissa.is_multiple_of(10) && (exp10 < 0 || mantissa > 1 << 53) {
             mantissa /= 10;
             exp10 += 1;
         }

@@ -142,14 +142,14 @@ fn request_pieces() -> impl Strategy<Value = RequestPieces> {
                 8 => Just(NOW_MS / 1000 + 3600),
                 1 => Just(NOW_MS / 1000 - 1),
                 1 => Just(0)
-            ]
+            ],
         ),
         prop::option::weighted(
             0.9,
             prop_oneof![
                 8 => Just(NOW_MS / 1000 - 60),
                 1 => Just(NOW_MS / 1000 + 3600)
-            ]
+            ],
         ),
         prop::bool::weighted(0.9),
     )

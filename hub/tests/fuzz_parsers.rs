@@ -245,7 +245,10 @@ fn auth_headers_accept_only_what_was_signed() {
             let header = format!("{prefix}{}", apply(&genuine, &change));
             let Ok(auth) = parse_header(Some(&header)) else {
                 let valid_scopes = pieces.scopes.len() <= cairn::gaia::MAX_SCOPES
-                    && pieces.scopes.iter().all(|(n, _)| SCOPE_NAMES.contains(&n.as_str()));
+                    && pieces
+                        .scopes
+                        .iter()
+                        .all(|(n, _)| SCOPE_NAMES.contains(&n.as_str()));
                 check!(
                     !(matches!(change, Change::None)
                         && prefix.len() == 7
@@ -355,7 +358,8 @@ fn paths_and_history_names_agree_with_cairn() {
             let id = paths::history_id_from_bytes(&id_bytes);
             if let Some(id) = &id {
                 check!(
-                    id.len() == paths::HISTORY_ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric()),
+                    id.len() == paths::HISTORY_ID_LEN
+                        && id.bytes().all(|b| b.is_ascii_alphanumeric()),
                     "id {id:?}"
                 );
             }
@@ -367,9 +371,11 @@ fn paths_and_history_names_agree_with_cairn() {
                     check!(paths::is_history_file(&h), "{h:?} is not a history file");
                     let parsed = parse_history_path(&h);
                     check!(
-                        parsed.as_ref().is_some_and(|p| p.original_path() == stripped
-                            && p.replaced_at_ms == i64::try_from(now_ms).ok()
-                            && p.id.as_deref() == Some(id.as_str())),
+                        parsed
+                            .as_ref()
+                            .is_some_and(|p| p.original_path() == stripped
+                                && p.replaced_at_ms == i64::try_from(now_ms).ok()
+                                && p.id.as_deref() == Some(id.as_str())),
                         "the hub archives {stripped:?} as {h:?}, Cairn reads {parsed:?}"
                     );
                 }
@@ -406,9 +412,10 @@ fn envelopes_read_back_from_any_sufficient_suffix() {
                 let got = envelope::decode_trailer(&object[object.len() - cut..], len);
                 if cut >= trailer {
                     check!(
-                        got.as_ref().is_ok_and(|meta| meta.size == content.len() as u64
-                            && meta.content_type == content_type
-                            && meta.etag == etag),
+                        got.as_ref()
+                            .is_ok_and(|meta| meta.size == content.len() as u64
+                                && meta.content_type == content_type
+                                && meta.etag == etag),
                         "{object:?} from a suffix of {cut}: {got:?}"
                     );
                 } else if cut >= FIXED_TRAILER_LEN {
@@ -427,7 +434,10 @@ fn envelopes_read_back_from_any_sufficient_suffix() {
             };
             let mut forged = content.clone();
             forged.extend_from_slice(&envelope::encode_trailer(&meta));
-            for bytes in [forged.clone(), mutate(&String::from_utf8_lossy(&forged), &m).into_bytes()] {
+            for bytes in [
+                forged.clone(),
+                mutate(&String::from_utf8_lossy(&forged), &m).into_bytes(),
+            ] {
                 for object_len in [bytes.len() as u64, size.unwrap_or(0), u64::MAX] {
                     if (bytes.len() as u64) > object_len {
                         continue;
@@ -435,7 +445,8 @@ fn envelopes_read_back_from_any_sufficient_suffix() {
                     if let Ok(meta) = envelope::decode_trailer(&bytes, object_len) {
                         let json_len = serde_json::to_vec(&meta).map(|v| v.len()).unwrap_or(0);
                         check!(
-                            meta.size.checked_add((json_len + FIXED_TRAILER_LEN) as u64)
+                            meta.size
+                                .checked_add((json_len + FIXED_TRAILER_LEN) as u64)
                                 .is_some_and(|total| total <= object_len),
                             "{bytes:?} of length {object_len} decodes to {meta:?}"
                         );
@@ -489,10 +500,19 @@ fn listing_pages_agree_and_cover_everything() {
             let mut cursor: Option<String> = None;
             for _ in 0..=sorted.len() + 1 {
                 let after = match &cursor {
-                    Some(c) => Some(listing::decode_cursor(c).map_err(|e| TestCaseError::fail(e.to_string()))?),
+                    Some(c) => Some(
+                        listing::decode_cursor(c)
+                            .map_err(|e| TestCaseError::fail(e.to_string()))?,
+                    ),
                     None => None,
                 };
-                let page = listing::page_sorted(&sorted, |s| s.as_str(), after.as_deref(), page_size, hide);
+                let page = listing::page_sorted(
+                    &sorted,
+                    |s| s.as_str(),
+                    after.as_deref(),
+                    page_size,
+                    hide,
+                );
                 seen.extend(page.entries.iter().map(|s| s.to_string()));
                 cursor = page.next;
                 if cursor.is_none() {
@@ -500,11 +520,17 @@ fn listing_pages_agree_and_cover_everything() {
                 }
             }
             let visible: Vec<String> = sorted.iter().filter(|n| !hide(n)).cloned().collect();
-            check!(cursor.is_none() && seen == visible, "paging saw {seen:?}, visible {visible:?}");
+            check!(
+                cursor.is_none() && seen == visible,
+                "paging saw {seen:?}, visible {visible:?}"
+            );
             // Cursors round-trip; mutated ones are refused or decode to some name.
             for n in &items {
                 let c = listing::encode_cursor(n);
-                check!(listing::decode_cursor(&c).as_deref() == Ok(n.as_str()), "cursor {c:?}");
+                check!(
+                    listing::decode_cursor(&c).as_deref() == Ok(n.as_str()),
+                    "cursor {c:?}"
+                );
                 let _ = listing::decode_cursor(&mutate(&c, &m));
             }
             Ok(())
@@ -524,7 +550,11 @@ fn preconditions_follow_the_table() {
                 Just(Some("*".to_string())),
                 "[0-9a-f\"*, ]{1,6}".prop_map(Some),
             ];
-            (header.clone(), header, proptest::option::of("[0-9a-f\"*]{1,4}"))
+            (
+                header.clone(),
+                header,
+                proptest::option::of("[0-9a-f\"*]{1,4}"),
+            )
         },
         |(if_match, if_none_match, current)| {
             use precondition::{Precondition, PreconditionError};
@@ -538,7 +568,10 @@ fn preconditions_follow_the_table() {
                 (None, Some("*")) => Ok(Precondition::IfNoneMatchAny),
                 (None, Some(_)) => Err(PreconditionError::IfNoneMatchMisuse),
             };
-            check!(got == want, "{if_match:?} {if_none_match:?}: {got:?}, want {want:?}");
+            check!(
+                got == want,
+                "{if_match:?} {if_none_match:?}: {got:?}, want {want:?}"
+            );
             if let Ok(p) = got {
                 let ok = p.check(current.as_deref()).is_ok();
                 let want = match (&p, current.as_deref()) {
@@ -547,7 +580,9 @@ fn preconditions_follow_the_table() {
                     (Precondition::IfMatch(_), None) => false,
                     (Precondition::IfNoneMatchAny, c) => c.is_none(),
                     (other, _) => {
-                        return Err(TestCaseError::fail(format!("unknown precondition {other:?}")));
+                        return Err(TestCaseError::fail(format!(
+                            "unknown precondition {other:?}"
+                        )));
                     }
                 };
                 check!(ok == want, "{p:?} against {current:?}: {ok}");
