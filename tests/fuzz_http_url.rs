@@ -206,7 +206,7 @@ fn agrees(text: &str) -> Result<(), TestCaseError> {
 
 #[test]
 fn parse_agrees_with_whatwg() {
-    fuzz("http_url::parse", 3000, input, |text| agrees(&text));
+    fuzz("http_url::parse", 10_000, input, |text| agrees(&text));
 }
 
 #[test]
@@ -227,7 +227,7 @@ fn join_agrees_with_whatwg() {
         ];
         (bases, reference)
     };
-    fuzz("http_url::join", 2000, strategy, |(base, reference)| {
+    fuzz("http_url::join", 5000, strategy, |(base, reference)| {
         let ours = HttpUrl::parse(base).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let Some(joined) = ours.join(&reference) else {
             return Ok(());

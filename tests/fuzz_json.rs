@@ -232,14 +232,14 @@ fn differential(text: &str) -> Result<(), TestCaseError> {
 
 #[test]
 fn reader_agrees_with_serde_json() {
-    fuzz("json::from_str", 3000, input, |text| differential(&text));
+    fuzz("json::from_str", 5000, input, |text| differential(&text));
 }
 
 #[test]
 fn bytes_never_panic() {
     fuzz(
         "json::from_slice",
-        1000,
+        5000,
         || proptest::collection::vec(any::<u8>(), 0..64),
         |bytes| {
             let ours = json::from_slice(&bytes);
@@ -276,7 +276,7 @@ fn significant(text: &str) -> (usize, i64) {
 
 #[test]
 fn numbers_read_as_doubles() {
-    fuzz("json::Number::as_f64", 5000, number_text, |text| {
+    fuzz("json::Number::as_f64", 20_000, number_text, |text| {
         let Some(n) = Number::from_text(&text) else {
             check!(
                 serde_json::from_str::<serde_json::Number>(&text).is_err(),

@@ -274,7 +274,7 @@ fn stable<T: PartialEq + std::fmt::Debug>(
 fn settings_round_trip_and_survive_mutation() {
     fuzz(
         "settings::from_value",
-        300,
+        1_000,
         || (settings(), mutations(4)),
         |(s, m)| {
             let back = through_text(&s.to_value(), Settings::from_value)?;
@@ -289,7 +289,7 @@ fn settings_round_trip_and_survive_mutation() {
 fn journal_records_round_trip_and_survive_mutation() {
     fuzz(
         "journal (Revocation, UndoJob, Change)",
-        500,
+        2_000,
         || (revocation(), undo_job(), mutations(4)),
         |(r, j, m)| {
             let back = through_text(&r.to_value(), Revocation::from_value)?;
@@ -318,7 +318,7 @@ fn journal_records_round_trip_and_survive_mutation() {
 fn key_file_entries_round_trip_and_survive_mutation() {
     fuzz(
         "collections::KeyFileEntry",
-        500,
+        2_000,
         || (key_file_entry(), mutations(4)),
         |(e, m)| {
             let back = through_text(&e.to_value(), KeyFileEntry::from_value)?;
@@ -367,7 +367,7 @@ fn bytes_of(p: &Plaintext) -> &[u8] {
 fn cipher_objects_open_only_to_what_was_sealed() {
     fuzz(
         "ecies::decrypt",
-        200,
+        1_000,
         || {
             let content = prop_oneof![
                 "(?s).{0,40}".prop_map(|s| (s.into_bytes(), true)),
@@ -410,7 +410,7 @@ fn cipher_objects_open_only_to_what_was_sealed() {
 fn sealed_settings_and_key_files_open_only_to_what_was_sealed() {
     fuzz(
         "settings::open+read_key_file",
-        60,
+        200,
         || {
             (
                 settings(),
@@ -475,7 +475,7 @@ fn sealed_settings_and_key_files_open_only_to_what_was_sealed() {
 fn file_bodies_open_only_to_what_was_sealed() {
     fuzz(
         "files::open_body",
-        150,
+        1_000,
         || ("(?s).{0,30}", mutations(3), any::<bool>()),
         |(content, m, signed)| {
             let k = key();
@@ -531,7 +531,7 @@ fn history_segment() -> impl Strategy<Value = String> {
 fn history_names_round_trip() {
     fuzz(
         "history::parse_history_path",
-        2000,
+        10_000,
         || {
             (
                 proptest::collection::vec(history_segment(), 0..3)
@@ -614,7 +614,7 @@ fn list_pages_never_panic() {
     };
     fuzz(
         "files::parse_list_page+build_histories",
-        500,
+        2_000,
         strategy,
         |(entries, page, m, mutated)| {
             let mut body = cairn::json!({"entries": entries});
@@ -664,7 +664,7 @@ fn manifests_give_safe_names_and_icons() {
     };
     fuzz(
         "signin::parse_manifest",
-        1000,
+        5_000,
         strategy,
         |(name, icon, base, m, mutated)| {
             let body = json::to_string(&cairn::json!({

@@ -336,7 +336,7 @@ fn same_signed_content(original: &str, changed: &str) -> bool {
 fn jwt_verifies_only_what_was_signed() {
     fuzz(
         "jwt::decode+verify",
-        400,
+        1000,
         || {
             let claim = ("[a-z_]{1,8}", "[ -~é😀]{0,12}");
             (proptest::collection::vec(claim, 0..5), change())
@@ -379,7 +379,7 @@ fn jwt_verifies_only_what_was_signed() {
 fn auth_requests_verify_only_what_was_signed() {
     fuzz(
         "auth::verify_auth_request",
-        300,
+        1000,
         || (request_pieces(), proptest::option::of(change())),
         |(pieces, change)| {
             let token = signed_request(&pieces);
@@ -443,7 +443,7 @@ fn auth_responses_and_profiles_never_panic() {
     ];
     fuzz(
         "auth::handle_auth_response+profile",
-        300,
+        2000,
         move || (body, mutations(4)),
         |(body, m)| {
             let changed = mutate(&body, &m);
