@@ -227,7 +227,7 @@ fn auth_headers_accept_only_what_was_signed() {
     let address = key().public_key().address();
     fuzz(
         "hub auth::parse_header+validate",
-        300,
+        1_000,
         || {
             let prefix = prop_oneof![
                 6 => Just("bearer "),
@@ -295,7 +295,7 @@ fn auth_headers_accept_only_what_was_signed() {
 fn random_headers_never_panic() {
     fuzz(
         "hub auth::parse_header (text)",
-        1000,
+        5_000,
         || "(?s)(bearer |Bearer v1:|v1:|eyJ|\\.|[a-zA-Z0-9_=-]|.){0,40}",
         |header| {
             if let Ok(a) = parse_header(Some(&header)) {
@@ -320,7 +320,7 @@ fn segment() -> impl Strategy<Value = String> {
 fn paths_and_history_names_agree_with_cairn() {
     fuzz(
         "hub paths+history names",
-        2000,
+        10_000,
         || {
             (
                 proptest::collection::vec(segment(), 1..5),
@@ -389,7 +389,7 @@ fn paths_and_history_names_agree_with_cairn() {
 fn envelopes_read_back_from_any_sufficient_suffix() {
     fuzz(
         "hub envelope::decode_trailer",
-        1000,
+        3_000,
         || {
             (
                 proptest::collection::vec(any::<u8>(), 0..40),
@@ -470,7 +470,7 @@ fn name() -> impl Strategy<Value = String> {
 fn listing_pages_agree_and_cover_everything() {
     fuzz(
         "hub listing (paginate, page_sorted, cursors)",
-        1000,
+        3_000,
         || {
             (
                 proptest::collection::vec(name(), 0..12),
@@ -542,7 +542,7 @@ fn listing_pages_agree_and_cover_everything() {
 fn preconditions_follow_the_table() {
     fuzz(
         "hub precondition::parse",
-        1000,
+        10_000,
         || {
             let header = prop_oneof![
                 Just(None),
@@ -601,7 +601,7 @@ fn configuration_text_never_panics() {
                   [storage_options]\nregion = \"x\"\n";
     fuzz(
         "hub config::parse_toml",
-        500,
+        5_000,
         || (mutations(6), "(?s)[a-z0-9:/._ -]{0,20}"),
         |(m, storage)| {
             if let Ok(file) = config::parse_toml(&mutate(sample, &m)) {
