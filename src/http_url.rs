@@ -328,6 +328,33 @@ mod tests {
     }
 
     #[test]
+    fn numeric_hosts_and_ipv6_as_browsers_read_them() {
+        // WHATWG reads these as 127.0.0.1 (or refuses them): refused.
+        for bad in [
+            "http://2130706433",
+            "http://0x7f.1",
+            "http://127.1",
+            "http://0177.0.0.1",
+            "http://127.0.0.1.",
+            "http://example.123",
+            "http://example.0x",
+            "http://[0]",
+        ] {
+            assert_eq!(HttpUrl::parse(bad), Err(UrlError::Host), "{bad}");
+        }
+        let ip = HttpUrl::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(ip.origin(), "http://127.0.0.1:8080");
+        for (v6, origin) in [
+            ("http://[0:0::1]/", "http://[::1]"),
+            ("http://[::FFFF:127.0.0.1]", "http://[::ffff:7f00:1]"),
+            ("http://[1:0:0:2:0:0:0:3]", "http://[1:0:0:2::3]"),
+            ("http://[1:0:0:2:0:0:3:4]", "http://[1::2:0:0:3:4]"),
+        ] {
+            assert_eq!(HttpUrl::parse(v6).unwrap().origin(), origin, "{v6}");
+        }
+    }
+
+    #[test]
     fn joins_references() {
         let base = HttpUrl::parse("https://app.example/static/manifest.json").unwrap();
         let j = |r: &str| base.join(r).map(|u| u.to_string());
