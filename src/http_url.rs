@@ -6,6 +6,18 @@
 //! them as `/`), user information, white space and control characters, percent signs
 //! or non-ASCII characters in the host (real origins are already punycode). What is
 //! accepted, browsers parse to the same scheme, host and port.
+//!
+//! Numeric hosts: WHATWG reads a host whose last label is a number (`2130706433`,
+//! `0x7f.1`, `127.1`, `0177.0.0.1`, `1.2.3.4.`, `example.123`) as an IPv4 address in
+//! one of several spellings, or refuses it. Other parsers (and people reading the URL)
+//! take some of these as names, so the same text could mean two origins; we accept
+//! only the canonical dotted-decimal form (`127.0.0.1`) and refuse every other host
+//! that ends in a number. IPv6 literals are kept in WHATWG's canonical text
+//! (`[0:0::1]` → `[::1]`), so equal addresses compare equal.
+//!
+//! One known difference remains: `xn--` labels are not checked as punycode. WHATWG
+//! refuses a URL whose `xn--` label does not decode to a valid name, so such a URL
+//! reaches no origin at all in a browser (tests/fuzz_http_url.rs allows exactly this).
 
 use std::fmt;
 
@@ -181,7 +193,7 @@ fn split_host_port(authority: &str) -> Result<(String, Option<u16>), UrlError> {
             "" => None,
             p => Some(p.strip_prefix(':').ok_or(UrlError::Host)?),
         };
-        (format!("[{}]", v6.to_ascii_lowercase()), port)
+        (ipv6_host(v6).ok_or(UrlError::Host)?, port)
     } else {
         let (h, p) = match authority.rsplit_once(':') {
             Some((h, p)) => (h, Some(p)),
@@ -193,7 +205,7 @@ fn split_host_port(authority: &str) -> Result<(String, Option<u16>), UrlError> {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
             && !h.starts_with('.')
             && !h.contains("..");
-        if !ok {
+        if !ok || (ends_in_a_number(h) && !is_dotted_decimal(h)) {
             return Err(UrlError::Host);
         }
         (h.to_ascii_lowercase(), p)
@@ -206,6 +218,68 @@ fn split_host_port(authority: &str) -> Result<(String, Option<u16>), UrlError> {
         Some(_) => return Err(UrlError::Port),
     };
     Ok((host, port))
+}
+
+/// WHATWG's "ends in a number": the last label (before one trailing dot) is decimal
+/// digits, or `0x` and hex digits. Such a host is an IPv4 address to a browser.
+fn ends_in_a_number(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let last = host.rsplit('.').next().unwrap_or(host);
+    if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    match last.get(..2) {
+        Some("0x" | "0X") => last[2..].bytes().all(|b| b.is_ascii_hexdigit()),
+        _ => false,
+    }
+}
+
+/// `a.b.c.d`, each 0–255 in decimal without leading zeros: the one IPv4 spelling
+/// every parser reads alike.
+fn is_dotted_decimal(host: &str) -> bool {
+    let parts: Vec<&str> = host.split('.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            (1..=3).contains(&p.len())
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (p.len() == 1 || !p.starts_with('0'))
+                && p.parse::<u8>().is_ok()
+        })
+}
+
+/// An IPv6 literal (without brackets) in WHATWG's serialisation: lower-case hex
+/// pieces without leading zeros, the first longest run of two or more zero pieces
+/// written `::`, no embedded IPv4. `None` if it is not an IPv6 address.
+fn ipv6_host(text: &str) -> Option<String> {
+    let pieces = text.parse::<std::net::Ipv6Addr>().ok()?.segments();
+    let (mut compress, mut longest) = (None, 1);
+    let mut i = 0;
+    while i < 8 {
+        let start = i;
+        while i < 8 && pieces[i] == 0 {
+            i += 1;
+        }
+        if i - start > longest {
+            (compress, longest) = (Some(start), i - start);
+        }
+        i = i.max(start + 1);
+    }
+    let mut out = String::from("[");
+    let mut i = 0;
+    while i < 8 {
+        if compress == Some(i) {
+            out.push_str(if i == 0 { "::" } else { ":" });
+            i += longest;
+            continue;
+        }
+        out.push_str(&format!("{:x}", pieces[i]));
+        if i != 7 {
+            out.push(':');
+        }
+        i += 1;
+    }
+    out.push(']');
+    Some(out)
 }
 
 #[cfg(test)]
@@ -250,6 +324,33 @@ mod tests {
             ("https://app.example:8a/", UrlError::Port),
         ] {
             assert_eq!(HttpUrl::parse(bad), Err(err), "{bad}");
+        }
+    }
+
+    #[test]
+    fn numeric_hosts_and_ipv6_as_browsers_read_them() {
+        // WHATWG reads these as 127.0.0.1 (or refuses them): refused.
+        for bad in [
+            "http://2130706433",
+            "http://0x7f.1",
+            "http://127.1",
+            "http://0177.0.0.1",
+            "http://127.0.0.1.",
+            "http://example.123",
+            "http://example.0x",
+            "http://[0]",
+        ] {
+            assert_eq!(HttpUrl::parse(bad), Err(UrlError::Host), "{bad}");
+        }
+        let ip = HttpUrl::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(ip.origin(), "http://127.0.0.1:8080");
+        for (v6, origin) in [
+            ("http://[0:0::1]/", "http://[::1]"),
+            ("http://[::FFFF:127.0.0.1]", "http://[::ffff:7f00:1]"),
+            ("http://[1:0:0:2:0:0:0:3]", "http://[1:0:0:2::3]"),
+            ("http://[1:0:0:2:0:0:3:4]", "http://[1::2:0:0:3:4]"),
+        ] {
+            assert_eq!(HttpUrl::parse(v6).unwrap().origin(), origin, "{v6}");
         }
     }
 

@@ -115,6 +115,12 @@ impl Number {
                 });
             exp10 = exp10.saturating_add(e);
         }
+        // Trailing zeros only scale: moved into the exponent, "560e-23", "4.20e-8" and
+        // "80200222004027300e7" stay in the range where one operation rounds once.
+        while mantissa != 0 && mantissa.is_multiple_of(10) && (exp10 < 0 || mantissa > 1 << 53) {
+            mantissa /= 10;
+            exp10 += 1;
+        }
         let m = mantissa as f64;
         let value = if mantissa == 0 {
             0.0

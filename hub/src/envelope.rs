@@ -108,7 +108,7 @@ pub fn decode_trailer(suffix: &[u8], object_len: u64) -> Result<Meta, EnvelopeEr
     }
     let json = &rest[rest.len() - meta_len..];
     let meta: Meta = serde_json::from_slice(json).map_err(|_| EnvelopeError::BadMeta)?;
-    if meta.size + (meta_len + FIXED_TRAILER_LEN) as u64 != object_len {
+    if meta.size.checked_add((meta_len + FIXED_TRAILER_LEN) as u64) != Some(object_len) {
         return Err(EnvelopeError::BadLength);
     }
     Ok(meta)
