@@ -670,6 +670,21 @@ mod tests {
 
     #[test]
     fn app_domain_must_be_canonical() {
+        // Numeric IPv4 spellings other than dotted decimal are no host at all (browsers
+        // read them as 127.0.0.1, other parsers as names): refused outright.
+        for given in [
+            "http://127.1:8080",
+            "http://0x7f.0.0.1",
+            "http://2130706433",
+        ] {
+            assert!(
+                matches!(
+                    validate_app_domain(given),
+                    Err(KeychainError::BadAppDomain(_))
+                ),
+                "{given}"
+            );
+        }
         // One site, one spelling: anything else is refused with the canonical form named.
         for (given, canonical) in [
             ("HTTP://Example.com:80", "http://example.com"),
@@ -679,8 +694,6 @@ mod tests {
             ("https://example.com:443", "https://example.com"),
             ("https://example.com:", "https://example.com"),
             ("http://localhost:03000", "http://localhost:3000"),
-            ("http://127.1:8080", "http://127.0.0.1:8080"),
-            ("http://0x7f.0.0.1", "http://127.0.0.1"),
             ("http://[::ABCD]", "http://[::abcd]"),
             ("http://[0:0::1]:8080", "http://[::1]:8080"),
             ("http://[::ffff:127.0.0.1]", "http://[::ffff:7f00:1]"),
