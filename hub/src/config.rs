@@ -107,6 +107,16 @@ pub struct Settings {
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub fsync: Option<bool>,
 
+    /// Several hub processes share this storage: refuse to start unless the storage can
+    /// make conditional writes atomic across processes [default: false].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub multi_process: Option<bool>,
+
+    /// Seconds a bucket listing read for a list-files session is reused for its later
+    /// pages (writes through this process drop it at once), 0..=60 [default: 2].
+    #[arg(long, value_name = "SECONDS")]
+    pub listing_cache_ttl: Option<f64>,
+
     /// Extra object_store options for cloud storage URLs (TOML only), e.g.
     /// `aws_region = "eu-west-1"`.
     #[arg(skip)]
@@ -159,6 +169,10 @@ pub struct Config {
     pub body_timeout: Duration,
     /// Make local writes durable (fsync) before acknowledging them.
     pub fsync: bool,
+    /// Several hub processes share the storage.
+    pub multi_process: bool,
+    /// How long a listing is reused for the later pages of a list-files session.
+    pub listing_cache_ttl: Duration,
 }
 
 impl Config {
@@ -346,6 +360,17 @@ pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
         DEFAULT_BODY_TIMEOUT_S,
     )?;
 
+    let ttl = flags
+        .listing_cache_ttl
+        .or(file.listing_cache_ttl)
+        .unwrap_or(2.0);
+    if !(ttl.is_finite() && (0.0..=60.0).contains(&ttl)) {
+        return Err(invalid(
+            "listing_cache_ttl",
+            "must be between 0 and 60 seconds",
+        ));
+    }
+
     let mut storage_options = file.storage_options;
     storage_options.extend(flags.storage_options);
 
@@ -368,6 +393,8 @@ pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
         header_timeout,
         body_timeout,
         fsync: flags.fsync.or(file.fsync).unwrap_or(true),
+        multi_process: flags.multi_process.or(file.multi_process).unwrap_or(false),
+        listing_cache_ttl: Duration::from_secs_f64(ttl),
     })
 }
 

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::listing::{self, ListError};
 use crate::paths::{self, PathError};
 use crate::precondition::{self, PreconditionError};
-use crate::storage::{Content, Storage, StorageError};
+use crate::storage::{Content, Current, Deleted, Expect, Storage, StorageError, new_history_id};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path as AxPath, Request, State};
@@ -228,27 +228,6 @@ fn megabytes(bytes: u64) -> String {
     let s = format!("{mb:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     s.to_string()
-}
-
-fn new_history_id() -> String {
-    loop {
-        let mut buf = [0u8; 32];
-        if getrandom::fill(&mut buf).is_err() {
-            // No OS randomness: fall back to the clock (ids only need to be unique-ish).
-            let t = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0);
-            buf[..16].copy_from_slice(&t.to_le_bytes());
-            buf[16..].copy_from_slice(&t.rotate_left(64).to_le_bytes());
-            for b in &mut buf {
-                *b %= 248;
-            }
-        }
-        if let Some(id) = paths::history_id_from_bytes(&buf) {
-            return id;
-        }
-    }
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
@@ -477,15 +456,19 @@ async fn store(
         )));
     }
 
-    // Preconditions, checked under the per-path lock so that they hold at commit.
+    // Preconditions: checked now (before the body is read) and again atomically when
+    // the upload is published (`Storage::commit`), so they hold against other processes.
     let pre = precondition::parse(
         header_str(&headers, header::IF_MATCH),
         header_str(&headers, header::IF_NONE_MATCH),
     )?;
-    if pre.needs_current() {
-        let current = hub.storage.stat(&key).await?;
-        pre.check(current.as_ref().map(|i| i.meta.etag.as_str()))?;
-    }
+    let conditional = pre.needs_current() || archival;
+    let mut current = if conditional {
+        hub.storage.current(&key, false).await?
+    } else {
+        None
+    };
+    pre.check(current.as_ref().map(|c| c.info.meta.etag.as_str()))?;
 
     let max = hub.config.max_upload_bytes();
     let max_mb = hub.config.max_upload_mb;
@@ -499,13 +482,10 @@ async fn store(
         )));
     }
 
-    let history = if archival {
-        let h = paths::history_path(&path, now_ms(), &new_history_id());
-        paths::validate_path(&h)?;
-        Some(paths::object_key(&address, &h))
-    } else {
-        None
-    };
+    if archival {
+        // The history name must be valid (a name starting with `.` is refused).
+        paths::validate_path(&paths::history_path(&path, now_ms(), &new_history_id()))?;
+    }
 
     // Stream the body into a staged upload; nothing is visible until commit.
     let author = auth
@@ -539,22 +519,59 @@ async fn store(
             return Err(e.into());
         }
     }
-    if let Err(e) = upload.seal().await {
-        upload.abort().await;
-        return Err(e.into());
-    }
-    if let Some(history) = &history {
-        // Keep the current version (if any) under its history name first.
-        if let Err(e) = hub.storage.copy(&key, history).await {
-            upload.abort().await;
-            return Err(e.into());
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let expect = match (&current, conditional) {
+            (_, false) => Expect::Any,
+            (None, true) => Expect::Absent,
+            (Some(c), true) => Expect::Version(c.clone()),
+        };
+        // The replaced version (if any) goes to the history name it carries.
+        let history = match (&current, archival) {
+            (Some(c), true) => Some(history_key(&address, &path, c)?),
+            _ => None,
+        };
+        match hub.storage.commit(upload, &expect, history.as_deref()).await? {
+            Ok(etag) => {
+                return Ok(json_response(
+                    StatusCode::ACCEPTED,
+                    &json!({"publicURL": hub.public_url(&address, &path), "etag": etag}),
+                ));
+            }
+            Err(back) => upload = back,
+        }
+        // Another process changed the file since it was read: read it again.
+        let again = async {
+            if attempt >= MAX_COMMIT_ATTEMPTS {
+                return Err(ApiError::Conflict(format!(
+                    "Concurrent operation (store) attempted on {key}"
+                )));
+            }
+            let c = hub.storage.current(&key, false).await?;
+            pre.check(c.as_ref().map(|c| c.info.meta.etag.as_str()))?;
+            Ok(c)
+        }
+        .await;
+        match again {
+            Ok(c) => current = c,
+            Err(e) => {
+                upload.abort().await;
+                return Err(e);
+            }
         }
     }
-    let etag = upload.commit().await?;
-    Ok(json_response(
-        StatusCode::ACCEPTED,
-        &json!({"publicURL": hub.public_url(&address, &path), "etag": etag}),
-    ))
+}
+
+/// How often a write whose file changed under it (another process) is retried.
+const MAX_COMMIT_ATTEMPTS: u32 = 8;
+
+/// The storage key of the history name of version `c` of `address/path`.
+fn history_key(address: &str, path: &str, c: &Current) -> Result<String, ApiError> {
+    let (n, id) = c.history_slot();
+    let h = paths::history_path(path, n, &id);
+    paths::validate_path(&h)?;
+    Ok(paths::object_key(address, &h))
 }
 
 /// The error for a request body that could not be read to the end.
@@ -582,16 +599,31 @@ async fn delete(
     auth.scopes.check_delete(&address, &path)?;
     paths::validate_path(&path)?;
 
-    let done = if archival {
-        let h = paths::history_path(&path, now_ms(), &new_history_id());
-        paths::validate_path(&h)?;
-        hub.storage
-            .rename(&key, &paths::object_key(&address, &h))
-            .await?
-    } else {
-        hub.storage.delete(&key).await?
+    let mut attempt = 0;
+    let done = loop {
+        attempt += 1;
+        let outcome = if archival {
+            // Archived under the history name the current version carries, and only if
+            // it is still that version when moved (another process may replace it).
+            let Some(c) = hub.storage.current(&key, false).await? else {
+                break Deleted::Missing;
+            };
+            let h = history_key(&address, &path, &c)?;
+            hub.storage.delete_if(&key, Some(&c), Some(&h)).await?
+        } else {
+            hub.storage.delete_if(&key, None, None).await?
+        };
+        match outcome {
+            Deleted::Conflict if attempt < MAX_COMMIT_ATTEMPTS => continue,
+            Deleted::Conflict => {
+                return Err(ApiError::Conflict(format!(
+                    "Concurrent operation (delete) attempted on {key}"
+                )));
+            }
+            other => break other,
+        }
     };
-    if !done {
+    if done == Deleted::Missing {
         if hub.storage.is_prefix(&key).await? {
             return Err(ApiError::DoesNotExist("Path is not a file"));
         }
@@ -811,12 +843,39 @@ async fn revoke_all(
         ))));
     }
 
-    // Monotonic: a lower value never replaces a higher one (the real hub's behaviour
-    // depends on its cache; see README).
-    if ts > current {
-        hub.storage
-            .put_small(&key, ts.to_string().as_bytes(), "text/plain; charset=UTF-8")
-            .await?;
+    // Monotonic: a lower value never replaces a higher one, also when several hub
+    // processes revoke at once (a conditional write on the timestamp read; retried).
+    let mut seen = current;
+    let mut attempt = 0;
+    while ts > seen {
+        attempt += 1;
+        let cur = hub.storage.current(&key, true).await?;
+        seen = match &cur {
+            None => 0,
+            Some(c) => c
+                .content
+                .as_ref()
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or_else(|| ApiError::Server("unreadable revocation timestamp".into()))?,
+        };
+        if ts <= seen {
+            break;
+        }
+        let expect = cur.map_or(Expect::Absent, Expect::Version);
+        let mut up = hub.storage.upload(&key, "text/plain; charset=UTF-8");
+        up.push(Bytes::from(ts.to_string())).await?;
+        match hub.storage.commit(up, &expect, None).await? {
+            Ok(_) => break,
+            Err(back) => {
+                back.abort().await;
+                if attempt >= MAX_COMMIT_ATTEMPTS {
+                    return Err(ApiError::Conflict(format!(
+                        "Concurrent operation (revoke-all) attempted on {key}"
+                    )));
+                }
+            }
+        }
     }
     Ok(json_response(
         StatusCode::ACCEPTED,
