@@ -994,6 +994,14 @@ impl Running {
 /// Opens storage, binds the configured address and starts serving in a task.
 pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error + Send + Sync>> {
     let storage = Storage::open(&config).await?;
+    start_with_storage(config, storage).await
+}
+
+/// Like [`start`] on an already opened storage (tests: several hubs on one store).
+pub async fn start_with_storage(
+    config: Config,
+    storage: Storage,
+) -> Result<Running, Box<dyn std::error::Error + Send + Sync>> {
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
