@@ -20,15 +20,15 @@ use object_store::memory::InMemory;
 use object_store::path::{Path, PathPart};
 use object_store::prefix::PrefixStore;
 use object_store::{
-    GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions,
-    PutPayload, UpdateVersion,
+    GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
+    UpdateVersion,
 };
 use percent_encoding::percent_decode_str;
 use std::collections::HashMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::AsyncWriteExt;
 
@@ -231,7 +231,7 @@ pub enum Expect {
     /// No object.
     Absent,
     /// Exactly this version (from [`Storage::current`]).
-    Version(Current),
+    Version(Box<Current>),
 }
 
 /// A file's current version, as read for a conditional write.
@@ -357,7 +357,12 @@ fn is_conflict(e: &object_store::Error) -> bool {
 impl Storage {
     /// Wraps an existing object store that has conditional writes (e.g. `InMemory`).
     pub fn from_store(store: Arc<dyn ObjectStore>, description: impl Into<String>) -> Self {
-        Storage::with_atomicity(store, description, Atomicity::Conditional, DEFAULT_LISTING_TTL)
+        Storage::with_atomicity(
+            store,
+            description,
+            Atomicity::Conditional,
+            DEFAULT_LISTING_TTL,
+        )
     }
 
     /// Wraps an existing object store, saying how its writes are made atomic.
@@ -429,19 +434,24 @@ impl Storage {
         if matches!(storage.atomicity, Atomicity::InProcess(_)) {
             storage.atomicity = storage.probe_conditional().await;
         }
-        if cfg.multi_process
-            && let Atomicity::InProcess(why) = &storage.atomicity
-        {
-            return Err(StorageError::Open(format!(
+        storage.check_multi_process(cfg.multi_process)?;
+        Ok(storage)
+    }
+
+    /// In multi-process mode, refuses a storage that can only keep a check and its
+    /// write together inside one process, saying why.
+    pub fn check_multi_process(&self, multi_process: bool) -> Result<(), StorageError> {
+        match &self.atomicity {
+            Atomicity::InProcess(why) if multi_process => Err(StorageError::Open(format!(
                 "{}: multi_process = true needs conditional writes (PutMode::Create and \
                  PutMode::Update) to keep If-Match writes, history and revocations correct \
                  across processes, and this storage has none: {why}. For S3 set \
                  storage_options.aws_conditional_put = \"etag\" (AWS S3, MinIO and others \
                  support it); or run a single hub process (multi_process = false)",
-                storage.description
-            )));
+                self.description
+            ))),
+            _ => Ok(()),
         }
-        Ok(storage)
     }
 
     /// How this storage makes conditional writes atomic across processes.
@@ -470,12 +480,18 @@ impl Storage {
             let path = path.clone();
             async move {
                 store
-                    .put_opts(&path, PutPayload::from_static(b"probe"), PutOptions::from(mode))
+                    .put_opts(
+                        &path,
+                        PutPayload::from_static(b"probe"),
+                        PutOptions::from(mode),
+                    )
                     .await
             }
         };
         let verdict = async {
-            let first = put(PutMode::Create).await.map_err(|e| format!("create: {e}"))?;
+            let first = put(PutMode::Create)
+                .await
+                .map_err(|e| format!("create: {e}"))?;
             match put(PutMode::Create).await {
                 Err(object_store::Error::AlreadyExists { .. }) => {}
                 Ok(_) => return Err("a second PutMode::Create succeeded".to_string()),
@@ -516,7 +532,8 @@ impl Storage {
                 .write(true)
                 .open(&file)
                 .map_err(|e| format!("{}: {e}", file.display()))?;
-            f.lock().map_err(|e| format!("lock {}: {e}", file.display()))?;
+            f.lock()
+                .map_err(|e| format!("lock {}: {e}", file.display()))?;
             Ok::<_, String>(f)
         })
         .await
@@ -797,7 +814,11 @@ impl Storage {
         };
         let r = self
             .store
-            .put_opts(to, PutPayload::from(bytes), PutOptions::from(PutMode::Create))
+            .put_opts(
+                to,
+                PutPayload::from(bytes),
+                PutOptions::from(PutMode::Create),
+            )
             .await;
         if let Some(k) = path_to_key(to) {
             self.listings.changed(&k);
@@ -820,7 +841,7 @@ impl Storage {
         let path = key_to_path(key);
         let r = async {
             let _guard = self.lock_stripe(key).await?;
-            let expect = c.map_or(Expect::Any, |c| Expect::Version(c.clone()));
+            let expect = c.map_or(Expect::Any, |c| Expect::Version(Box::new(c.clone())));
             match self.store.head(&path).await {
                 Ok(_) => {}
                 Err(e) if is_not_found(&e) => return Ok(Deleted::Missing),
@@ -963,6 +984,21 @@ impl Storage {
             }
         }
         Ok(out)
+    }
+
+    /// Bytes stored under `<address>/` (objects as stored, history included).
+    pub async fn bucket_bytes(&self, address: &str) -> Result<u64, StorageError> {
+        let prefix = key_to_path(address);
+        let mut stream = self.store.list(Some(&prefix));
+        let mut total = 0u64;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(om) => total = total.saturating_add(om.size),
+                Err(e) if is_not_found(&e) => continue,
+                Err(e) => return self.count(Err(e.into())),
+            }
+        }
+        Ok(total)
     }
 
     /// The bucket's listing sorted by name. `fresh` (the first page of a listing) always
@@ -1111,7 +1147,12 @@ mod tests {
         let mut up = s.upload("1A/x", "text/plain");
         up.push(Bytes::from_static(b"hel")).await.unwrap();
         up.push(Bytes::from_static(b"lo")).await.unwrap();
-        let etag = s.commit(up, &Expect::Any, None).await.unwrap().ok().unwrap();
+        let etag = s
+            .commit(up, &Expect::Any, None)
+            .await
+            .unwrap()
+            .ok()
+            .unwrap();
         assert_eq!(etag, md5_hex(b"hello"));
         let (info, content) = s.read("1A/x").await.unwrap().unwrap();
         assert_eq!(info.meta.etag, etag);
@@ -1131,6 +1172,43 @@ mod tests {
         assert!(s.delete("1A/x").await.unwrap());
         assert!(!s.delete("1A/x").await.unwrap());
         assert!(s.is_prefix("1A").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn multi_process_needs_conditional_writes() {
+        // LocalFileSystem has PutMode::Create but not PutMode::Update: as a store
+        // without the hub's file locks, it is refused in multi-process mode.
+        let dir = tempfile::tempdir().unwrap();
+        let fs = LocalFileSystem::new_with_prefix(dir.path()).unwrap();
+        let mut s = Storage::with_atomicity(
+            Arc::new(fs),
+            "plain-local",
+            Atomicity::InProcess("not probed".into()),
+            DEFAULT_LISTING_TTL,
+        );
+        s.atomicity = s.probe_conditional().await;
+        let Atomicity::InProcess(why) = &s.atomicity else {
+            panic!("{:?}", s.atomicity);
+        };
+        assert!(why.contains("Update"), "{why}");
+        assert!(s.check_multi_process(false).is_ok());
+        let e = s.check_multi_process(true).unwrap_err().to_string();
+        assert!(
+            e.contains("multi_process") && e.contains("PutMode::Update"),
+            "{e}"
+        );
+        // The probe object is gone again.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+        let mut m = Storage::with_atomicity(
+            Arc::new(InMemory::new()),
+            "memory://",
+            Atomicity::InProcess("not probed".into()),
+            DEFAULT_LISTING_TTL,
+        );
+        m.atomicity = m.probe_conditional().await;
+        assert_eq!(m.atomicity, Atomicity::Conditional);
+        assert!(m.check_multi_process(true).is_ok());
     }
 
     #[tokio::test]
@@ -1166,7 +1244,11 @@ mod tests {
             ["b", "c", "d"]
         );
         let up = s.upload("1A/e", "text/plain");
-        s.commit(up, &Expect::Any, None).await.unwrap().ok().unwrap();
+        s.commit(up, &Expect::Any, None)
+            .await
+            .unwrap()
+            .ok()
+            .unwrap();
         assert_eq!(
             names(&s.sorted_listing("1A", false).await.unwrap()),
             ["b", "c", "d", "e"]

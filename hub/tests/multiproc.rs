@@ -110,13 +110,12 @@ async fn workload(urls: Vec<String>) {
         );
         tasks.push(tokio::spawn(async move {
             let c = client();
-            let mut rng = Rng(0x5EED ^ (client_id as u64 + 1) * 0x9E37_79B9);
+            let mut rng = Rng(0x5EED ^ ((client_id as u64 + 1) * 0x9E37_79B9));
             let f = client_id % FILES;
             for round in 0..ROUNDS {
                 let r_url = &urls[(rng.next() % urls.len() as u64) as usize];
                 let w_url = &urls[(rng.next() % urls.len() as u64) as usize];
-                let Some((etag, body)) = read(&c, &format!("{r_url}/read/{a}/c/f{f}")).await
-                else {
+                let Some((etag, body)) = read(&c, &format!("{r_url}/read/{a}/c/f{f}")).await else {
                     continue;
                 };
                 let (k, _) = parse(&body);
@@ -165,8 +164,14 @@ async fn workload(urls: Vec<String>) {
             .collect();
         let n_acked = acked.iter().filter(|(ff, _, _)| *ff == f).count();
         // No lost update: each acknowledged write made exactly one new version.
-        assert_eq!(mine.len(), n_acked, "f{f}: two writes acknowledged for one version");
-        let (_, cur) = read(&c, &format!("{}/read/{a}/c/f{f}", urls[1])).await.unwrap();
+        assert_eq!(
+            mine.len(),
+            n_acked,
+            "f{f}: two writes acknowledged for one version"
+        );
+        let (_, cur) = read(&c, &format!("{}/read/{a}/c/f{f}", urls[1]))
+            .await
+            .unwrap();
         let (k_final, w_final) = parse(&cur);
         assert_eq!(k_final as usize, n_acked, "f{f}: lost update");
         if k_final > 0 {
@@ -195,7 +200,10 @@ async fn workload(urls: Vec<String>) {
                 .unwrap();
             let (k, w) = parse(&body);
             if k > 0 {
-                assert_eq!(mine[&k], w, "f{f}: history holds a version never acknowledged");
+                assert_eq!(
+                    mine[&k], w,
+                    "f{f}: history holds a version never acknowledged"
+                );
             }
             ks.push(k);
         }
@@ -253,7 +261,8 @@ async fn three_processes_on_one_disk_store() {
 async fn three_hubs_on_one_conditional_store() {
     use cairn_hub::config::{Settings, merge};
     use cairn_hub::storage::Storage;
-    let shared: Arc<dyn object_store::ObjectStore> = Arc::new(object_store::memory::InMemory::new());
+    let shared: Arc<dyn object_store::ObjectStore> =
+        Arc::new(object_store::memory::InMemory::new());
     let mut urls = Vec::new();
     let mut running = Vec::new();
     for _ in 0..3 {
