@@ -404,6 +404,11 @@ impl Hub {
         ))
     }
 
+    /// How the storage keeps conditional writes atomic across processes.
+    pub fn storage_atomicity(&self) -> &crate::storage::Atomicity {
+        self.storage.atomicity()
+    }
+
     /// The read URL prefix announced in `hub_info`.
     pub fn read_url_prefix(&self) -> &str {
         &self.read_url_prefix

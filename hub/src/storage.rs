@@ -332,6 +332,8 @@ pub struct Storage {
     listings: Arc<ListingCache>,
     atomicity: Atomicity,
     errors: Arc<AtomicU64>,
+    /// Set once the store refused a suffix range read (Azure).
+    no_suffix_ranges: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl fmt::Debug for Storage {
@@ -378,6 +380,7 @@ impl Storage {
             listings: Arc::new(ListingCache::new(listing_ttl)),
             atomicity,
             errors: Arc::new(AtomicU64::new(0)),
+            no_suffix_ranges: Arc::default(),
         }
     }
 
@@ -567,23 +570,56 @@ impl Storage {
     }
 
     /// Reads the end of an object: the trailer, and the whole object if it is small.
+    /// One suffix-range read where the store has them; Azure Blob has none, so there
+    /// (after the first refusal) a `head` and a bounded range read of that same version.
     async fn read_tail(
         &self,
         path: &Path,
         want: u64,
     ) -> Result<Option<(Bytes, ObjectMeta)>, StorageError> {
-        let opts = GetOptions {
-            range: Some(GetRange::Suffix(want)),
-            ..Default::default()
-        };
-        match self.store.get_opts(path, opts).await {
-            Ok(res) => {
-                let meta = res.meta.clone();
-                let bytes = res.bytes().await?;
-                Ok(Some((bytes, meta)))
+        if !self.no_suffix_ranges.load(Ordering::Relaxed) {
+            let opts = GetOptions {
+                range: Some(GetRange::Suffix(want)),
+                ..Default::default()
+            };
+            match self.store.get_opts(path, opts).await {
+                Ok(res) => {
+                    let meta = res.meta.clone();
+                    let bytes = res.bytes().await?;
+                    return Ok(Some((bytes, meta)));
+                }
+                Err(e) if is_not_found(&e) => return Ok(None),
+                Err(object_store::Error::NotSupported { .. }) => {
+                    self.no_suffix_ranges.store(true, Ordering::Relaxed);
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(e.into()),
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let head = match self.store.head(path).await {
+                Ok(m) => m,
+                Err(e) if is_not_found(&e) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            let opts = GetOptions {
+                range: (head.size > 0)
+                    .then(|| GetRange::Bounded(head.size.saturating_sub(want)..head.size)),
+                if_match: head.e_tag.clone(),
+                ..Default::default()
+            };
+            match self.store.get_opts(path, opts).await {
+                Ok(res) => {
+                    let meta = res.meta.clone();
+                    let bytes = res.bytes().await?;
+                    return Ok(Some((bytes, meta)));
+                }
+                Err(e) if is_not_found(&e) => return Ok(None),
+                // Replaced between the two requests: read the new version.
+                Err(object_store::Error::Precondition { .. }) if attempt < 5 => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
     }
 

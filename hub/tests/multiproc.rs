@@ -3,9 +3,10 @@
 //! archival write's previous version in history exactly once, history numbers unique
 //! and increasing, and a revoke-all through one hub refused by every hub's next write.
 //!
-//! Run on local disk (three spawned `cairn-hub` processes: flock stripes) and on a
-//! store with conditional writes (three hubs in this process on one shared `InMemory`
-//! store, each with its own in-process locks: `PutMode::Update`).
+//! Run on local disk (three spawned `cairn-hub` processes: flock stripes), on Azure Blob
+//! storage through Azurite (three spawned processes: the store's conditional writes,
+//! `If-None-Match: *` / `If-Match`), and on an in-process conditional store (three hubs
+//! in this process on one shared `InMemory` store, each with its own in-process locks).
 
 mod common;
 
@@ -285,4 +286,97 @@ async fn three_hubs_on_one_conditional_store() {
     for r in running {
         r.task.abort();
     }
+}
+
+/// Azurite (npm `azurite`, installed by scripts/install.sh into hub/tests/azurite) on a
+/// loopback port, in memory, no telemetry; killed on drop.
+struct Azurite {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Azurite {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Azurite {
+    fn start() -> Option<Azurite> {
+        use std::io::{BufRead, BufReader};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/azurite");
+        let bin = dir.join("node_modules/.bin/azurite-blob");
+        if !bin.exists() {
+            if std::env::var_os("CAIRN_HUB_SKIP_AZURITE").is_some() {
+                eprintln!("Azurite not installed; skipped (CAIRN_HUB_SKIP_AZURITE)");
+                return None;
+            }
+            panic!(
+                "{} is missing: run scripts/install.sh (or set CAIRN_HUB_SKIP_AZURITE=1)",
+                bin.display()
+            );
+        }
+        let mut child = std::process::Command::new(bin)
+            .args([
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                "0",
+                "--inMemoryPersistence",
+                "--disableTelemetry",
+                "--silent",
+            ])
+            .current_dir(&dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start azurite-blob");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.split("listens on ").nth(1) {
+                    let _ = tx.send(url.trim().to_string());
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("azurite did not start");
+        let port = url.rsplit(':').next().unwrap().to_string();
+        let ok = std::process::Command::new("node")
+            .arg(dir.join("create-container.js"))
+            .args([port.as_str(), "hubtest"])
+            .status()
+            .expect("node");
+        assert!(ok.success(), "cannot create the Azurite container");
+        Some(Azurite { child, url })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_processes_on_azurite() {
+    let Some(az) = Azurite::start() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("hub.toml");
+    std::fs::write(
+        &cfg,
+        "storage = \"az://hubtest\"\nmulti_process = true\n\
+         [storage_options]\nazure_storage_use_emulator = \"true\"\n",
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap().to_string();
+    let hubs: Vec<HubProc> = (0..3)
+        .map(|_| {
+            HubProc::spawn_with_env(
+                &["--config", &cfg],
+                &[("AZURITE_BLOB_STORAGE_URL", az.url.as_str())],
+            )
+        })
+        .collect();
+    workload(hubs.iter().map(|h| h.url.clone()).collect()).await;
 }
