@@ -751,7 +751,12 @@ async fn store(
         .and_then(JsonValue::as_str)
         .filter(|s| !s.is_empty() && s.len() <= 64)
         .map(str::to_string);
-    let mut upload = hub.storage.upload(&key, &content_type).with_author(author);
+    let mut upload = if conditional {
+        hub.storage.conditional_upload(&key, &content_type)
+    } else {
+        hub.storage.upload(&key, &content_type)
+    }
+    .with_author(author);
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = match chunk {
@@ -1134,7 +1139,9 @@ async fn revoke_all(
             break;
         }
         let expect = cur.map_or(Expect::Absent, |c| Expect::Version(Box::new(c)));
-        let mut up = hub.storage.upload(&key, "text/plain; charset=UTF-8");
+        let mut up = hub
+            .storage
+            .conditional_upload(&key, "text/plain; charset=UTF-8");
         up.push(Bytes::from(ts.to_string())).await?;
         match hub.storage.commit(up, &expect, None).await? {
             Ok(_) => break,

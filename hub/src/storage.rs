@@ -704,16 +704,29 @@ impl Storage {
         }))
     }
 
-    /// Starts an upload to `key`; nothing is visible until [`Storage::commit`].
+    /// Starts an upload to `key` for a plain overwrite ([`Expect::Any`]): it streams to
+    /// the store (staged; a multipart upload for large files) and nothing is visible
+    /// until [`Storage::commit`].
     pub fn upload(&self, key: &str, content_type: &str) -> Upload {
-        let sink = match self.atomicity {
-            // Published by one conditional put at commit.
-            Atomicity::Conditional => Sink::Buffer(Vec::new()),
-            _ => Sink::Writer(BufWriter::with_capacity(
+        self.new_upload(key, content_type, false)
+    }
+
+    /// Starts an upload that will be committed with a condition ([`Expect::Absent`] /
+    /// [`Expect::Version`]) or an archive step. On a store with conditional writes it
+    /// is held in memory until its one conditional `put`.
+    pub fn conditional_upload(&self, key: &str, content_type: &str) -> Upload {
+        self.new_upload(key, content_type, true)
+    }
+
+    fn new_upload(&self, key: &str, content_type: &str, conditional: bool) -> Upload {
+        let sink = if conditional && self.atomicity == Atomicity::Conditional {
+            Sink::Buffer(Vec::new())
+        } else {
+            Sink::Writer(BufWriter::with_capacity(
                 self.store.clone(),
                 key_to_path(key),
                 UPLOAD_CAPACITY,
-            )),
+            ))
         };
         Upload {
             sink: Some(sink),
@@ -745,6 +758,19 @@ impl Storage {
             Expect::Version(c) => now_ms().max(c.hseq().saturating_add(1)),
             _ => now_ms(),
         };
+        let streamed = matches!(upload.sink, Some(Sink::Writer(_)));
+        if streamed && self.atomicity == Atomicity::Conditional {
+            // A streamed upload cannot be published conditionally on these stores.
+            if !matches!(expect, Expect::Any) || archive_to.is_some() {
+                upload.abort().await;
+                return Err(StorageError::Open(
+                    "a conditional write needs Storage::conditional_upload".into(),
+                ));
+            }
+            let r = upload.publish(hseq).await;
+            self.listings.changed(&key);
+            return self.count(r).map(Ok);
+        }
         let r = match &self.atomicity {
             Atomicity::Conditional => {
                 if let (Some(h), Expect::Version(c)) = (archive_to, expect) {
