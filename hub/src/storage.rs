@@ -626,7 +626,8 @@ impl Storage {
     /// The metadata of the file at `key`, `None` if there is none.
     pub async fn stat(&self, key: &str) -> Result<Option<FileInfo>, StorageError> {
         let path = key_to_path(key);
-        let Some((tail, om)) = self.read_tail(&path, MAX_TRAILER_LEN as u64).await? else {
+        let tail = self.read_tail(&path, MAX_TRAILER_LEN as u64).await;
+        let Some((tail, om)) = self.count(tail)? else {
             return Ok(None);
         };
         let meta = envelope::decode_trailer(&tail, om.size).map_err(StorageError::Corrupt)?;
@@ -642,7 +643,8 @@ impl Storage {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let Some((tail, om)) = self.read_tail(&path, SMALL_READ).await? else {
+            let tail = self.read_tail(&path, SMALL_READ).await;
+            let Some((tail, om)) = self.count(tail)? else {
                 return Ok(None);
             };
             let meta = envelope::decode_trailer(&tail, om.size).map_err(StorageError::Corrupt)?;
@@ -667,7 +669,7 @@ impl Storage {
                 Ok(res) => return Ok(Some((info, Content::Stream(res.into_stream().boxed())))),
                 Err(e) if is_not_found(&e) => return Ok(None),
                 Err(object_store::Error::Precondition { .. }) if attempt < 5 => continue,
-                Err(e) => return Err(e.into()),
+                Err(e) => return self.count(Err(e.into())),
             }
         }
     }
