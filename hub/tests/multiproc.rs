@@ -41,10 +41,12 @@ async fn read(c: &reqwest::Client, url: &str) -> Option<(String, Vec<u8>)> {
     Some((etag, r.bytes().await.ok()?.to_vec()))
 }
 
-async fn list_all(c: &reqwest::Client, url: &str, token: &str, address: &str) -> Vec<String> {
+/// Every name in the bucket, page after page, page i through `urls[i % len]`.
+async fn list_all(c: &reqwest::Client, urls: &[String], token: &str, address: &str) -> Vec<String> {
     let mut page = Value::Null;
     let mut out = Vec::new();
-    for _ in 0..1000 {
+    for i in 0..1000 {
+        let url = &urls[i % urls.len()];
         let r = c
             .post(format!("{url}/list-files/{address}"))
             .header("Authorization", token)
@@ -156,7 +158,14 @@ async fn workload(urls: Vec<String>) {
         iat: Some(old_iat),
         ..Default::default()
     });
-    let names = list_all(&c, &urls[0], &plain, &a).await;
+    let names = list_all(&c, &urls[..1], &plain, &a).await;
+    assert!(names.len() > 100, "the listing should span pages");
+    // A cursor from one hub works on the others: the same names, each once.
+    let mut rotated = list_all(&c, &urls, &plain, &a).await;
+    let mut sorted = names.clone();
+    sorted.sort();
+    rotated.sort();
+    assert_eq!(rotated, sorted, "paging through several hubs");
     for f in 0..FILES {
         let mine: BTreeMap<u64, String> = acked
             .iter()
