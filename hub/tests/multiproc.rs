@@ -407,7 +407,7 @@ async fn three_processes_on_azurite() {
 
 /// S3: only against a server given in `CAIRN_HUB_S3_ENDPOINT` (an S3-compatible server
 /// with conditional writes and an existing bucket `CAIRN_HUB_S3_BUCKET`, default
-/// `hubtest`, e.g. `moto_server` from PyPI `moto[server]` ≥ 5.1.5; not installed by
+/// `hubtest`, e.g. `moto_server` from PyPI `moto[server]`, checked with 5.2.5; not installed by
 /// scripts/install.sh, to keep installs short). Skipped when unset.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_processes_on_s3_if_configured() {
