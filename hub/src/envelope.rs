@@ -42,15 +42,6 @@ pub struct Meta {
     /// owner tell which app (each app's collection token has its own salt) wrote what.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub writer: Option<String>,
-    /// The history number this version gets when an archival write or delete replaces
-    /// it: larger than the number of the version it replaced (see `Storage::commit`).
-    /// Fixed when the version is written, so every process archives a version under
-    /// the same name. Absent in files written by older hubs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hseq: Option<u64>,
-    /// The random 10-character id of this version's history name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hid: Option<String>,
 }
 
 /// Why an object could not be read as a hub file.
@@ -130,8 +121,6 @@ pub fn encode(content: &[u8], content_type: &str, etag: &str) -> Vec<u8> {
         etag: etag.to_string(),
         size: content.len() as u64,
         writer: None,
-        hseq: None,
-        hid: None,
     };
     let mut out = content.to_vec();
     out.extend_from_slice(&encode_trailer(&meta));

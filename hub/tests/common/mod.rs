@@ -36,20 +36,12 @@ impl HubProc {
 
     /// Spawns a hub storing into `dir` (kept after the hub stops).
     pub fn spawn_in(dir: &Path, extra: &[&str]) -> HubProc {
-        let mut args = vec!["--storage", dir.to_str().expect("utf-8 path")];
-        args.extend_from_slice(extra);
-        let mut h = HubProc::spawn_with_env(&args, &[]);
-        h.dir = dir.to_path_buf();
-        h
-    }
-
-    /// Spawns a hub with these arguments (after `--bind 127.0.0.1:0`) and environment.
-    pub fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> HubProc {
         let mut cmd = Command::new(hub_bin());
         cmd.arg("--bind")
             .arg("127.0.0.1:0")
-            .args(args)
-            .envs(env.iter().copied())
+            .arg("--storage")
+            .arg(dir)
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped());
         if std::env::var_os("CAIRN_HUB_TEST_LOG").is_some() {
@@ -85,7 +77,7 @@ impl HubProc {
         HubProc {
             child,
             url,
-            dir: PathBuf::new(),
+            dir: dir.to_path_buf(),
             _tmp: None,
         }
     }
