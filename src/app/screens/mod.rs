@@ -16,6 +16,7 @@ pub mod permissions;
 pub mod restore;
 pub mod settings;
 pub mod unlock;
+pub mod wallet;
 pub mod welcome;
 
 use super::dom::{self, el, field, progress, say};
