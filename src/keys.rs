@@ -119,16 +119,24 @@ impl PrivateKey {
 
     /// Signs a 32-byte digest: ECDSA over secp256k1 with an RFC 6979 nonce, low-S.
     pub fn sign_prehash(&self, digest: &[u8; 32]) -> k256::ecdsa::Signature {
+        self.sign_prehash_recoverable(digest).0
+    }
+
+    /// [`PrivateKey::sign_prehash`] with the recovery id of the (low-S) signature.
+    pub fn sign_prehash_recoverable(
+        &self,
+        digest: &[u8; 32],
+    ) -> (k256::ecdsa::Signature, k256::ecdsa::RecoveryId) {
         // Straight from the scalar: a k256 `SigningKey` would first compute the public
         // key, a second scalar multiplication that signing does not need.
         let mut scalar = self.secret.to_nonzero_scalar();
-        let (signature, _) = ecdsa::hazmat::sign_prehashed_rfc6979::<k256::Secp256k1, sha2::Sha256>(
+        let signed = ecdsa::hazmat::sign_prehashed_rfc6979::<k256::Secp256k1, sha2::Sha256>(
             &scalar,
             digest,
             &[],
         );
         scalar.zeroize();
-        signature
+        signed
     }
 
     /// The k256 secret scalar as a `SecretKey`, for ECDH.

@@ -813,18 +813,10 @@ pub fn hash_message(message: &[u8]) -> [u8; 32] {
 /// RFC 6979), the form `verifyMessageSignatureRsv` reads.
 pub fn sign_message(key: &PrivateKey, message: &str) -> String {
     let hash = hash_message(message.as_bytes());
-    let signature = key.sign_prehash(&hash);
-    let public = key.public_key();
-    // The recovery id: the one of 0..=3 that recovers our own key.
-    let v = (0u8..4)
-        .find(|v| {
-            RecoveryId::from_byte(*v)
-                .and_then(|id| VerifyingKey::recover_from_prehash(&hash, &signature, id).ok())
-                .is_some_and(|k| &k == public.verifying_key())
-        })
-        .unwrap_or(0);
+    // The recovery id comes with the signature (adjusted for the low-S normalisation).
+    let (signature, v) = key.sign_prehash_recoverable(&hash);
     let mut out = to_hex(&signature.to_bytes());
-    out.push_str(&to_hex(&[v]));
+    out.push_str(&to_hex(&[v.to_byte()]));
     out
 }
 

@@ -31,6 +31,9 @@ pub mod code {
 /// identity's settings file, `apps[].scopes`).
 pub const WALLET_SCOPE: &str = "wallet_interface";
 
+/// Recorded as well when the app also got its storage key (`stx_getAccounts`).
+pub const WALLET_STORAGE_SCOPE: &str = "wallet_interface.storage";
+
 /// Longest message `stx_signMessage` accepts (bytes of UTF-8).
 pub const MAX_SIGN_MESSAGE_LEN: usize = 64 * 1024;
 

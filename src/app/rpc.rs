@@ -13,7 +13,6 @@ use super::{App, screens, spawn, wait};
 use crate::http_url::HttpUrl;
 use crate::wallet_rpc::{self, Refusal, Request, RpcError};
 use std::cell::{Cell, RefCell};
-use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Window};
@@ -26,9 +25,9 @@ struct Rpc {
     /// The app's origin (from the first accepted message's `event.origin`).
     origin: RefCell<Option<String>>,
     /// Ids seen so far (JSON text).
-    seen: RefCell<HashSet<String>>,
+    seen: RefCell<Vec<String>>,
     /// Requests waiting their turn.
-    queue: RefCell<VecDeque<Request>>,
+    queue: RefCell<Vec<Request>>,
     /// The request being shown.
     current: RefCell<Option<Request>>,
     /// Answered requests (the popup closes when nothing is left).
@@ -129,13 +128,17 @@ fn receive(app: &Rc<App>, e: &MessageEvent) {
         Err(Refusal::Error(id, _)) => id_of(id),
         Err(Refusal::Ignore) => return,
     };
-    if !r.seen.borrow_mut().insert(id) {
-        return;
+    {
+        let mut seen = r.seen.borrow_mut();
+        if seen.contains(&id) {
+            return;
+        }
+        seen.push(id);
     }
     r.origin.borrow_mut().get_or_insert(origin.clone());
     match parsed {
         Ok(req) => {
-            r.queue.borrow_mut().push_back(req);
+            r.queue.borrow_mut().push(req);
             if r.current.borrow().is_none() {
                 next(app);
             }
@@ -155,7 +158,10 @@ fn receive(app: &Rc<App>, e: &MessageEvent) {
 /// Shows the next request, or closes the popup when none is left.
 fn next(app: &Rc<App>) {
     let Some(r) = rpc() else { return };
-    let req = r.queue.borrow_mut().pop_front();
+    let req = {
+        let mut q = r.queue.borrow_mut();
+        (!q.is_empty()).then(|| q.remove(0))
+    };
     let done = req.is_none();
     *r.current.borrow_mut() = req;
     if !done {

@@ -10,14 +10,11 @@ use crate::app::dom::{actions, alert_region, button, el, heading, para, progress
 use crate::app::{App, rpc, wait};
 use crate::keychain::Keychain;
 use crate::wallet_rpc::{
-    Method, Request, RpcError, WALLET_SCOPE, accounts_result, addresses_result,
-    sign_message_result, visible_message,
+    Method, Request, RpcError, WALLET_SCOPE, WALLET_STORAGE_SCOPE, accounts_result,
+    addresses_result, sign_message_result, visible_message,
 };
 use std::cell::Cell;
 use std::rc::Rc;
-
-/// The scope recorded when the app also got its storage key (`stx_getAccounts`).
-pub const WALLET_STORAGE_SCOPE: &str = "wallet_interface.storage";
 
 /// The result for `req` with account `i`.
 fn result(
