@@ -119,6 +119,17 @@ test('getAddresses: consent, Approve → wallet-sdk addresses; remembered: the n
     assert.equal(r2.ok.addresses[0].address, getStxAddress(acct, 'testnet'));
     assert.match(r2.ok.addresses[0].address, /^ST/);
     assert.equal(r2.ok.addresses[0].publicKey, publicKey);
+
+    // Apps lists the connection in plain words; Disconnect makes the app ask again.
+    await byRole(page, 'link', 'Apps').click();
+    await page.getByText('Permissions: connected via wallet interface').waitFor({ timeout: SLOW });
+    await byRole(page, 'button', `Disconnect ${app}`).click();
+    await page.getByText('No connected apps yet.').waitFor({ timeout: SLOW });
+    const third = await call(appPage, context, 'getAddresses');
+    await unlock(third.popup);
+    await byRole(third.popup, 'heading', `${app} wants to connect`).waitFor({ timeout: SLOW });
+    await byRole(third.popup, 'button', 'Deny').click();
+    assert.equal((await third.outcome).err.code, -32000);
   });
 });
 
