@@ -9,7 +9,7 @@
 use crate::json;
 use crate::json::{Map, Value};
 use crate::keychain::Keychain;
-use crate::sign_in_with_stacks::sign_message;
+use crate::sign_in_with_stacks::{SignInFields, sign_message};
 
 /// JSON-RPC error codes (`@stacks/connect` `src/errors.ts`).
 pub mod code {
@@ -297,6 +297,27 @@ pub fn visible_message(message: &str) -> String {
     out
 }
 
+/// What is wrong with a Sign-In with Stacks message signed by `address` for an app at
+/// `origin` (empty when nothing): its domain must be the origin's host (and port), its
+/// address the signing account's.
+pub fn sign_in_problems(fields: &SignInFields, origin: &str, address: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let authority = origin.split_once("://").map_or(origin, |(_, a)| a);
+    if fields.domain != authority {
+        out.push(format!(
+            "This sign-in message is for {}, but the request comes from {origin}.",
+            fields.domain
+        ));
+    }
+    if fields.address != address {
+        out.push(format!(
+            "This sign-in message names the address {}, but you are signing with {address}.",
+            fields.address
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,6 +384,17 @@ mod tests {
         assert!(m.contains("does not sign"));
         let (id, c, _) = err(r#"{"jsonrpc":"2.0","id":"q","method":"nope"}"#);
         assert_eq!((id, c), (Value::String("q".into()), code::METHOD_NOT_FOUND));
+    }
+
+    #[test]
+    fn sign_in_messages_must_match() {
+        let f = SignInFields {
+            domain: "localhost:3000".into(),
+            address: "SP1".into(),
+            ..SignInFields::default()
+        };
+        assert!(sign_in_problems(&f, "http://localhost:3000", "SP1").is_empty());
+        assert_eq!(sign_in_problems(&f, "https://evil.example", "SP2").len(), 2);
     }
 
     #[test]

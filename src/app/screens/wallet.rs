@@ -6,15 +6,17 @@
 use super::consent::arm;
 use super::identities::picker;
 use crate::app::collections::Ctx;
-use crate::app::dom::{actions, alert_region, button, el, heading, para, progress, say};
+use crate::app::dom::{actions, alert_region, button, el, field, heading, para, progress, say};
 use crate::app::{App, rpc, wait};
 use crate::keychain::Keychain;
+use crate::sign_in_with_stacks::{CHAIN_ID_MAINNET, SignInFields, parse_sign_in_message};
 use crate::wallet_rpc::{
     Method, Request, RpcError, WALLET_SCOPE, WALLET_STORAGE_SCOPE, accounts_result,
-    addresses_result, sign_message_result, visible_message,
+    addresses_result, sign_in_problems, sign_message_result, visible_message,
 };
 use std::cell::Cell;
 use std::rc::Rc;
+use web_sys::Element;
 
 /// The result for `req` with account `i`.
 fn result(
@@ -119,9 +121,55 @@ pub fn show(app: &Rc<App>, origin: String, req: Request) {
     });
 }
 
+/// The problems of a Sign-In with Stacks message signed with identity `i`.
+fn problems(keychain: &Keychain, i: u32, origin: &str, f: &SignInFields) -> Vec<String> {
+    let address = keychain
+        .stx_address(i, f.chain_id == CHAIN_ID_MAINNET)
+        .unwrap_or_default();
+    sign_in_problems(f, origin, &address)
+}
+
+/// A Sign-In with Stacks message's fields, one row each.
+fn sign_in_fields(f: &SignInFields) -> Element {
+    let rows = [
+        ("Domain", Some(&f.domain)),
+        ("Address", Some(&f.address)),
+        ("Statement", f.statement.as_ref()),
+        ("URI", Some(&f.uri)),
+        ("Nonce", Some(&f.nonce)),
+        ("Issued at", Some(&f.issued_at)),
+        ("Expires", f.expiration_time.as_ref()),
+        ("Not before", f.not_before.as_ref()),
+    ];
+    let mut dl = el("dl").class("sign-in-fields");
+    for (k, v) in rows {
+        if let Some(v) = v {
+            dl = dl.child(el("dt").text(k)).child(el("dd").text(v));
+        }
+    }
+    el("div")
+        .child(para("This is a sign-in message:"))
+        .child(dl)
+        .done()
+}
+
 fn consent(app: &Rc<App>, keychain: &Rc<Keychain>, origin: String, req: Request, default: u32) {
     let count = app.state.borrow().prefs.identity_count.max(1);
     let chosen = Rc::new(Cell::new(default.min(count - 1)));
+    let siws = Rc::new(match &req.method {
+        Method::SignMessage { message } => parse_sign_in_message(message).ok(),
+        _ => None,
+    });
+    let warning = el("div")
+        .class("unconfirmed hidden")
+        .attr("role", "alert")
+        .done();
+    let (confirm_row, confirm) = field(
+        "sign-anyway",
+        "Sign anyway: I know why this message does not match",
+        "checkbox",
+        "off",
+    );
     let net = if req.mainnet { "mainnet" } else { "testnet" };
     let mut section = el("section").class("card consent");
     match &req.method {
@@ -140,6 +188,12 @@ fn consent(app: &Rc<App>, keychain: &Rc<Keychain>, origin: String, req: Request,
                         .attr("aria-label", "Message to sign")
                         .text(&visible_message(message)),
                 );
+            if let Some(f) = siws.as_ref() {
+                section = section
+                    .child(sign_in_fields(f))
+                    .child(warning.clone())
+                    .child(confirm_row.clone());
+            }
         }
         m => {
             let storage = *m == Method::GetAccounts;
@@ -162,8 +216,28 @@ fn consent(app: &Rc<App>, keychain: &Rc<Keychain>, origin: String, req: Request,
                 ));
         }
     }
+    // The warning follows the identity chosen (the message names one address).
+    let update = {
+        let (keychain, origin, siws) = (keychain.clone(), origin.clone(), siws.clone());
+        let (warning, confirm_row) = (warning.clone(), confirm_row.clone());
+        move |i: u32| {
+            let Some(f) = siws.as_ref() else { return };
+            let found = problems(&keychain, i, &origin, f);
+            crate::app::dom::clear(&warning);
+            for p in &found {
+                let _ = warning.append_child(&para(p));
+            }
+            let class = if found.is_empty() { " hidden" } else { "" };
+            warning.set_class_name(&format!("unconfirmed{class}"));
+            confirm_row.set_class_name(&format!("field{class}"));
+        }
+    };
+    update(chosen.get());
     let c = chosen.clone();
-    let pick = picker(app, keychain, count, chosen.get(), move |i| c.set(i));
+    let pick = picker(app, keychain, count, chosen.get(), move |i| {
+        c.set(i);
+        update(i);
+    });
     let approve_btn = button("Approve", true);
     let deny_btn = button("Deny", false);
     let alert = alert_region();
@@ -184,6 +258,7 @@ fn consent(app: &Rc<App>, keychain: &Rc<Keychain>, origin: String, req: Request,
     app.on_click(&approve_btn, move |app| {
         let (req, origin, chosen, gate) =
             (req.clone(), origin.clone(), chosen.clone(), gate.clone());
+        let (siws, confirm) = (siws.clone(), confirm.clone());
         let (status, alert, buttons) = (status.clone(), alert.clone(), buttons.clone());
         async move {
             if !gate.open() {
@@ -192,6 +267,15 @@ fn consent(app: &Rc<App>, keychain: &Rc<Keychain>, origin: String, req: Request,
             let Some(keychain) = app.keychain() else {
                 return app.route();
             };
+            if let Some(f) = siws.as_ref()
+                && !problems(&keychain, chosen.get(), &origin, f).is_empty()
+                && !confirm.checked()
+            {
+                return say(
+                    &alert,
+                    "This sign-in message does not match (see above). Tick \"Sign anyway\" to sign it.",
+                );
+            }
             gate.busy.set(true);
             for b in &buttons {
                 b.set_disabled(true);

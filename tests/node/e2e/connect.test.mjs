@@ -180,6 +180,44 @@ test('stx_signMessage: the message shown exactly, the signature verifies with ve
   });
 });
 
+test('stx_signMessage with a Sign-In with Stacks message: its fields; a mismatch warns and needs "Sign anyway"', { timeout: 120_000 }, async () => {
+  await withPage(stack, 'connect-siws', async ({ page, context, shot }) => {
+    const words = freshWords();
+    await restoreToHome(page, stack, words);
+    const acct = await account(words);
+    const publicKey = privateKeyToPublic(acct.stxPrivateKey);
+    const siws = (domain, address) => `${domain} wants you to sign in with your Stacks account:\n${address}\n\n` +
+      `Sign in to the test app.\n\nURI: ${app}/\nVersion: 1\nChain ID: 1\nNonce: abcdef123456\n` +
+      'Issued At: 2026-12-03T03:00:00Z';
+    const appPage = await openApp(context);
+
+    // Matching: the fields, no warning.
+    const good = siws(new URL(app).host, getStxAddress(acct, 'mainnet'));
+    const one = await call(appPage, context, 'stx_signMessage', { message: good });
+    await unlock(one.popup);
+    await one.popup.getByText('This is a sign-in message:').waitFor({ timeout: SLOW });
+    assert.equal(await one.popup.locator('dl.sign-in-fields dd').first().textContent(), new URL(app).host);
+    assert.equal(await one.popup.getByText(/This sign-in message (is for|names)/).count(), 0);
+    await shot('matching', one.popup);
+    await approve(one.popup);
+    assert.ok(verifyMessageSignatureRsv({ message: good, signature: (await one.outcome).ok.signature, publicKey }));
+
+    // Another domain and address: a warning, and Approve alone does not sign.
+    const bad = siws('evil.example', 'SP000000000000000000002Q6VF78');
+    const two = await call(appPage, context, 'stx_signMessage', { message: bad });
+    await unlock(two.popup);
+    await two.popup.getByText('This sign-in message is for evil.example, but the request comes from').waitFor({ timeout: SLOW });
+    await two.popup.getByText('This sign-in message names the address SP000000000000000000002Q6VF78').waitFor();
+    await shot('mismatch', two.popup);
+    await approve(two.popup);
+    await two.popup.getByText('Tick "Sign anyway" to sign it.').waitFor();
+    assert.equal(two.popup.isClosed(), false);
+    await two.popup.getByLabel('Sign anyway: I know why this message does not match').check();
+    await byRole(two.popup, 'button', 'Approve').click();
+    assert.ok(verifyMessageSignatureRsv({ message: bad, signature: (await two.outcome).ok.signature, publicKey }));
+  });
+});
+
 test('errors: Deny -32000, closing the popup -31001, unknown and transaction methods -32601, bad params -32602, blocked popup', { timeout: 120_000 }, async () => {
   await withPage(stack, 'connect-errors', async ({ page, context }) => {
     const words = freshWords();
