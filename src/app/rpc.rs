@@ -20,6 +20,9 @@ use web_sys::{MessageEvent, Window};
 /// The popup's path.
 pub const RPC_PATH: &str = "/rpc.html";
 
+/// Requests one popup reads at most.
+const MAX_REQUESTS: usize = 1000;
+
 #[derive(Default)]
 struct Rpc {
     /// The app's origin (from the first accepted message's `event.origin`).
@@ -130,7 +133,8 @@ fn receive(app: &Rc<App>, e: &MessageEvent) {
     };
     {
         let mut seen = r.seen.borrow_mut();
-        if seen.contains(&id) {
+        // A window that sends this many requests is not a person's app.
+        if seen.len() >= MAX_REQUESTS || seen.contains(&id) {
             return;
         }
         seen.push(id);

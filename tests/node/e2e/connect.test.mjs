@@ -25,7 +25,7 @@ before(async () => {
   const dir = fs.mkdtempSync(path.join(stack.tmp, 'connect-app-'));
   await build({
     stdin: {
-      contents: "export { request, JsonRpcError, JsonRpcErrorCode } from '@stacks/connect';",
+      contents: "export { request, connect, JsonRpcError, JsonRpcErrorCode } from '@stacks/connect';",
       resolveDir: path.join(repo, 'tests', 'node'),
       loader: 'js',
     },
@@ -130,6 +130,34 @@ test('getAddresses: consent, Approve → wallet-sdk addresses; remembered: the n
     await byRole(third.popup, 'heading', `${app} wants to connect`).waitFor({ timeout: SLOW });
     await byRole(third.popup, 'button', 'Deny').click();
     assert.equal((await third.outcome).err.code, -32000);
+  });
+});
+
+test("connect(): Connect's own wallet picker lists Cairn (window.wbip_providers); choosing it connects", { timeout: 120_000 }, async () => {
+  await withPage(stack, 'connect-picker', async ({ page, context, shot }) => {
+    const words = freshWords();
+    await restoreToHome(page, stack, words);
+    const acct = await account(words);
+    const appPage = await openApp(context);
+    assert.deepEqual(await appPage.evaluate(() => window.wbip_providers.map((p) => [p.id, p.name, p.webUrl])),
+      [['CairnProvider', 'Cairn', `${stack.auth}/`]]);
+    await appPage.evaluate(() => {
+      window.next = () => window.Connect.connect();
+    });
+    await appPage.click('#go');
+    // Cairn is the one installed wallet: its row has the only "Connect" button.
+    await appPage.getByText('Cairn', { exact: true }).first().waitFor();
+    const choose = appPage.getByRole('button', { name: 'Connect', exact: true });
+    assert.equal(await choose.count(), 1);
+    await sleep(500); // the modal fades in
+    await shot('picker', appPage);
+    const [popup] = await Promise.all([context.waitForEvent('page'), choose.click()]);
+    await unlock(popup);
+    await byRole(popup, 'heading', `${app} wants to connect`).waitFor({ timeout: SLOW });
+    await approve(popup);
+    await popup.waitForEvent('close', { timeout: SLOW }).catch(() => {});
+    const r = await appPage.evaluate(() => window.outcome);
+    assert.equal(r.ok.addresses[0].address, getStxAddress(acct, 'mainnet'));
   });
 });
 
