@@ -16,6 +16,7 @@ pub mod dom;
 pub mod hub;
 pub mod idb;
 pub mod kdf;
+#[cfg(feature = "wallet")]
 pub mod rpc;
 pub mod screens;
 pub mod session;
@@ -271,6 +272,7 @@ impl App {
             return screens::consent::show_framed(self);
         }
         // The wallet interface's popup: its own screens, never a sign-in or Home.
+        #[cfg(feature = "wallet")]
         if rpc::active() {
             return if !has_vault {
                 screens::welcome::show(self)
@@ -339,6 +341,14 @@ impl App {
             spawn(async move { app.lock().await });
         }
     }
+}
+
+/// Whether this is the wallet interface's popup (`/rpc.html`).
+fn in_popup() -> bool {
+    #[cfg(feature = "wallet")]
+    return rpc::active();
+    #[cfg(not(feature = "wallet"))]
+    false
 }
 
 /// Whether the page runs inside a frame.
@@ -419,6 +429,7 @@ pub async fn start() -> Result<(), JsValue> {
         app.state.borrow_mut().keychain = Some(Rc::new(k));
     }
     install_global_listeners(&app);
+    #[cfg(feature = "wallet")]
     rpc::start(&app);
     app.route();
     // A tab session resumed (reload): unfinished collection operations resume too.
@@ -448,7 +459,7 @@ fn install_global_listeners(app: &Rc<App>) {
     let a = app.clone();
     let hash = Closure::<dyn FnMut(Event)>::new(move |_| {
         let s = a.state.borrow();
-        let home = s.keychain.is_some() && s.request.is_none() && !rpc::active();
+        let home = s.keychain.is_some() && s.request.is_none() && !in_popup();
         drop(s);
         if home {
             screens::home::show(&a);

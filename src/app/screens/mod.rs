@@ -16,6 +16,7 @@ pub mod permissions;
 pub mod restore;
 pub mod settings;
 pub mod unlock;
+#[cfg(feature = "wallet")]
 pub mod wallet;
 pub mod welcome;
 

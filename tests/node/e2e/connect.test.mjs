@@ -11,6 +11,7 @@ import { verifyMessageSignatureRsv } from '@stacks/encryption';
 import { privateKeyToPublic } from '@stacks/transactions';
 import {
   useStack, withPage, restoreToHome, unlock, byRole, freshWords, repo, PASSWORD, SLOW, sleep,
+  recordRequests,
 } from './harness.mjs';
 import { startServer, parseMount } from '../../../scripts/serve.mjs';
 
@@ -166,6 +167,7 @@ test('stx_getAccounts: gaiaAppKey is wallet-sdk getAppPrivateKey for the app ori
     const words = freshWords();
     await restoreToHome(page, stack, words);
     const acct = await account(words);
+    const urls = recordRequests(context);
     const appPage = await openApp(context);
     const { popup, outcome } = await call(appPage, context, 'stx_getAccounts');
     await unlock(popup);
@@ -183,6 +185,9 @@ test('stx_getAccounts: gaiaAppKey is wallet-sdk getAppPrivateKey for the app ori
         gaiaAppKey: getAppPrivateKey({ account: acct, appDomain: app }),
       }],
     });
+    // The popup (and its KDF worker) load the wallet module only, not the page's as well.
+    assert.ok(urls.includes(`${stack.auth}/pkg/rpc/cairn_bg.wasm`), urls.join('\n'));
+    assert.ok(!urls.some((u) => u.includes('/pkg/app/')), urls.join('\n'));
   });
 });
 
