@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Builds the two wasm modules (release) and their JS bindings (wasm-bindgen --target web):
+# Builds the three wasm modules (release) and their JS bindings (wasm-bindgen --target web):
 #   pkg/      the developer package: the whole JS API (`--features api`, plus `bench`
 #             when CAIRN_WASM_BENCH=1, as scripts/bench.sh asks)
 #             pkg/cairn.js, pkg/cairn.d.ts, pkg/cairn_bg.wasm, pkg/cairn_bg.wasm.d.ts
 #   pkg/app/  the authenticator page (`--features app`): the UI and the two vault calls
 #             of its KDF worker, nothing else, so the page stays small; then
 #             shrunk with wasm-opt and esbuild (scripts/build-tools/shrink-page.mjs)
+#   pkg/rpc/  the wallet popup /rpc.html (`--features wallet`: the page plus the wallet
+#             interface), shrunk the same way; www/main.js picks the module by path
 # Loaded in the browser with `import init from '/pkg/cairn.js'` (or '/pkg/app/cairn.js').
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -29,6 +31,7 @@ build() {
 # pkg/app/ lives inside pkg/: wasm-bindgen leaves other files in its out-dir alone.
 build "$api_features" pkg
 build app pkg/app
+build wallet pkg/rpc
 
 # The page's module and glue are shrunk: wasm-opt without inlining, short import and
 # export names, minified glue (scripts/build-tools/shrink-page.mjs; binaryen and esbuild
@@ -38,6 +41,9 @@ tools="$ROOT/scripts/build-tools"
 [ -x "$tools/node_modules/.bin/wasm-opt" ] && [ -x "$tools/node_modules/.bin/esbuild" ] \
     || die "the page's build tools are not installed: run scripts/install.sh"
 node "$tools/shrink-page.mjs" pkg/app
+node "$tools/shrink-page.mjs" pkg/rpc
 printf '    after shrinking: pkg/app/cairn_bg.wasm %s bytes (%s gzipped), pkg/app/cairn.js %s bytes (%s gzipped)\n' \
     "$(wc -c <pkg/app/cairn_bg.wasm)" "$(gzip -9c pkg/app/cairn_bg.wasm | wc -c)" \
     "$(wc -c <pkg/app/cairn.js)" "$(gzip -9c pkg/app/cairn.js | wc -c)"
+printf '    after shrinking: pkg/rpc/cairn_bg.wasm %s bytes (%s gzipped)\n' \
+    "$(wc -c <pkg/rpc/cairn_bg.wasm)" "$(gzip -9c pkg/rpc/cairn_bg.wasm | wc -c)"

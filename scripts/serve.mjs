@@ -4,6 +4,7 @@
 //   node scripts/serve.mjs [--host 127.0.0.1] [--port 8888] [--mount /=www] [--mount /pkg/=pkg]
 //                          [--csp "<policy>" | --csp-preset authenticator|demo] [--name authenticator]
 //                          [--config-json '{"hubUrl": "http://127.0.0.1:4000"}'] [--cors /manifest.json]
+//                          [--keep-opener /rpc.html]
 //
 // Defaults: 127.0.0.1:8888, www/ at / and pkg/ at /pkg/ (paths relative to the repository).
 // Environment: HOST, PORT, CSP override the defaults; flags override the environment.
@@ -14,6 +15,9 @@
 // --cors PATH adds `Access-Control-Allow-Origin: *` to PATH (exact) or, for PATH ending in
 // "/", to everything under it (e.g. the demo app's manifest.json, which the authenticator
 // page fetches cross-origin).
+// --keep-opener PATH serves PATH (exact) with `Cross-Origin-Opener-Policy: unsafe-none`
+// instead: the wallet popup (/rpc.html), which must keep `window.opener` to answer the app
+// that opened it (docs/SECURITY.md, "The wallet popup and COOP").
 // Only GET and HEAD; no directory listings; no path may leave its mount's directory.
 
 import http from 'node:http';
@@ -87,6 +91,9 @@ export const MIME = {
  * the opener (docs/AUTHENTICATOR_UI.md, "Headers").
  */
 export const DEFAULT_COOP = 'same-origin';
+
+/** The COOP of --keep-opener paths: the opener (another origin) keeps its handle. */
+export const OPENER_COOP = 'unsafe-none';
 
 function securityHeaders(csp, frameOptions, coop) {
   const h = {
@@ -179,7 +186,7 @@ async function statFile(file, dir) {
  * `frameOptions` (X-Frame-Options, default "DENY"; null omits it), `coop`
  * (Cross-Origin-Opener-Policy, default "same-origin"; null omits it), `configJson` (an object
  * or JSON text served at /config.json, overriding any file), `cors` (paths, see
- * corsAllowed), `log`.
+ * corsAllowed), `keepOpener` (exact paths served with COOP `unsafe-none`), `log`.
  */
 export function startServer({
   host = '127.0.0.1',
@@ -190,14 +197,17 @@ export function startServer({
   coop = DEFAULT_COOP,
   configJson,
   cors = [],
+  keepOpener = [],
   log = true,
 } = {}) {
   mounts ??= [parseMount('/=www'), parseMount('/pkg/=pkg')];
-  const headers = securityHeaders(csp, frameOptions, coop);
+  const baseHeaders = securityHeaders(csp, frameOptions, coop);
+  const openerHeaders = securityHeaders(csp, frameOptions, OPENER_COOP);
   const config = configJson === undefined || configJson === null ? null : Buffer.from(parseConfigJson(configJson));
   const server = http.createServer(async (req, res) => {
     const urlPath = (req.url || '/').split(/[?#]/, 1)[0];
     const corsHeaders = corsAllowed(urlPath, cors) ? { 'Access-Control-Allow-Origin': '*' } : {};
+    const headers = keepOpener.includes(urlPath) ? openerHeaders : baseHeaders;
     const send = (status, body, extra = {}) => {
       res.writeHead(status, { ...headers, ...corsHeaders, 'Content-Type': 'text/plain; charset=utf-8', ...extra });
       res.end(req.method === 'HEAD' ? undefined : body);
@@ -241,6 +251,7 @@ function parseArgs(argv) {
     csp: process.env.CSP || DEFAULT_CSP,
     mounts: [],
     cors: [],
+    keepOpener: [],
     configJson: undefined,
     name: 'server',
   };
@@ -263,11 +274,15 @@ function parseArgs(argv) {
       const p = val();
       if (!p.startsWith('/')) throw new Error(`--cors ${p}: a path starting with /`);
       opts.cors.push(p);
+    } else if (a === '--keep-opener') {
+      const p = val();
+      if (!p.startsWith('/')) throw new Error(`--keep-opener ${p}: a path starting with /`);
+      opts.keepOpener.push(p);
     } else if (a === '--name') opts.name = val();
     else if (a === '-h' || a === '--help') {
       console.log(
         'usage: node scripts/serve.mjs [--host H] [--port P] [--mount PREFIX=DIR]... [--csp POLICY | --csp-preset authenticator|demo]\n' +
-          "                              [--config-json '{...}'] [--cors PATH]... [--name NAME]",
+          "                              [--config-json '{...}'] [--cors PATH]... [--keep-opener PATH]... [--name NAME]",
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);

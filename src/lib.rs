@@ -31,6 +31,7 @@ pub mod signin;
 pub mod sorting;
 pub mod time;
 pub mod vault;
+pub mod wallet_rpc;
 
 #[cfg(all(target_arch = "wasm32", feature = "app"))]
 pub mod app;

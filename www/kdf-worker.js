@@ -8,9 +8,10 @@
 // The page sends the password and Secret Key as UTF-8 bytes in transferred buffers (so no
 // copy stays in the page); the wasm functions zero them once read, and an opened Secret
 // Key comes back as bytes whose buffer is transferred to the page, which zeroes it.
-import init, { vaultOpenAsync, vaultSealAsync } from '/pkg/app/cairn.js';
-
-const ready = init();
+// The wallet popup's module (pkg/rpc/, which names its worker "rpc") or the page's. Loaded
+// without a top-level await, so that onmessage is set before the first message arrives.
+const ready = import(self.name === 'rpc' ? '/pkg/rpc/cairn.js' : '/pkg/app/cairn.js')
+  .then((m) => m.default().then(() => m));
 
 const wipe = (...values) => {
   for (const v of values) if (v instanceof Uint8Array) v.fill(0);
@@ -19,7 +20,7 @@ const wipe = (...values) => {
 self.onmessage = async (event) => {
   const { op, record, phrase, password, params } = event.data ?? {};
   try {
-    await ready;
+    const { vaultOpenAsync, vaultSealAsync } = await ready;
     if (op === 'open') {
       const result = await vaultOpenAsync(record, password);
       const transfer = result instanceof Uint8Array ? [result.buffer] : [];

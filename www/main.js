@@ -6,9 +6,7 @@
 // HTML sinks. The one sink the page uses is `new Worker(url)` for its KDF worker; the
 // "default" policy below lets exactly that URL through and refuses everything else (it
 // has no createHTML/createScript, so those sinks always throw). Module imports, fetch and
-// WebAssembly instantiation are not sinks. The policy exists before any module code runs:
-// static imports are evaluated first, but they only define functions.
-import init, { startAuthenticator } from '/pkg/app/cairn.js';
+// WebAssembly instantiation are not sinks. The policy exists before the module is imported.
 
 const KDF_WORKER = new URL('/kdf-worker.js', location.href).href;
 if (globalThis.trustedTypes?.createPolicy) {
@@ -27,7 +25,12 @@ function show(state, text) {
   status.textContent = text;
 }
 
+// The wallet popup (/rpc.html) has its own module, with the wallet interface (pkg/rpc/);
+// the page's (pkg/app/) does not carry it.
+const MODULE = location.pathname === '/rpc.html' ? '/pkg/rpc/cairn.js' : '/pkg/app/cairn.js';
+
 try {
+  const { default: init, startAuthenticator } = await import(MODULE);
   await init();
   show('ready', 'ready');
   await startAuthenticator();

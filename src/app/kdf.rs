@@ -43,6 +43,9 @@ async fn call(request: &Object, secrets: &[&Uint8Array]) -> Result<Zeroizing<Str
     let other = |e: JsValue| KdfError::Other(message(&e));
     let opts = WorkerOptions::new();
     opts.set_type(WorkerType::Module);
+    // The worker loads the same module as the page (kdf-worker.js reads the name).
+    #[cfg(feature = "wallet")]
+    opts.set_name("rpc");
     let worker = Worker::new_with_options(WORKER_URL, &opts).map_err(other)?;
     let (promise, resolve, reject) = pending();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {

@@ -16,6 +16,8 @@ pub mod dom;
 pub mod hub;
 pub mod idb;
 pub mod kdf;
+#[cfg(feature = "wallet")]
+pub mod rpc;
 pub mod screens;
 pub mod session;
 pub mod settings_guard;
@@ -269,6 +271,19 @@ impl App {
         if is_framed() {
             return screens::consent::show_framed(self);
         }
+        // The wallet interface's popup: its own screens, never a sign-in or Home.
+        #[cfg(feature = "wallet")]
+        if rpc::active() {
+            return if !has_vault {
+                screens::welcome::show(self)
+            } else if !unlocked {
+                screens::unlock::show(self)
+            } else if let Some((origin, req)) = rpc::current() {
+                screens::wallet::show(self, origin, req)
+            } else {
+                screens::wallet::show_waiting(self)
+            };
+        }
         if let Some(token) = request {
             let sender = referrer_origin();
             match crate::auth::verify_auth_request(&token, sender.as_deref(), wait::now_ms() as i64)
@@ -326,6 +341,14 @@ impl App {
             spawn(async move { app.lock().await });
         }
     }
+}
+
+/// Whether this is the wallet interface's popup (`/rpc.html`).
+fn in_popup() -> bool {
+    #[cfg(feature = "wallet")]
+    return rpc::active();
+    #[cfg(not(feature = "wallet"))]
+    false
 }
 
 /// Whether the page runs inside a frame.
@@ -406,6 +429,8 @@ pub async fn start() -> Result<(), JsValue> {
         app.state.borrow_mut().keychain = Some(Rc::new(k));
     }
     install_global_listeners(&app);
+    #[cfg(feature = "wallet")]
+    rpc::start(&app);
     app.route();
     // A tab session resumed (reload): unfinished collection operations resume too.
     collections::resume_pending(&app);
@@ -434,7 +459,7 @@ fn install_global_listeners(app: &Rc<App>) {
     let a = app.clone();
     let hash = Closure::<dyn FnMut(Event)>::new(move |_| {
         let s = a.state.borrow();
-        let home = s.keychain.is_some() && s.request.is_none();
+        let home = s.keychain.is_some() && s.request.is_none() && !in_popup();
         drop(s);
         if home {
             screens::home::show(&a);

@@ -85,6 +85,21 @@ test('--cors: exact paths and prefixes only', async () => {
   assert.equal(corsAllowed('/ab', ['/a']), false);
 });
 
+test('--keep-opener: COOP unsafe-none on exactly those paths, same-origin elsewhere', async () => {
+  const base = await serve({ mounts: [parseMount('/=www', tmp)], keepOpener: ['/rpc.html'], cors: ['/provider.js'] });
+  for (const [p, want] of [
+    ['/rpc.html', 'unsafe-none'],
+    ['/rpc.html?r=1', 'unsafe-none'],
+    ['/index.html', 'same-origin'],
+    ['/', 'same-origin'],
+    ['/rpc.html.bak', 'same-origin'],
+  ]) {
+    const r = await fetch(`${base}${p}`);
+    assert.equal(r.headers.get('cross-origin-opener-policy'), want, p);
+    assert.ok(r.headers.get('content-security-policy'), p);
+  }
+});
+
 test('demo CSP preset and frameOptions', async () => {
   const base = await serve({ mounts: [parseMount('/=www', tmp)], csp: DEMO_CSP, frameOptions: null });
   const r = await fetch(`${base}/`);

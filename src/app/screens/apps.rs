@@ -1,11 +1,13 @@
 //! Apps: the apps connected to the selected identity, read from its settings file on
 //! the hub.
 
-use crate::app::dom::{el, heading, para, say, status_line};
+use crate::app::collections::Ctx;
+use crate::app::dom::{button, el, heading, para, say, status_line};
 use crate::app::{App, hub};
 use crate::gaia::{V1TokenOptions, make_v1_token};
 use crate::settings::{SETTINGS_PATH, Settings};
 use crate::signin::read_url;
+use crate::wallet_rpc::{WALLET_SCOPE, WALLET_STORAGE_SCOPE};
 use crate::webcrypto::WebCrypto;
 use std::rc::Rc;
 use web_sys::Element;
@@ -77,19 +79,65 @@ pub fn fill(app: &Rc<App>, body: &Element, screen: u32) {
                     row = row
                         .child(el("span").class("app-name").text(a.display_name()))
                         .child(el("span").class("origin").text(&a.origin))
-                        .child(
-                            el("span")
-                                .class("scopes")
-                                .text(&format!("Permissions: {}", a.scopes.join(", "))),
-                        )
+                        .child(el("span").class("scopes").text(&format!(
+                            "Permissions: {}",
+                            a.scopes
+                                .iter()
+                                .map(|s| scope_label(s))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )))
                         .child(
                             el("span")
                                 .class("when")
                                 .text(&format!("Last sign-in: {}", String::from(when))),
                         );
+                    if a.scopes.iter().any(|s| s == WALLET_SCOPE) {
+                        let b = button(&format!("Disconnect {}", a.display_name()), false);
+                        let origin = a.origin.clone();
+                        app.on_click(&b, move |app| {
+                            let origin = origin.clone();
+                            async move { disconnect(&app, selected, &origin).await }
+                        });
+                        row = row.child(b);
+                    }
                     let _ = list.append_child(&row.done());
                 }
             }
         }
     });
+}
+
+/// A recorded scope in plain words (the wallet interface's markers).
+fn scope_label(scope: &str) -> &str {
+    match scope {
+        WALLET_SCOPE => "connected via wallet interface",
+        WALLET_STORAGE_SCOPE => "storage key via wallet interface",
+        s => s,
+    }
+}
+
+/// Forgets that `origin` connected through the wallet interface (it will be asked
+/// again); an app left with no other permission is removed.
+async fn disconnect(app: &Rc<App>, identity: u32, origin: &str) {
+    let Some(keychain) = app.keychain() else {
+        return;
+    };
+    let done = async {
+        let ctx = Ctx::new(&keychain, identity, &app.hub_url()).await?;
+        ctx.update_settings(|s| {
+            for a in s.apps.iter_mut().filter(|a| a.origin == origin) {
+                a.scopes
+                    .retain(|x| x != WALLET_SCOPE && x != WALLET_STORAGE_SCOPE);
+            }
+            s.apps
+                .retain(|a| a.origin != origin || !a.scopes.is_empty());
+            Ok(())
+        })
+        .await
+    }
+    .await;
+    if done.is_ok() {
+        super::home::show(app);
+    }
 }

@@ -14,7 +14,7 @@ use crate::http_url::HttpUrl;
 use crate::signin::{AppDetails, MAX_MANIFEST_LEN, parse_manifest, scope_description};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use web_sys::{Element, HtmlImageElement};
+use web_sys::{Element, HtmlButtonElement, HtmlImageElement};
 
 /// Approve becomes clickable this long after the consent screen is visible in a focused
 /// window (and again after every time the window loses focus or is hidden).
@@ -48,9 +48,46 @@ fn referrer_confirms(origin: &str) -> bool {
 /// Approve's state: clickable once the page has been active long enough, and not while
 /// a sign-in runs.
 #[derive(Default)]
-struct Gate {
-    ready: Cell<bool>,
-    busy: Cell<bool>,
+pub struct Gate {
+    /// Clickable now (the page has been active long enough).
+    pub ready: Cell<bool>,
+    /// An approval is running.
+    pub busy: Cell<bool>,
+}
+
+impl Gate {
+    /// Whether a click on Approve counts now.
+    pub fn open(&self) -> bool {
+        self.ready.get() && !self.busy.get()
+    }
+}
+
+/// Holds `approve_btn` disabled until the page has been active for
+/// [`APPROVE_DELAY_MS`], following focus and visibility while screen `screen` is shown.
+pub fn arm(app: &Rc<App>, screen: u32, approve_btn: &HtmlButtonElement) -> Rc<Gate> {
+    approve_btn.set_disabled(true);
+    let gate = Rc::new(Gate::default());
+    let (app, g, approve_btn) = (app.clone(), gate.clone(), approve_btn.clone());
+    crate::app::spawn(async move {
+        let mut active_since: Option<f64> = None;
+        while app.is_current(screen) {
+            let now = wait::now_ms();
+            active_since = if page_active() {
+                Some(active_since.unwrap_or(now))
+            } else {
+                None
+            };
+            let ready = active_since.is_some_and(|t| now - t >= APPROVE_DELAY_MS);
+            if ready != g.ready.get() {
+                g.ready.set(ready);
+                if !g.busy.get() {
+                    approve_btn.set_disabled(!ready);
+                }
+            }
+            wait::sleep(GATE_POLL_MS).await;
+        }
+    });
+    gate
 }
 
 /// Shows the consent screen for a verified request.
@@ -99,7 +136,6 @@ pub fn show(app: &Rc<App>, request: AuthRequest) {
     let pick = picker(app, &keychain, count, chosen.get(), move |i| c.set(i));
     let approve_btn = button("Approve", true);
     approve_btn.set_disabled(true);
-    let gate = Rc::new(Gate::default());
     let deny_btn = button("Deny", false);
     let alert = alert_region();
     let status = el("div").class("busy").done();
@@ -119,29 +155,7 @@ pub fn show(app: &Rc<App>, request: AuthRequest) {
         .done();
     let screen = app.show(&[section]);
 
-    // Approve follows the page's focus and visibility while this screen is shown.
-    {
-        let (app, gate, approve_btn) = (app.clone(), gate.clone(), approve_btn.clone());
-        crate::app::spawn(async move {
-            let mut active_since: Option<f64> = None;
-            while app.is_current(screen) {
-                let now = wait::now_ms();
-                active_since = if page_active() {
-                    Some(active_since.unwrap_or(now))
-                } else {
-                    None
-                };
-                let ready = active_since.is_some_and(|t| now - t >= APPROVE_DELAY_MS);
-                if ready != gate.ready.get() {
-                    gate.ready.set(ready);
-                    if !gate.busy.get() {
-                        approve_btn.set_disabled(!ready);
-                    }
-                }
-                wait::sleep(GATE_POLL_MS).await;
-            }
-        });
-    }
+    let gate = arm(app, screen, &approve_btn);
 
     // The manifest fills in the name and icon when (if) it arrives.
     {

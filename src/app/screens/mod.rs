@@ -16,6 +16,8 @@ pub mod permissions;
 pub mod restore;
 pub mod settings;
 pub mod unlock;
+#[cfg(feature = "wallet")]
+pub mod wallet;
 pub mod welcome;
 
 use super::dom::{self, el, field, progress, say};

@@ -96,11 +96,13 @@ export function useStack() {
     stack.hub = hub.child;
     stack.hubUrl = hub.url;
 
-    stack.startAuthenticator = async ({ csp = DEFAULT_CSP, frameOptions = 'DENY' } = {}) => {
+    stack.startAuthenticator = async ({ csp = DEFAULT_CSP, frameOptions = 'DENY', keepOpener = ['/rpc.html'] } = {}) => {
       const server = await serve({
         mounts: [parseMount('/=www', repo), parseMount(`/pkg/=${pkgDir}`, repo)],
         csp,
         frameOptions,
+        cors: ['/provider.js'],
+        keepOpener,
         configJson: { hubUrl: stack.hubUrl },
       });
       stack.servers.push(server);
