@@ -293,7 +293,7 @@ What each side does (see \`bench/bench.js\` and \`bench/reference.mjs\`):
   is the one jsontokens made.
 - **AES-256-GCM** — 1 MiB, same key and nonce, against \`crypto.subtle.encrypt/decrypt\`
   with an imported key. Cairn's bulk path is \`benchAesGcmSealAsync/OpenAsync\`: the core's
-  \`Bulk\` trait implemented with WebCrypto (\`src/webcrypto.rs\`), as the page runs every
+  \`Bulk\` trait implemented with WebCrypto (\`crates/browser/src/webcrypto.rs\`), as the page runs every
   AES step (key import, the call, copies in and out of wasm memory included). The
   "in software" rows are \`benchAesGcmSeal/Open\`: \`bulk::Software\` (the \`aes-gcm\`
   crate), which native code and the synchronous \`vaultSeal\`/\`vaultOpen\` use; no

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds the three wasm modules (release) and their JS bindings (wasm-bindgen --target web):
-#   pkg/      the developer package: the whole JS API (`--features api`, plus `bench`
-#             when CAIRN_WASM_BENCH=1, as scripts/bench.sh asks)
+#   pkg/      the developer package: crates/browser with the whole JS API (`--features
+#             api`, plus `bench` when CAIRN_WASM_BENCH=1, as scripts/bench.sh asks)
 #             pkg/cairn.js, pkg/cairn.d.ts, pkg/cairn_bg.wasm, pkg/cairn_bg.wasm.d.ts
-#   pkg/app/  the authenticator page (`--features app`): the UI and the two vault calls
+#   pkg/app/  the authenticator page (crates/authenticator): the UI and the two vault calls
 #             of its KDF worker, nothing else, so the page stays small; then
 #             shrunk with wasm-opt and esbuild (scripts/build-tools/shrink-page.mjs)
-#   pkg/rpc/  the wallet popup /rpc.html (`--features wallet`: the page plus the wallet
+#   pkg/rpc/  the wallet popup /rpc.html (crates/authenticator `--features wallet`: the page plus the wallet
 #             interface), shrunk the same way; www/main.js picks the module by path
 # Loaded in the browser with `import init from '/pkg/cairn.js'` (or '/pkg/app/cairn.js').
 set -euo pipefail
@@ -20,18 +20,18 @@ strip_flags=(--remove-name-section --remove-producers-section)
 api_features=api
 [ "${CAIRN_WASM_BENCH:-0}" = 1 ] && api_features=api,bench
 
-# build FEATURES OUT_DIR
+# build CRATE FEATURES OUT_DIR
 build() {
-    cargo build --release --target wasm32-unknown-unknown -p cairn --lib --no-default-features --features "$1"
-    wasm-bindgen --target web --out-dir "$2" --out-name cairn "${strip_flags[@]}" \
-        target/wasm32-unknown-unknown/release/cairn.wasm
-    printf '    %s/cairn_bg.wasm: %s bytes (%s gzipped)\n' "$2" "$(wc -c <"$2/cairn_bg.wasm")" "$(gzip -9c "$2/cairn_bg.wasm" | wc -c)"
+    cargo build --release --target wasm32-unknown-unknown -p "$1" --lib --no-default-features --features "$2"
+    wasm-bindgen --target web --out-dir "$3" --out-name cairn "${strip_flags[@]}" \
+        "target/wasm32-unknown-unknown/release/${1//-/_}.wasm"
+    printf '    %s/cairn_bg.wasm: %s bytes (%s gzipped)\n' "$3" "$(wc -c <"$3/cairn_bg.wasm")" "$(gzip -9c "$3/cairn_bg.wasm" | wc -c)"
 }
 
 # pkg/app/ lives inside pkg/: wasm-bindgen leaves other files in its out-dir alone.
-build "$api_features" pkg
-build app pkg/app
-build wallet pkg/rpc
+build cairn-browser "$api_features" pkg
+build cairn-authenticator "" pkg/app
+build cairn-authenticator wallet pkg/rpc
 
 # The page's module and glue are shrunk: wasm-opt without inlining, short import and
 # export names, minified glue (scripts/build-tools/shrink-page.mjs; binaryen and esbuild

@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh 300        each target for 300 s
 #   scripts/fuzz.sh 300 json   only targets whose file or test name contains "json"
 #
-# Each target (one #[test] in tests/fuzz_*.rs or hub/tests/fuzz_*.rs) runs alone, in
+# Each target (one #[test] in crates/core/tests/fuzz_*.rs or crates/hub/tests/fuzz_*.rs) runs alone, in
 # rounds of CAIRN_FUZZ_CASES cases (default: the target's own count), each round with
 # a fresh seed, until the time is up. A finding stops the script with the shrunk input
 # and the CAIRN_FUZZ_SEED to reproduce it:
@@ -21,10 +21,10 @@ FILTER="${2:-}"
 
 # "package file" for every target file.
 TARGETS=()
-for f in tests/fuzz_*.rs; do TARGETS+=("cairn $(basename "$f" .rs)"); done
-for f in hub/tests/fuzz_*.rs; do
-    # hub/tests/fuzz.rs is the older seeded loop; it runs in ./test as before.
-    [ "$f" = hub/tests/fuzz.rs ] || TARGETS+=("cairn-hub $(basename "$f" .rs)")
+for f in crates/core/tests/fuzz_*.rs; do TARGETS+=("cairn-core $(basename "$f" .rs)"); done
+for f in crates/hub/tests/fuzz_*.rs; do
+    # crates/hub/tests/fuzz.rs is the older seeded loop; it runs in ./test as before.
+    [ "$f" = crates/hub/tests/fuzz.rs ] || TARGETS+=("cairn-hub $(basename "$f" .rs)")
 done
 
 header "build the fuzz targets"

@@ -1,4 +1,4 @@
-// Clarity values and SIP-018 structured data (src/clarity.rs, src/web/clarity.rs) against
+// Clarity values and SIP-018 structured data (crates/core/src/protocol/clarity.rs, crates/browser/src/js_api/clarity.rs) against
 // the real @stacks/transactions: random values of every type serialized by the library
 // decode with Cairn to the same tree and re-serialize to the same hex, and the other way
 // round; Cairn's SIP-018 hash and signature equal the library's for random domains,

@@ -178,7 +178,7 @@ export async function withPage(stack, name, fn) {
 }
 
 // ---- screens not landed yet ---------------------------------------------------------------
-// The authenticator UI (src/app/, www/) landed in pieces. A test that needs a screen listed
+// The authenticator UI (crates/authenticator/src/, www/) landed in pieces. A test that needs a screen listed
 // here is skipped with "waiting for <screen>" (never passed); remove a screen from the list
 // once it is in the tree. Names: docs/AUTHENTICATOR_UI.md. Every screen the tests use is in.
 export const PENDING = new Set([]);

@@ -1,0 +1,275 @@
+//! The file browser's runner (docs/FILES_UI.md): the settings file (read, and
+//! conditional updates for the undo journal), progressive `list-files` with `stat`,
+//! reads of versions, and the hub writes of rollback, restore, "undo changes since" and
+//! "Delete old versions". What to write is decided by [`cairn_core::collections::history`] and
+//! [`cairn_core::collections::files`]; this module fetches and stores.
+
+use cairn_browser::http::{self, Stored};
+use cairn_browser::wait::now_ms;
+use cairn_browser::webcrypto::WebCrypto;
+use cairn_core::collections::files::{ListPage, parse_list_page};
+use cairn_core::collections::history::Change;
+use cairn_core::collections::settings::{SETTINGS_PATH, Settings};
+use cairn_core::collections::{
+    CollectionKeys, HubContext, ITEM_PREFIX, owner_archival_token, owner_token,
+};
+use cairn_core::keys::PrivateKey;
+use cairn_core::keys::keychain::Keychain;
+use cairn_core::protocol::gaia::{HubInfo, V1TokenOptions, make_v1_token};
+use cairn_core::protocol::signin::{SETTINGS_ATTEMPTS, settings_condition};
+
+/// Where a bucket's paths are encoded for URLs: each segment with `encodeURIComponent`.
+pub fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(|s| String::from(js_sys::encode_uri_component(s)))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The hub and the identity the browser works for.
+pub struct Session {
+    /// Hub write URL.
+    pub hub_url: String,
+    /// `/hub_info`.
+    pub info: HubInfo,
+    /// Identity index.
+    pub identity: u32,
+    /// The identity key (settings file).
+    pub identity_key: PrivateKey,
+    /// The identity bucket address.
+    pub identity_address: String,
+}
+
+impl Session {
+    /// Asks the hub for its info.
+    pub async fn open(keychain: &Keychain, identity: u32, hub_url: &str) -> Result<Self, String> {
+        let id = keychain.identity(identity).map_err(|e| e.to_string())?;
+        let info = http::hub_info(hub_url).await?;
+        Ok(Session {
+            hub_url: hub_url.to_string(),
+            info,
+            identity,
+            identity_key: id.key.clone(),
+            identity_address: id.address.clone(),
+        })
+    }
+
+    /// The collections context.
+    pub fn context(&self) -> HubContext {
+        HubContext {
+            hub_url: self.hub_url.clone(),
+            read_url_prefix: self.info.read_url_prefix.clone(),
+            challenge_text: self.info.challenge_text.clone(),
+        }
+    }
+
+    /// An unscoped token signed by `key`.
+    pub fn token(&self, key: &PrivateKey) -> String {
+        owner_token(key, &self.context(), (now_ms() / 1000.0) as u64)
+    }
+
+    /// The read URL of `path` in bucket `address`.
+    pub fn read_url(&self, address: &str, path: &str) -> String {
+        format!(
+            "{}{address}/{}",
+            self.info.read_url_prefix,
+            encode_path(path)
+        )
+    }
+
+    fn hub(&self, what: &str, address: &str, path: &str) -> String {
+        format!(
+            "{}/{what}/{address}/{}",
+            self.hub_url.trim_end_matches('/'),
+            encode_path(path)
+        )
+    }
+
+    /// Reads the settings file and its ETag (`None` when there is none yet).
+    pub async fn settings(&self) -> Result<(Settings, Option<String>), String> {
+        let token = make_v1_token(
+            &self.identity_key,
+            &self.info.challenge_text,
+            &V1TokenOptions {
+                hub_url: Some(self.hub_url.clone()),
+                ..V1TokenOptions::default()
+            },
+        );
+        // Listing first: a missing file would otherwise be a 404 in the console.
+        let names = http::list_files(&self.hub_url, &self.identity_address, &token).await?;
+        if !names.iter().any(|n| n == SETTINGS_PATH) {
+            return Ok((Settings::default(), None));
+        }
+        match http::read(&self.read_url(&self.identity_address, SETTINGS_PATH)).await? {
+            None => Ok((Settings::default(), None)),
+            Some(a) => Settings::open_async(&WebCrypto, &a.body, &self.identity_key)
+                .await
+                .map(|s| (s, a.etag))
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Applies `f` to the settings file with `If-Match` (re-read and retry on 412).
+    pub async fn update_settings(&self, f: impl Fn(&mut Settings)) -> Result<Settings, String> {
+        let token = self.token(&self.identity_key);
+        let url = self.hub("store", &self.identity_address, SETTINGS_PATH);
+        for _ in 0..SETTINGS_ATTEMPTS {
+            let (mut s, etag) = self.settings().await?;
+            f(&mut s);
+            let body = s
+                .seal_async(&WebCrypto, &self.identity_key)
+                .await
+                .map_err(|e| e.to_string())?;
+            let cond = settings_condition(etag.as_deref());
+            match http::store(
+                &url,
+                &token,
+                &body,
+                "application/json",
+                Some((cond.0, &cond.1)),
+            )
+            .await?
+            {
+                Stored::Done => return Ok(s),
+                Stored::Conflict => continue,
+            }
+        }
+        Err("the settings file kept changing while Cairn wrote it".into())
+    }
+
+    /// One page of `list-files` with `stat`.
+    pub async fn list_page(
+        &self,
+        address: &str,
+        token: &str,
+        page: Option<&str>,
+    ) -> Result<ListPage, String> {
+        let url = format!(
+            "{}/list-files/{address}",
+            self.hub_url.trim_end_matches('/')
+        );
+        let auth = format!("bearer {token}");
+        let body = cairn_core::json!({ "page": page, "stat": true }).to_string();
+        let a = http::fetch(
+            &url,
+            "POST",
+            &[
+                ("Content-Type", "application/json"),
+                ("Authorization", auth.as_str()),
+            ],
+            Some(&body),
+            http::HUB_TIMEOUT_MS,
+        )
+        .await?;
+        if !(200..300).contains(&a.status) {
+            return Err(format!("listing failed ({})", a.status));
+        }
+        parse_list_page(&a.body)
+    }
+
+    /// Reads a file's body (`None` when it is gone).
+    pub async fn read(&self, address: &str, path: &str) -> Result<Option<String>, String> {
+        Ok(http::read(&self.read_url(address, path))
+            .await?
+            .map(|a| a.body))
+    }
+
+    /// Stores `body` at `path` with `token`.
+    pub async fn store(
+        &self,
+        address: &str,
+        path: &str,
+        token: &str,
+        body: &str,
+        content_type: &str,
+    ) -> Result<(), String> {
+        match http::store(
+            &self.hub("store", address, path),
+            token,
+            body,
+            content_type,
+            None,
+        )
+        .await?
+        {
+            Stored::Done => Ok(()),
+            Stored::Conflict => Err("the hub refused the write (412)".into()),
+        }
+    }
+
+    /// Deletes `path` with `token`; a file already gone counts as deleted.
+    pub async fn delete(&self, address: &str, path: &str, token: &str) -> Result<(), String> {
+        let auth = format!("bearer {token}");
+        let a = http::fetch(
+            &self.hub("delete", address, path),
+            "DELETE",
+            &[("Authorization", auth.as_str())],
+            None,
+            http::HUB_TIMEOUT_MS,
+        )
+        .await?;
+        match a.status {
+            200..=299 | 404 => Ok(()),
+            s => Err(format!("the hub refused the deletion ({s})")),
+        }
+    }
+}
+
+/// A collection bucket opened for browsing.
+pub struct CollectionBucket {
+    /// Keys (bucket key and every generation).
+    pub keys: CollectionKeys,
+    /// Unscoped owner token (listing sees history files; permanent deletion).
+    pub owner: String,
+    /// Archival owner token (rollback, restore, undo: the replaced version is kept).
+    pub archival: String,
+}
+
+impl CollectionBucket {
+    /// Derives the keys and mints the tokens.
+    pub fn open(
+        keychain: &Keychain,
+        session: &Session,
+        name: &str,
+        generation: u32,
+    ) -> Result<Self, String> {
+        let keys = CollectionKeys::derive(keychain, session.identity, name, generation)
+            .map_err(|e| e.to_string())?;
+        let iat = (now_ms() / 1000.0) as u64;
+        let ctx = session.context();
+        Ok(CollectionBucket {
+            owner: owner_token(&keys.bucket_key, &ctx, iat),
+            archival: owner_archival_token(&keys.bucket_key, &ctx, iat),
+            keys,
+        })
+    }
+
+    /// Makes one change of a rollback, restore or undo plan with the archival token:
+    /// a restore reads the version and writes it as the file (the replaced version is
+    /// kept as history); a removal deletes the file (it is kept as history too).
+    pub async fn apply(
+        &self,
+        session: &Session,
+        change: &Change,
+        content_type: &str,
+    ) -> Result<(), String> {
+        let address = &self.keys.address;
+        match change {
+            Change::Restore { path, from, .. } => {
+                let body = session
+                    .read(address, from)
+                    .await?
+                    .ok_or_else(|| format!("the version {from} is gone"))?;
+                session
+                    .store(address, path, &self.archival, &body, content_type)
+                    .await
+            }
+            Change::Remove { path } => session.delete(address, path, &self.archival).await,
+        }
+    }
+}
+
+/// The `collection/` prefix shown stripped in collection buckets.
+pub fn collection_prefix() -> String {
+    format!("{ITEM_PREFIX}/")
+}

@@ -1,0 +1,136 @@
+//! One module per screen. Each has a `show(app, …)` that builds the screen with
+//! [`super::dom`] and hands it to [`super::App::show`].
+//!
+//! Shared here: the new-password fields with their live strength hint, and saving a
+//! new vault (create and restore end the same way).
+
+pub mod apps;
+pub mod backup;
+pub mod bad_request;
+pub mod consent;
+pub mod create;
+pub mod files;
+pub mod home;
+pub mod identities;
+pub mod permissions;
+pub mod restore;
+pub mod settings;
+pub mod unlock;
+#[cfg(feature = "wallet")]
+pub mod wallet;
+pub mod welcome;
+
+use super::dom::{self, el, field, progress, say};
+use super::{App, kdf};
+use cairn_browser::idb;
+use cairn_core::keys::vault::password_strength;
+use std::rc::Rc;
+use web_sys::{Element, HtmlInputElement};
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_LEN: usize = 8;
+
+/// "Password" and "Confirm password" fields with a live strength hint.
+pub struct NewPassword {
+    /// The fields and the hint, to put on the screen.
+    pub group: Element,
+    /// The password.
+    pub password: HtmlInputElement,
+    /// Its confirmation.
+    pub confirm: HtmlInputElement,
+}
+
+impl NewPassword {
+    /// Builds the fields; the hint follows typing.
+    pub fn new(app: &Rc<App>) -> NewPassword {
+        let (pw_field, password) = field("password", "Password", "password", "new-password");
+        let (confirm_field, confirm) = field(
+            "confirm-password",
+            "Confirm password",
+            "password",
+            "new-password",
+        );
+        let hint = el("p")
+            .attr("role", "status")
+            .attr("id", "password-strength")
+            .class("status hint")
+            .text("Use at least 8 characters; a few unrelated words work well.")
+            .done();
+        let _ = password.set_attribute("aria-describedby", "password-strength");
+        let (input, hint_el) = (password.clone(), hint.clone());
+        app.on(&password, "input", move |_| {
+            let (score, advice) = password_strength(&input.value());
+            let _ = hint_el.set_attribute("data-score", &score.to_string());
+            say(&hint_el, advice);
+        });
+        let group = el("div")
+            .class("new-password")
+            .child(pw_field)
+            .child(hint)
+            .child(confirm_field)
+            .done();
+        NewPassword {
+            group,
+            password,
+            confirm,
+        }
+    }
+
+    /// The password when both fields agree and it is long enough; else the message.
+    pub fn check(&self) -> Result<String, &'static str> {
+        let pw = self.password.value();
+        if pw.chars().count() < MIN_PASSWORD_LEN {
+            return Err("The password is too short: use at least 8 characters.");
+        }
+        if pw != self.confirm.value() {
+            return Err("The passwords do not match.");
+        }
+        Ok(pw)
+    }
+}
+
+/// Seals `phrase` with `password` in the worker, stores the vault and unlocks.
+/// Progress and errors are shown in `status` and `alert`.
+pub async fn save_vault(
+    app: &Rc<App>,
+    phrase: &str,
+    password: &str,
+    status: &Element,
+    alert: &Element,
+) -> bool {
+    dom::clear(status);
+    let _ = status.append_child(&progress("Encrypting your Secret Key"));
+    let record = match kdf::seal(phrase, password).await {
+        Ok(r) => r,
+        Err(e) => {
+            dom::clear(status);
+            say(alert, &format!("Could not encrypt the Secret Key: {e}"));
+            return false;
+        }
+    };
+    if let Err(e) = idb::put(idb::VAULT, idb::VAULT, &record.into()).await {
+        dom::clear(status);
+        say(
+            alert,
+            &format!(
+                "Could not save the vault in this browser: {}",
+                cairn_browser::wait::message(&e)
+            ),
+        );
+        return false;
+    }
+    {
+        let mut s = app.state.borrow_mut();
+        s.prefs = super::Prefs {
+            hub_url: s.prefs.hub_url.clone(),
+            ..super::Prefs::default()
+        };
+    }
+    app.save_prefs().await;
+    if let Err(e) = app.unlocked(phrase).await {
+        dom::clear(status);
+        say(alert, &e);
+        return false;
+    }
+    true
+}

@@ -1,0 +1,261 @@
+//! HTTP with `fetch`: the Gaia hub (hub_info, reads with ETag, conditional stores),
+//! the app's manifest and `config.json`. Every call has a timeout.
+
+use crate::wait::message;
+use cairn_core::protocol::gaia::HubInfo;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, Request, RequestCache, RequestInit, Response};
+
+/// Timeout of hub calls.
+pub const HUB_TIMEOUT_MS: i32 = 10_000;
+/// Timeout of the manifest fetch.
+pub const MANIFEST_TIMEOUT_MS: i32 = 5_000;
+
+/// An HTTP answer: status, ETag, body.
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// The `ETag` header, if exposed.
+    pub etag: Option<String>,
+    /// The body text.
+    pub body: String,
+}
+
+/// Fetches `url` with `method`, `headers` and `body`, aborting after `timeout_ms`.
+pub async fn fetch(
+    url: &str,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    timeout_ms: i32,
+) -> Result<Answer, String> {
+    fetch_with_limit(url, method, headers, body, timeout_ms, None).await
+}
+
+/// `GET`s `url` within `timeout_ms`, refusing a body over `max_len` bytes.
+async fn fetch_limited(url: &str, timeout_ms: i32, max_len: usize) -> Result<Answer, String> {
+    fetch_with_limit(url, "GET", &[], None, timeout_ms, Some(max_len)).await
+}
+
+async fn fetch_with_limit(
+    url: &str,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    timeout_ms: i32,
+    max_len: Option<usize>,
+) -> Result<Answer, String> {
+    let too_large = |len: usize| {
+        format!(
+            "the answer is too large ({len} bytes; the limit is {})",
+            max_len.unwrap_or(0)
+        )
+    };
+    let window = web_sys::window().ok_or("no window")?;
+    let controller = AbortController::new().map_err(|e| message(&e))?;
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_cache(RequestCache::NoStore);
+    init.set_signal(Some(&controller.signal()));
+    let h = Headers::new().map_err(|e| message(&e))?;
+    for (k, v) in headers {
+        h.set(k, v).map_err(|e| message(&e))?;
+    }
+    init.set_headers(&h);
+    if let Some(b) = body {
+        init.set_body(&JsValue::from_str(b));
+    }
+    let request = Request::new_with_str_and_init(url, &init).map_err(|e| message(&e))?;
+    let abort = Closure::once(move || controller.abort());
+    let timer = window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(
+            abort.as_ref().unchecked_ref(),
+            timeout_ms,
+        )
+        .ok();
+    let result = async {
+        let resp: Response = JsFuture::from(window.fetch_with_request(&request))
+            .await?
+            .dyn_into()?;
+        let etag = resp.headers().get("ETag").ok().flatten();
+        if let Some(max) = max_len {
+            let announced = resp
+                .headers()
+                .get("Content-Length")
+                .ok()
+                .flatten()
+                .and_then(|l| l.trim().parse::<usize>().ok());
+            if let Some(len) = announced.filter(|l| *l > max) {
+                return Err(JsValue::from_str(&too_large(len)));
+            }
+        }
+        let body = JsFuture::from(resp.text()?)
+            .await?
+            .as_string()
+            .unwrap_or_default();
+        if let Some(max) = max_len
+            && body.len() > max
+        {
+            return Err(JsValue::from_str(&too_large(body.len())));
+        }
+        Ok::<_, JsValue>(Answer {
+            status: resp.status(),
+            etag,
+            body,
+        })
+    }
+    .await;
+    if let Some(t) = timer {
+        window.clear_timeout_with_handle(t);
+    }
+    result.map_err(|e| {
+        let m = message(&e);
+        if m.contains("abort") {
+            "no answer in time".to_string()
+        } else {
+            m
+        }
+    })
+}
+
+/// `GET <hub>/hub_info`.
+pub async fn hub_info(hub_url: &str) -> Result<HubInfo, String> {
+    let url = format!("{}/hub_info", hub_url.trim_end_matches('/'));
+    let a = fetch(&url, "GET", &[], None, HUB_TIMEOUT_MS).await?;
+    if a.status != 200 {
+        return Err(format!("the hub answered {}", a.status));
+    }
+    cairn_core::support::json::from_str(&a.body)
+        .ok()
+        .and_then(|v| HubInfo::from_value(&v).ok())
+        .ok_or_else(|| "the hub's answer is not a hub_info".to_string())
+}
+
+/// Reads a file: `Ok(None)` when it does not exist (404, or 403/410 some hubs give).
+pub async fn read(url: &str) -> Result<Option<Answer>, String> {
+    let a = fetch(url, "GET", &[], None, HUB_TIMEOUT_MS).await?;
+    match a.status {
+        200 => Ok(Some(a)),
+        404 | 410 => Ok(None),
+        s => Err(format!("reading failed ({s})")),
+    }
+}
+
+/// The bucket's revocation time (`oldestValidTimestamp` of its last revoke-all, in
+/// seconds), read where Gaia hubs publish it: `<read_url_prefix><address>-auth/authTimestamp`.
+/// 0 when the bucket was never revoked. A value that is not a number is an error: taking
+/// it for "never revoked" would mint tokens that may already be dead.
+pub async fn revoked_before(read_url_prefix: &str, address: &str) -> Result<i64, String> {
+    let url = format!("{read_url_prefix}{address}-auth/authTimestamp");
+    match read(&url).await? {
+        None => Ok(0),
+        Some(a) => cairn_core::protocol::gaia::parse_revocation_time(&a.body)
+            .ok_or_else(|| "the hub's revocation time of this bucket is not a number".into()),
+    }
+}
+
+/// What a store did.
+pub enum Stored {
+    /// Written.
+    Done,
+    /// 412: the file changed meanwhile (or already exists).
+    Conflict,
+}
+
+/// `POST` a file to the hub with a bearer token and an optional conditional header.
+pub async fn store(
+    url: &str,
+    token: &str,
+    body: &str,
+    content_type: &str,
+    condition: Option<(&str, &str)>,
+) -> Result<Stored, String> {
+    let auth = format!("bearer {token}");
+    let mut headers = vec![
+        ("Content-Type", content_type),
+        ("Authorization", auth.as_str()),
+    ];
+    if let Some(c) = condition {
+        headers.push(c);
+    }
+    let a = fetch(url, "POST", &headers, Some(body), HUB_TIMEOUT_MS).await?;
+    match a.status {
+        200..=299 => Ok(Stored::Done),
+        412 => Ok(Stored::Conflict),
+        s => Err(format!("the hub refused the write ({s})")),
+    }
+}
+
+/// `POST`s a JSON body to a hub endpoint (`list-files`, `revoke-all`) with a bearer token.
+pub async fn post_json(
+    url: &str,
+    token: &str,
+    body: &cairn_core::support::json::Value,
+) -> Result<Answer, String> {
+    let auth = format!("bearer {token}");
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Authorization", auth.as_str()),
+    ];
+    fetch(
+        url,
+        "POST",
+        &headers,
+        Some(&body.to_string()),
+        HUB_TIMEOUT_MS,
+    )
+    .await
+}
+
+/// `GET`s a JSON-ish text file (manifest, config) within `timeout_ms`.
+pub async fn get_text(url: &str, timeout_ms: i32) -> Result<String, String> {
+    let a = fetch(url, "GET", &[], None, timeout_ms).await?;
+    if a.status != 200 {
+        return Err(format!("status {}", a.status));
+    }
+    Ok(a.body)
+}
+
+/// Like [`get_text`], refusing a body over `max_len` bytes: at once when the server
+/// announces it (`Content-Length`), else once read.
+pub async fn get_text_limited(
+    url: &str,
+    timeout_ms: i32,
+    max_len: usize,
+) -> Result<String, String> {
+    let a = fetch_limited(url, timeout_ms, max_len).await?;
+    if a.status != 200 {
+        return Err(format!("status {}", a.status));
+    }
+    Ok(a.body)
+}
+
+/// The names of the files in a bucket (`POST <hub>/list-files/<address>`, following
+/// pages; at most 20 pages). Used to learn whether a file exists without a `GET`
+/// that would answer 404 (which browsers log as an error).
+pub async fn list_files(hub_url: &str, address: &str, token: &str) -> Result<Vec<String>, String> {
+    let url = format!("{}/list-files/{address}", hub_url.trim_end_matches('/'));
+    let mut names = Vec::new();
+    let mut page = cairn_core::support::json::Value::Null;
+    for _ in 0..20 {
+        let a = post_json(&url, token, &cairn_core::json!({ "page": page })).await?;
+        if !(200..300).contains(&a.status) {
+            return Err(format!("listing failed ({})", a.status));
+        }
+        let v: cairn_core::support::json::Value = cairn_core::support::json::from_str(&a.body)
+            .map_err(|_| "the hub's listing is unreadable")?;
+        if let Some(entries) = v.get("entries").and_then(|e| e.as_array()) {
+            names.extend(
+                entries
+                    .iter()
+                    .filter_map(|e| e.as_str().map(str::to_string)),
+            );
+        }
+        match v.get("page") {
+            Some(p @ cairn_core::support::json::Value::String(_)) => page = p.clone(),
+            _ => break,
+        }
+    }
+    Ok(names)
+}

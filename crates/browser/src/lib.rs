@@ -1,0 +1,23 @@
+//! Cairn's browser layer (compiled only for `wasm32`): the platform the authenticator
+//! page runs on, and the JS API for app and wallet developers.
+//!
+//! - [`webcrypto`] — the core's bulk steps (AES, HMAC) in `crypto.subtle`;
+//! - [`idb`] — IndexedDB as promises; [`session`] — the per-tab unlock session;
+//! - [`http`] — `fetch` with timeouts: the Gaia hub, app manifests, `config.json`;
+//! - [`wait`] — promises, sleeping and the clock;
+//! - `js_api` — the `wasm-bindgen` exports: with the `api` feature the whole developer
+//!   package (`pkg/`), without it only the vault calls of the page's KDF worker.
+
+#![cfg(target_arch = "wasm32")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod http;
+pub mod idb;
+mod js_api;
+pub mod session;
+pub mod wait;
+pub mod webcrypto;
+
+#[cfg(feature = "api")]
+pub use js_api::*;

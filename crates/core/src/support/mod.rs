@@ -1,0 +1,8 @@
+//! Small general-purpose pieces the rest of the core is written with: JSON as the JS
+//! libraries read and write it, strict URLs, text encodings, calendar time and sorting.
+
+pub mod encoding;
+pub mod http_url;
+pub mod json;
+pub mod sorting;
+pub mod time;
