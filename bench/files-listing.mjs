@@ -36,8 +36,9 @@ const HUB = path.resolve(ROOT, opt('--hub', 'target/debug/cairn-hub'));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const PASSWORD = 'correct horse battery staple';
 
-const cairn = await import(path.join(PKG, 'cairn.js'));
-cairn.initSync({ module: fs.readFileSync(path.join(PKG, 'cairn_bg.wasm')) });
+// The test-only build: it has the seeding exports (collectionBucketKey, identityGaiaToken).
+const cairn = await import(path.join(PKG, 'testing', 'cairn.js'));
+cairn.initSync({ module: fs.readFileSync(path.join(PKG, 'testing', 'cairn_bg.wasm')) });
 
 function startHub(dir) {
   return new Promise((resolve, reject) => {

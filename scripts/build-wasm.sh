@@ -3,6 +3,7 @@
 #   pkg/      the developer package: crates/browser with the whole JS API (`--features
 #             api`, plus `bench` when CAIRN_WASM_BENCH=1, as scripts/bench.sh asks)
 #             pkg/cairn.js, pkg/cairn.d.ts, pkg/cairn_bg.wasm, pkg/cairn_bg.wasm.d.ts
+#   pkg/testing/ the same plus the test-only seeding exports (`--features testing`)
 #   pkg/app/  the authenticator page (crates/authenticator): the UI and the two vault calls
 #             of its KDF worker, nothing else, so the page stays small; then
 #             shrunk with wasm-opt and esbuild (scripts/build-tools/shrink-page.mjs)
@@ -30,6 +31,9 @@ build() {
 
 # pkg/app/ lives inside pkg/: wasm-bindgen leaves other files in its out-dir alone.
 build cairn-browser "$api_features" pkg
+# pkg/testing/: the developer package plus the seeding exports tests and benchmarks use
+# (feature `testing`: keys that can write a bucket), never shipped.
+build cairn-browser api,testing pkg/testing
 build cairn-authenticator "" pkg/app
 build cairn-authenticator wallet pkg/rpc
 

@@ -27,6 +27,13 @@ if command -v rustup >/dev/null 2>&1; then
         header "install: rustup target wasm32-unknown-unknown"
         rustup target add wasm32-unknown-unknown
     fi
+    # The lint suite (./test lint) needs rustfmt and clippy.
+    for c in rustfmt clippy; do
+        if ! rustup component list --installed 2>/dev/null | grep -q "^$c"; then
+            header "install: rustup component $c"
+            rustup component add "$c"
+        fi
+    done
 else
     sysroot="$(rustc --print sysroot)"
     [ -d "$sysroot/lib/rustlib/wasm32-unknown-unknown" ] \

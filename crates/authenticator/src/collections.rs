@@ -558,7 +558,7 @@ async fn reencrypt(
     let mut left_alone = 0u64;
     for (i, path) in wanted.iter().enumerate() {
         if job.cancel.get() {
-            save_progress_in(&r, ctx).await?;
+            save_progress_in(r, ctx).await?;
             return Err("cancelled".into());
         }
         if reencrypt_one(ctx, keys, owner, path).await? {
@@ -570,7 +570,7 @@ async fn reencrypt(
         job.done.set(r.files_done);
         job.changed();
         if r.files_done.is_multiple_of(SAVE_EVERY) {
-            save_progress_in(&r, ctx).await?;
+            save_progress_in(r, ctx).await?;
         }
     }
     if left_alone > 0 {

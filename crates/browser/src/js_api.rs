@@ -21,25 +21,26 @@ use std::fmt::Display;
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
-// The page build (`app` only) keeps just the vault exports its KDF worker calls; the
-// developer package (`api`) has everything; `bench` adds the benchmark hooks.
+// The page's build (no features) keeps just the vault exports its KDF worker calls; the
+// developer package (`api`) has the JS API; `testing` adds the seeding exports of tests
+// (`collections`), `bench` the benchmark hooks.
 #[cfg(feature = "bench")]
-mod bench;
+pub mod bench;
 #[cfg(feature = "api")]
-mod clarity;
+pub mod clarity;
+#[cfg(feature = "testing")]
+pub mod collections;
 #[cfg(feature = "api")]
-mod collections;
+pub mod ecies_async;
 #[cfg(feature = "api")]
-mod ecies_async;
+pub mod gaia;
 #[cfg(feature = "api")]
-mod gaia;
+pub mod keychain;
 #[cfg(feature = "api")]
-mod keychain;
+pub mod protocol;
 #[cfg(feature = "api")]
-mod protocol;
-#[cfg(feature = "api")]
-mod server_verify;
-mod vault;
+pub mod server_verify;
+pub mod vault;
 
 #[cfg(feature = "api")]
 pub use keychain::*;

@@ -14,7 +14,7 @@
 
 pub mod http;
 pub mod idb;
-mod js_api;
+pub mod js_api;
 pub mod session;
 pub mod wait;
 pub mod webcrypto;

@@ -1,6 +1,9 @@
 //! The wasm-bindgen exports of `src/web.rs`, called from Rust in headless Chromium
 //! (`./test wasm`): good input gives the vector values, bad input gives an `Err` holding a
 //! JS `Error` with a clear message, never a panic or a trap.
+
+#![cfg(feature = "api")]
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
 #![cfg(target_arch = "wasm32")]
 
 use cairn_browser::{WasmKeychain, generate_mnemonic, validate_mnemonic};

@@ -2,6 +2,8 @@
 //! public keys only on demand). This test holds that derivation to the `bip32` crate on
 //! random seeds and paths, hardened and not, including the `xprv` serialisations.
 
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
+
 #[path = "support/rng.rs"]
 mod rng;
 

@@ -3,6 +3,8 @@
 //! reader, the JSON form and the rendering; mutated and random bytes give a value or an
 //! error, never a panic, and whatever the reader accepts the writer writes back.
 
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
+
 use cairn_core::protocol::clarity::{self, ClarityValue, StructuredData};
 use cairn_core::support::json;
 
@@ -86,6 +88,7 @@ fn sorted(v: &ClarityValue) -> ClarityValue {
         ClarityValue::Tuple(fields) => {
             let mut f: Vec<(String, ClarityValue)> =
                 fields.iter().map(|(n, v)| (n.clone(), sorted(v))).collect();
+            #[allow(clippy::disallowed_methods)] // a test's own reference sort, not in the module
             f.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
             ClarityValue::Tuple(f)
         }

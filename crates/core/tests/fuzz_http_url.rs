@@ -12,6 +12,8 @@
 //! own text to the same origin; `HttpUrl::join` agrees with `Url::join` on the origin
 //! of everything it resolves; the numeric IPv4 spellings WHATWG rewrites
 //! (`http://2130706433`, `http://0x7f.1`, …) are refused.
+
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
 #![cfg(not(target_arch = "wasm32"))]
 
 #[macro_use]

@@ -13,6 +13,8 @@
 //! too, and our string escaping is byte for byte `serde_json`'s (= `JSON.stringify`'s);
 //! `Number::as_f64` is the correctly rounded double for up to 15 significant digits and
 //! a decimal exponent within ±22, and within a few units in the last place otherwise.
+
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
 #![cfg(not(target_arch = "wasm32"))]
 
 #[macro_use]

@@ -17,6 +17,8 @@
 //! bytes that were sealed (the MAC covers IV, ephemeral key and ciphertext); a parsed
 //! history name is a split of its own path; a manifest's icon is a data: image or an
 //! http(s) URL that WHATWG reads to the same origin; nothing panics.
+
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
 #![cfg(not(target_arch = "wasm32"))]
 
 #[macro_use]

@@ -15,6 +15,8 @@
 //! accepts too; an accepted authRequest has its domain, redirect and manifest URLs on
 //! one origin by `url`'s (WHATWG) reading as well as ours, and matches the expected
 //! origin by that reading too.
+
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
 #![cfg(not(target_arch = "wasm32"))]
 
 #[macro_use]

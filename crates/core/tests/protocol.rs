@@ -2,6 +2,8 @@
 //! field, Gaia tokens, and a tamper suite of bad authRequests. Runs natively and in
 //! headless Chromium.
 
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
+
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 #[cfg(target_arch = "wasm32")]

@@ -3,6 +3,8 @@
 //! Cairn's authenticator, bound (`aud`, `nonce`) and tampered; and a seeded mutation
 //! loop over both parsers (no panics, and nothing mutated verifies).
 
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
+
 use cairn_core::keys::PrivateKey;
 use cairn_core::keys::keychain::Keychain;
 use cairn_core::protocol::auth::{
@@ -531,7 +533,7 @@ fn bad_inputs_each_give_their_error() {
         None,
     ));
     assert!(cases.len() >= 20);
-    let mut names = std::collections::HashSet::new();
+    let mut names = std::collections::BTreeSet::new();
     for (name, message, sig, o, kind, line) in cases {
         assert!(names.insert(name), "duplicate case name {name}");
         let sig = sig.unwrap_or_else(|| sign_message(&k, &message));

@@ -2,6 +2,8 @@
 //! libraries), checked natively with `cargo test` and in headless Chromium with
 //! `cargo test --target wasm32-unknown-unknown`.
 
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
+
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 #[cfg(target_arch = "wasm32")]

@@ -1,5 +1,7 @@
 //! End-to-end tests of every endpoint against a spawned `cairn-hub` process.
 
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
+
 mod common;
 
 use cairn_core::keys::PrivateKey;

@@ -2,6 +2,8 @@
 //! against the real hub: it writes `collection/<item>` (what blockstack-collections
 //! writes) and nothing beside the collection, such as `collectionX/…`.
 
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
+
 mod common;
 
 use cairn_core::collections::{HubContext, app_collection_token, owner_archival_token};

@@ -1,6 +1,8 @@
 //! Crash test: SIGKILL the hub during a stream of writes, restart it on the same
 //! storage, and check that every file reads back whole with matching metadata.
 
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
+
 mod common;
 
 use common::{App, HubProc, client, md5_hex};

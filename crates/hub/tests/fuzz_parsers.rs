@@ -20,6 +20,8 @@
 //! length; cursors round-trip; `page_sorted` gives the same pages as `paginate` and
 //! paging visits every visible name exactly once; preconditions follow the table.
 
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
+
 #[macro_use]
 #[path = "../../core/tests/support/fuzz.rs"]
 mod fuzz;

@@ -2,6 +2,8 @@
 //! refusals, slow and idle clients, read headers, durable writes, and revocation that
 //! holds across processes and never fails open.
 
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
+
 mod common;
 
 use cairn_core::keys::PrivateKey;

@@ -14,7 +14,7 @@ import crypto from 'node:crypto';
 import { encryptECIES as stacksEncrypt, signECDSA } from '@stacks/encryption';
 import { generateWallet } from '@stacks/wallet-sdk';
 import {
-  useStack, withPage, cairn, byRole, freshWords, restoreToHome, SLOW, localInput, sleep,
+  useStack, withPage, cairn, cairnTesting, byRole, freshWords, restoreToHome, SLOW, localInput, sleep,
 } from './harness.mjs';
 
 const stack = useStack();
@@ -41,7 +41,7 @@ async function signedSettings(words, identityPublicKey, settings) {
 }
 
 async function seedContext(words) {
-  const kc = cairn.Keychain.fromMnemonic(words);
+  const kc = cairnTesting.Keychain.fromMnemonic(words);
   const info = await (await fetch(`${stack.hubUrl}/hub_info`)).json();
   const bucketKey = kc.collectionBucketKey(0, 'contact');
   const address = kc.collectionBucketAddress(0, 'contact');
@@ -49,7 +49,7 @@ async function seedContext(words) {
   const encPub = cairn.publicKeyFromPrivate(encKey);
   const salt = crypto.randomBytes(16).toString('hex');
   const iat = Math.floor(Date.now() / 1000);
-  const appToken = cairn.collectionAppToken(bucketKey, info.challenge_text, stack.hubUrl, iat, salt);
+  const appToken = cairnTesting.collectionAppToken(bucketKey, info.challenge_text, stack.hubUrl, iat, salt);
   const ownerToken = cairn.gaiaAuthToken(bucketKey, info.challenge_text, { hubUrl: stack.hubUrl });
   const ctx = { kc, info, bucketKey, address, encKey, encPub, salt, iat, appToken, ownerToken };
 

@@ -48,6 +48,11 @@ console.debug = () => {};
 const pkgDir = path.resolve(repo, process.env.CAIRN_E2E_PKG || 'pkg');
 export const cairn = await import(path.join(pkgDir, 'cairn.js'));
 cairn.initSync({ module: fs.readFileSync(path.join(pkgDir, 'cairn_bg.wasm')) });
+// The test-only build (pkg/testing/, feature `testing`): the developer package plus the
+// exports that seed a hub with keys no app gets (collectionBucketKey, identityGaiaToken,
+// collectionAppToken).
+export const cairnTesting = await import(path.join(pkgDir, 'testing', 'cairn.js'));
+cairnTesting.initSync({ module: fs.readFileSync(path.join(pkgDir, 'testing', 'cairn_bg.wasm')) });
 
 function startHub(storageDir) {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,9 @@
-//! Collection exports for tests and tools: the bucket private key of a collection and
-//! the archival app token the authenticator hands an app (with its salt, which
-//! cairn-hub records as the writer of each version).
+//! Seeding exports for tests and benchmarks only (feature `testing`, module
+//! `pkg/testing/`): the bucket private key of a collection, the identity's Gaia token and
+//! the archival app token the authenticator hands an app (with its salt, which cairn-hub
+//! records as the writer of each version). Each hands out the power to write a bucket,
+//! which no app or wallet developer needs from Cairn's package: apps get their
+//! collection keys through the key file, and wallets sign in through the authenticator.
 
 use super::{WasmKeychain, js_err, parse_index, parse_str};
 use cairn_core::collections::{HubContext, app_collection_token};

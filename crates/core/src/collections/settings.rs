@@ -741,7 +741,7 @@ mod tests {
         assert_eq!(c.writer_app(""), None);
         assert_eq!(c.writer_app("zz"), None);
         let mut a = c.salts_of("https://a.example");
-        a.sort();
+        crate::support::sorting::sort_by(&mut a, |x, y| x.cmp(y));
         assert_eq!(a, ["a1", "a2"]);
         assert_eq!(c.salts_of("https://b.example"), ["b1"]);
         assert!(c.salts_of("https://c.example").is_empty());

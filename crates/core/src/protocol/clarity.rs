@@ -699,7 +699,9 @@ fn write_value(
             out.push(0x0c);
             write_len(fields.len(), path, out)?;
             let mut sorted: Vec<&(String, ClarityValue)> = fields.iter().collect();
-            sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            crate::support::sorting::sort_by(&mut sorted, |a, b| {
+                a.0.as_bytes().cmp(b.0.as_bytes())
+            });
             for pair in sorted.windows(2) {
                 if pair[0].0 == pair[1].0 {
                     return Err(invalid(

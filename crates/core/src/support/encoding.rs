@@ -50,40 +50,15 @@ impl fmt::Display for EncodingError {
 
 impl std::error::Error for EncodingError {}
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// Lower-case hex of `bytes`.
+/// Lower-case hex, through a constant-time encoder (`base16ct`): hex is how private
+/// keys, seeds and app keys leave the core, so no table lookup may depend on a secret.
 pub fn to_hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
-    }
-    out
+    base16ct::lower::encode_string(bytes)
 }
 
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Decodes hex text (either case).
+/// Decodes hex text (either case), in constant time for the same reason as [`to_hex`].
 pub fn from_hex(text: &str) -> Result<Vec<u8>, EncodingError> {
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(2) {
-        return Err(EncodingError::Hex);
-    }
-    bytes
-        .chunks_exact(2)
-        .map(|p| match (hex_val(p[0]), hex_val(p[1])) {
-            (Some(hi), Some(lo)) => Ok(hi << 4 | lo),
-            _ => Err(EncodingError::Hex),
-        })
-        .collect()
+    base16ct::mixed::decode_vec(text).map_err(|_| EncodingError::Hex)
 }
 
 /// Standard base64 with padding (as `base64-js fromByteArray`).

@@ -38,7 +38,7 @@ fn name_seed(name: &str) -> u64 {
 /// Runs on a thread with a large stack (hence a strategy built there, as proptest's
 /// boxed strategies cannot move between threads): the strategies' generated code is
 /// deeply nested in unoptimised builds.
-pub fn fuzz<S, M, P>(name: &str, default_cases: u32, make: M, property: P)
+pub(crate) fn fuzz<S, M, P>(name: &str, default_cases: u32, make: M, property: P)
 where
     S: Strategy,
     S::Value: Debug,
@@ -121,7 +121,7 @@ macro_rules! check {
 /// Byte-level mutations of a string, the classic fuzzer moves: replace, insert,
 /// delete, duplicate a span, truncate; `picks` are indexes and bytes drawn by the
 /// strategy ([`mutations`]).
-pub fn mutate(input: &str, picks: &[(u8, usize, u8)]) -> String {
+pub(crate) fn mutate(input: &str, picks: &[(u8, usize, u8)]) -> String {
     const INTERESTING: &[u8] = b"\x00\x7f\xff\x80 \t\n\\/.:@%#?[]{}\",=-_+0179afAFxX";
     let mut b = input.as_bytes().to_vec();
     for &(op, at, byte) in picks {
@@ -152,7 +152,7 @@ pub fn mutate(input: &str, picks: &[(u8, usize, u8)]) -> String {
 }
 
 /// A strategy for 1 to `max` mutation picks for [`mutate`].
-pub fn mutations(max: usize) -> impl Strategy<Value = Vec<(u8, usize, u8)>> + Clone {
+pub(crate) fn mutations(max: usize) -> impl Strategy<Value = Vec<(u8, usize, u8)>> + Clone {
     proptest::collection::vec(
         (
             proptest::num::u8::ANY,

@@ -4,11 +4,11 @@
 #![allow(dead_code)]
 
 /// xorshift64* state.
-pub struct Rng(pub u64);
+pub(crate) struct Rng(pub u64);
 
 impl Rng {
     /// Next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -16,12 +16,12 @@ impl Rng {
     }
 
     /// A number in `0..n` (0 when `n` is 0).
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 
     /// Up to `max` random bytes.
-    pub fn bytes(&mut self, max: usize) -> Vec<u8> {
+    pub(crate) fn bytes(&mut self, max: usize) -> Vec<u8> {
         let n = self.below(max + 1);
         (0..n).map(|_| self.next() as u8).collect()
     }

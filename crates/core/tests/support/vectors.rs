@@ -6,18 +6,18 @@
 use cairn_core::support::json::Value;
 
 /// The vectors file's text.
-pub const VECTORS: &str = include_str!(concat!(
+pub(crate) const VECTORS: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../tests/data/stacks-vectors.json"
 ));
 
 /// The parsed vectors.
-pub fn vectors() -> Value {
+pub(crate) fn vectors() -> Value {
     cairn_core::support::json::from_str(VECTORS).expect("vectors parse")
 }
 
 /// A string field of a vector, or a panic naming the missing field.
-pub fn s<'a>(v: &'a Value, key: &str) -> &'a str {
+pub(crate) fn s<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key]
         .as_str()
         .unwrap_or_else(|| panic!("vector field {key} missing"))

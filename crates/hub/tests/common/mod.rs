@@ -10,23 +10,23 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-pub const SERVER_NAME: &str = "localhost";
+pub(crate) const SERVER_NAME: &str = "localhost";
 
 /// A running hub process; killed on drop.
-pub struct HubProc {
+pub(crate) struct HubProc {
     pub child: Child,
     pub url: String,
     pub dir: PathBuf,
     _tmp: Option<tempfile::TempDir>,
 }
 
-pub fn hub_bin() -> &'static str {
+pub(crate) fn hub_bin() -> &'static str {
     env!("CARGO_BIN_EXE_cairn-hub")
 }
 
 impl HubProc {
     /// Spawns a hub on a fresh temp dir.
-    pub fn spawn(extra: &[&str]) -> HubProc {
+    pub(crate) fn spawn(extra: &[&str]) -> HubProc {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("data");
         let mut h = HubProc::spawn_in(&dir, extra);
@@ -35,7 +35,7 @@ impl HubProc {
     }
 
     /// Spawns a hub storing into `dir` (kept after the hub stops).
-    pub fn spawn_in(dir: &Path, extra: &[&str]) -> HubProc {
+    pub(crate) fn spawn_in(dir: &Path, extra: &[&str]) -> HubProc {
         let mut cmd = Command::new(hub_bin());
         cmd.arg("--bind")
             .arg("127.0.0.1:0")
@@ -83,12 +83,12 @@ impl HubProc {
     }
 
     /// SIGKILL (no chance to clean up).
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 
-    pub fn read_prefix(&self) -> String {
+    pub(crate) fn read_prefix(&self) -> String {
         format!("{}/read/", self.url)
     }
 }
@@ -100,42 +100,42 @@ impl Drop for HubProc {
 }
 
 /// A fresh app key with its bucket address.
-pub struct App {
+pub(crate) struct App {
     pub key: PrivateKey,
     pub address: String,
 }
 
 impl App {
-    pub fn new() -> App {
+    pub(crate) fn new() -> App {
         let key = PrivateKey::random().expect("rng");
         let address = key.public_key().address();
         App { key, address }
     }
 
-    pub fn token_with(&self, opts: V1TokenOptions) -> String {
+    pub(crate) fn token_with(&self, opts: V1TokenOptions) -> String {
         format!(
             "bearer {}",
             make_v1_token(&self.key, &challenge_text(SERVER_NAME), &opts)
         )
     }
 
-    pub fn token(&self) -> String {
+    pub(crate) fn token(&self) -> String {
         self.token_with(V1TokenOptions::default())
     }
 }
 
-pub fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()
         .expect("client")
 }
 
-pub fn md5_hex(data: &[u8]) -> String {
+pub(crate) fn md5_hex(data: &[u8]) -> String {
     cairn_hub::storage::md5_hex(data)
 }
 
-pub fn now_s() -> u64 {
+pub(crate) fn now_s() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
