@@ -12,6 +12,7 @@
 //!   Stacks, the wallet interface and Clarity values;
 //! - [`collections`] — collections, their keys, grants and revocations, the settings
 //!   file, file history and the file browser's logic;
+//! - [`jobs`] — the journal of multi-step jobs that resume after a closed tab;
 //! - [`support`] — JSON, URLs, text encodings, calendar time and sorting.
 
 #![forbid(unsafe_code)]
@@ -19,6 +20,7 @@
 
 pub mod collections;
 pub mod crypto;
+pub mod jobs;
 pub mod keys;
 pub mod protocol;
 pub mod support;

@@ -30,8 +30,11 @@ use cairn_core::collections::history::{Change, build_histories, parse_history_pa
 use cairn_core::collections::settings::{
     AccessMode, CollectionState, ConnectedApp, Grant, LogEntry, SETTINGS_VERSION, Settings,
 };
-use cairn_core::collections::{KeyFileEntry, Revocation, read_key_file, update_key_file};
+use cairn_core::collections::{
+    KeyFileEntry, Revocation, RevocationStep, read_key_file, update_key_file,
+};
 use cairn_core::crypto::ecies::{self, CipherObject, CipherTextEncoding, Plaintext};
+use cairn_core::jobs::{Job, Journal};
 use cairn_core::keys::PrivateKey;
 use cairn_core::protocol::gaia::{HubConfig, HubInfo};
 use cairn_core::protocol::signin::parse_manifest;
@@ -116,7 +119,7 @@ fn revocation() -> impl Strategy<Value = Revocation> {
         (
             any::<bool>(),
             any::<bool>(),
-            proptest::collection::vec(text(), 0..3),
+            proptest::collection::vec(0..RevocationStep::ALL.len(), 0..3),
         ),
         (
             any::<u64>(),
@@ -132,7 +135,6 @@ fn revocation() -> impl Strategy<Value = Revocation> {
                 (reencrypt_current, reencrypt_history, done),
                 (files_done, files_total, started_at, downgrade, new_salts),
             )| Revocation {
-                op: "revoke".into(),
                 collection,
                 app,
                 mode,
@@ -141,7 +143,7 @@ fn revocation() -> impl Strategy<Value = Revocation> {
                 oldest_valid,
                 reencrypt_current,
                 reencrypt_history,
-                done,
+                done: done.into_iter().map(|i| RevocationStep::ALL[i]).collect(),
                 files_done,
                 files_total,
                 started_at,
@@ -200,8 +202,8 @@ fn settings() -> impl Strategy<Value = Settings> {
             detail,
         });
     let journal = prop_oneof![
-        revocation().prop_map(|r| r.to_value()),
-        undo_job().prop_map(|j| j.to_value()),
+        revocation().prop_map(|r| Job::Revocation(r).to_value()),
+        undo_job().prop_map(|j| Job::Undo(j).to_value()),
         text().prop_map(Value::from),
         Just(Value::Null),
     ];
@@ -216,7 +218,7 @@ fn settings() -> impl Strategy<Value = Settings> {
             apps,
             collections,
             log,
-            journal,
+            journal: Journal::from_values(&journal),
         })
 }
 

@@ -10,6 +10,7 @@ use crate::collections::history::{Change, FileHistory, ListedFile, parse_history
 use crate::collections::settings::{LogEntry, Settings};
 use crate::crypto::bulk::{self, Bulk};
 use crate::crypto::ecies::{self, CipherObject, Plaintext};
+use crate::jobs::Job;
 use crate::keys::PrivateKey;
 use crate::support::encoding::to_hex;
 use crate::support::json::{FieldError, Fields, Value};
@@ -324,8 +325,6 @@ pub fn old_version_paths(history: &FileHistory) -> Vec<String> {
 /// after a closed tab (like a revocation).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UndoJob {
-    /// Always `"undo"`.
-    pub op: String,
     /// Collection name.
     pub collection: String,
     /// The chosen time, ms.
@@ -350,7 +349,6 @@ impl UndoJob {
         now_ms: i64,
     ) -> UndoJob {
         UndoJob {
-            op: "undo".into(),
             collection: collection.into(),
             since_ms,
             app: app.map(str::to_string),
@@ -363,7 +361,6 @@ impl UndoJob {
     /// The journal form.
     pub fn to_value(&self) -> Value {
         let mut m = crate::support::json::Map::new();
-        m.insert("op".into(), self.op.as_str().into());
         m.insert("collection".into(), self.collection.as_str().into());
         m.insert("sinceMs".into(), self.since_ms.into());
         m.insert_opt("app", self.app.as_deref());
@@ -380,7 +377,6 @@ impl UndoJob {
     pub fn from_value(v: &Value) -> Result<UndoJob, FieldError> {
         let f = Fields::of(v, "an undo job")?;
         Ok(UndoJob {
-            op: f.str("op")?.to_string(),
             collection: f.str("collection")?.to_string(),
             since_ms: f.i64("sinceMs")?,
             app: f.opt_str("app")?.map(str::to_string),
@@ -398,32 +394,17 @@ impl UndoJob {
 
     /// Undo jobs found in the journal.
     pub fn pending(settings: &Settings) -> Vec<UndoJob> {
-        settings
-            .journal
-            .iter()
-            .filter(|v| v.get("op").and_then(Value::as_str) == Some("undo"))
-            .filter_map(|v| UndoJob::from_value(v).ok())
-            .collect()
-    }
-
-    fn same_entry(&self, e: &Value) -> bool {
-        e.get("op").and_then(Value::as_str) == Some("undo")
-            && e.get("collection").and_then(Value::as_str) == Some(&self.collection)
-            && e.get("startedAt").and_then(Value::as_i64) == Some(self.started_at)
+        settings.journal.undos().cloned().collect()
     }
 
     /// Writes this job (with its progress) into the journal.
     pub fn save_progress(&self, settings: &mut Settings) {
-        let v = self.to_value();
-        match settings.journal.iter_mut().find(|e| self.same_entry(e)) {
-            Some(e) => *e = v,
-            None => settings.journal.push(v),
-        }
+        settings.journal.save(Job::Undo(self.clone()));
     }
 
     /// Removes the job from the journal; logs it when `completed`.
     pub fn finish(&self, settings: &mut Settings, now_ms: i64, completed: bool) {
-        settings.journal.retain(|e| !self.same_entry(e));
+        settings.journal.remove(&Job::Undo(self.clone()));
         settings.log.push(LogEntry {
             at: now_ms,
             event: "undo".into(),

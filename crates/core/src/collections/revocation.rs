@@ -3,6 +3,7 @@
 
 use super::{CollectionError, ITEM_PREFIX};
 use crate::collections::settings::{AccessMode, LogEntry, Settings};
+use crate::jobs::Job;
 use crate::json;
 use crate::support::encoding::to_hex;
 use crate::support::json::{FieldError, Fields, Value};
@@ -12,8 +13,6 @@ use std::collections::BTreeMap;
 /// Stored in the settings journal; every step is safe to repeat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revocation {
-    /// Always `"revoke"` (journal entries are tagged).
-    pub op: String,
     /// Collection name.
     pub collection: String,
     /// The app losing access.
@@ -30,8 +29,8 @@ pub struct Revocation {
     pub reencrypt_current: bool,
     /// Re-encrypt history files too.
     pub reencrypt_history: bool,
-    /// Steps completed (see [`RevocationStep`]), in order.
-    pub done: Vec<String>,
+    /// Steps completed, in order.
+    pub done: Vec<RevocationStep>,
     /// Files re-encrypted so far (for the progress bar; not needed to resume).
     pub files_done: u64,
     /// Files to look at, once listed.
@@ -48,7 +47,7 @@ pub struct Revocation {
 
 /// The fixed steps of a revocation (file re-encryption is one step with its own
 /// progress).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevocationStep {
     /// `POST /revoke-all` on the collection bucket.
     RevokeAll,
@@ -72,8 +71,8 @@ impl RevocationStep {
         RevocationStep::Finish,
     ];
 
-    /// Journal name of the step.
-    pub fn name(&self) -> &'static str {
+    /// The step's name in the journal entry's `"done"` list.
+    fn name(self) -> &'static str {
         match self {
             RevocationStep::RevokeAll => "revoke_all",
             RevocationStep::RewriteKeyFiles => "rewrite_key_files",
@@ -81,6 +80,10 @@ impl RevocationStep {
             RevocationStep::ReEncrypt => "reencrypt",
             RevocationStep::Finish => "finish",
         }
+    }
+
+    fn from_name(name: &str) -> Option<RevocationStep> {
+        RevocationStep::ALL.into_iter().find(|s| s.name() == name)
     }
 }
 
@@ -177,7 +180,6 @@ impl Revocation {
         state.generation = from + 1;
         state.revoked_before = oldest_valid;
         let r = Revocation {
-            op: "revoke".into(),
             collection: collection.to_string(),
             app: app.to_string(),
             mode: removed.mode,
@@ -193,14 +195,13 @@ impl Revocation {
             downgrade,
             new_salts: BTreeMap::new(),
         };
-        settings.journal.push(r.to_value());
+        settings.journal.save(Job::Revocation(r.clone()));
         Ok(r)
     }
 
     /// The journal form.
     pub fn to_value(&self) -> Value {
         json!({
-            "op": self.op.as_str(),
             "collection": self.collection.as_str(),
             "app": self.app.as_str(),
             "mode": self.mode.as_str(),
@@ -209,7 +210,7 @@ impl Revocation {
             "oldestValid": self.oldest_valid,
             "reencryptCurrent": self.reencrypt_current,
             "reencryptHistory": self.reencrypt_history,
-            "done": self.done.clone(),
+            "done": Value::Array(self.done.iter().map(|s| s.name().into()).collect()),
             "filesDone": self.files_done,
             "filesTotal": self.files_total,
             "startedAt": self.started_at,
@@ -222,7 +223,6 @@ impl Revocation {
     pub fn from_value(v: &Value) -> Result<Self, FieldError> {
         let f = Fields::of(v, "a revocation")?;
         Ok(Revocation {
-            op: f.str("op")?.to_string(),
             collection: f.str("collection")?.to_string(),
             app: f.str("app")?.to_string(),
             mode: AccessMode::read(&f, "mode")?,
@@ -231,8 +231,8 @@ impl Revocation {
             oldest_valid: f.i64("oldestValid")?,
             reencrypt_current: f.bool("reencryptCurrent")?,
             reencrypt_history: f.bool("reencryptHistory")?,
-            done: f.list("done", "a list of strings", |v| {
-                v.as_str().map(str::to_string)
+            done: f.list("done", "a list of step names", |v| {
+                v.as_str().and_then(RevocationStep::from_name)
             })?,
             files_done: f.u64("filesDone")?,
             files_total: f.u64("filesTotal")?,
@@ -246,25 +246,20 @@ impl Revocation {
 
     /// Revocations found in a settings journal (to resume on unlock).
     pub fn pending(settings: &Settings) -> Vec<Revocation> {
-        settings
-            .journal
-            .iter()
-            .filter(|v| v.get("op").and_then(Value::as_str) == Some("revoke"))
-            .filter_map(|v| Revocation::from_value(v).ok())
-            .collect()
+        settings.journal.revocations().cloned().collect()
     }
 
     /// The next step not yet done, or `None` when finished.
     pub fn next_step(&self) -> Option<RevocationStep> {
         RevocationStep::ALL
             .into_iter()
-            .find(|s| !self.done.iter().any(|d| d == s.name()))
+            .find(|s| !self.done.contains(s))
     }
 
     /// Marks a step done.
     pub fn complete(&mut self, step: &RevocationStep) {
-        if !self.done.iter().any(|d| d == step.name()) {
-            self.done.push(step.name().to_string());
+        if !self.done.contains(step) {
+            self.done.push(*step);
         }
     }
 
@@ -283,18 +278,7 @@ impl Revocation {
 
     /// Writes this revocation's progress into the settings journal.
     pub fn save_progress(&self, settings: &mut Settings) {
-        let v = self.to_value();
-        match settings.journal.iter_mut().find(|e| self.same_entry(e)) {
-            Some(e) => *e = v,
-            None => settings.journal.push(v),
-        }
-    }
-
-    fn same_entry(&self, e: &Value) -> bool {
-        e.get("op").and_then(Value::as_str) == Some("revoke")
-            && e.get("collection").and_then(Value::as_str) == Some(&self.collection)
-            && e.get("app").and_then(Value::as_str) == Some(&self.app)
-            && e.get("toGeneration").and_then(Value::as_u64) == Some(self.to_generation as u64)
+        settings.journal.save(Job::Revocation(self.clone()));
     }
 
     /// Finishes: removes the journal entry, refreshes the remaining grants' token salts
@@ -305,7 +289,7 @@ impl Revocation {
         new_salts: &BTreeMap<String, String>,
         now_ms: i64,
     ) {
-        settings.journal.retain(|e| !self.same_entry(e));
+        settings.journal.remove(&Job::Revocation(self.clone()));
         if let Some(state) = settings.collections.get_mut(&self.collection) {
             for g in state.grants.iter_mut() {
                 if let Some(s) = new_salts.get(&g.app).or_else(|| self.new_salts.get(&g.app)) {

@@ -15,6 +15,7 @@
 
 use crate::crypto::bulk::{self, Bulk};
 use crate::crypto::ecies::{self, CipherObject, CipherTextEncoding, EciesError, Plaintext};
+use crate::jobs::Journal;
 use crate::json;
 use crate::keys::{PrivateKey, PublicKey};
 use crate::support::encoding::{ecdsa_der_decode, ecdsa_der_encode, from_hex, sha256, to_hex};
@@ -355,8 +356,8 @@ pub struct Settings {
     pub collections: BTreeMap<String, CollectionState>,
     /// Append-only history of permission changes.
     pub log: Vec<LogEntry>,
-    /// Unfinished multi-step operations (plans with progress), opaque here.
-    pub journal: Vec<Value>,
+    /// Unfinished multi-step jobs with their progress.
+    pub journal: Journal,
 }
 
 impl Default for Settings {
@@ -366,7 +367,7 @@ impl Default for Settings {
             apps: Vec::new(),
             collections: BTreeMap::new(),
             log: Vec::new(),
-            journal: Vec::new(),
+            journal: Journal::default(),
         }
     }
 }
@@ -384,7 +385,7 @@ impl Settings {
             "apps": Value::Array(self.apps.iter().map(ConnectedApp::to_value).collect()),
             "collections": collections,
             "log": Value::Array(self.log.iter().map(LogEntry::to_value).collect()),
-            "journal": self.journal.clone(),
+            "journal": self.journal.to_value(),
         })
     }
 
@@ -410,7 +411,7 @@ impl Settings {
                 .iter()
                 .map(LogEntry::from_value)
                 .collect::<Result<_, _>>()?,
-            journal: f.opt_array("journal")?.to_vec(),
+            journal: Journal::from_values(f.opt_array("journal")?),
         })
     }
 
