@@ -5,18 +5,21 @@
 //! [`cairn_core::collections::files`]; this module fetches and stores.
 
 use cairn_browser::http::{self, Stored};
+use cairn_browser::jobs::{self, RunEnd};
 use cairn_browser::wait::now_ms;
 use cairn_browser::webcrypto::WebCrypto;
 use cairn_core::collections::files::{ListPage, parse_list_page};
-use cairn_core::collections::history::Change;
 use cairn_core::collections::settings::{SETTINGS_PATH, Settings};
 use cairn_core::collections::{
     CollectionKeys, HubContext, ITEM_PREFIX, owner_archival_token, owner_token,
 };
+use cairn_core::jobs::Job;
+use cairn_core::jobs::undo::{BucketAccess, UndoRun};
 use cairn_core::keys::PrivateKey;
 use cairn_core::keys::keychain::Keychain;
 use cairn_core::protocol::gaia::{HubInfo, V1TokenOptions, make_v1_token};
 use cairn_core::protocol::signin::{SETTINGS_ATTEMPTS, settings_condition};
+use std::cell::RefCell;
 
 /// Where a bucket's paths are encoded for URLs: each segment with `encodeURIComponent`.
 pub fn encode_path(path: &str) -> String {
@@ -244,28 +247,41 @@ impl CollectionBucket {
         })
     }
 
-    /// Makes one change of a rollback, restore or undo plan with the archival token:
-    /// a restore reads the version and writes it as the file (the replaced version is
-    /// kept as history); a removal deletes the file (it is kept as history too).
-    pub async fn apply(
+    /// Where the bucket is and its archival token, for the core's jobs.
+    pub fn access(&self, session: &Session) -> BucketAccess {
+        BucketAccess {
+            hub_url: session.hub_url.clone(),
+            read_url_prefix: session.info.read_url_prefix.clone(),
+            address: self.keys.address.clone(),
+            archival_token: self.archival.clone(),
+        }
+    }
+
+    /// Runs a rollback, restore or undo (planned in the core as an [`UndoRun`]) through
+    /// the one job runner. Journaled runs save their progress in the settings file's
+    /// journal; the settings as last written are returned with the run's end.
+    pub async fn run(
         &self,
         session: &Session,
-        change: &Change,
-        content_type: &str,
-    ) -> Result<(), String> {
-        let address = &self.keys.address;
-        match change {
-            Change::Restore { path, from, .. } => {
-                let body = session
-                    .read(address, from)
-                    .await?
-                    .ok_or_else(|| format!("the version {from} is gone"))?;
-                session
-                    .store(address, path, &self.archival, &body, content_type)
-                    .await
-            }
-            Change::Remove { path } => session.delete(address, path, &self.archival).await,
-        }
+        run: &mut UndoRun,
+        on_progress: impl FnMut(u64, u64),
+        cancelled: impl Fn() -> bool,
+    ) -> (RunEnd, Option<Settings>) {
+        let latest: RefCell<Option<Settings>> = RefCell::new(None);
+        let end = jobs::run(
+            run,
+            async |entry: Job| {
+                let s = session
+                    .update_settings(|s| s.journal.save(entry.clone()))
+                    .await?;
+                *latest.borrow_mut() = Some(s);
+                Ok(())
+            },
+            on_progress,
+            cancelled,
+        )
+        .await;
+        (end, latest.into_inner())
     }
 }
 

@@ -5,6 +5,8 @@
 //! - [`idb`] — IndexedDB as promises; [`session`] — the per-tab unlock session;
 //! - [`http`] — `fetch` with timeouts: the Gaia hub, app manifests, `config.json`;
 //! - [`wait`] — promises, sleeping and the clock;
+//! - [`jobs`] — the one runner of the core's multi-step jobs (fetch, journal, progress,
+//!   cancel);
 //! - `js_api` — the `wasm-bindgen` exports: with the `api` feature the whole developer
 //!   package (`pkg/`), without it only the vault calls of the page's KDF worker.
 
@@ -14,6 +16,7 @@
 
 pub mod http;
 pub mod idb;
+pub mod jobs;
 pub mod js_api;
 pub mod session;
 pub mod wait;

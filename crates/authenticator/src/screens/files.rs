@@ -9,6 +9,7 @@
 use crate::dom::{self, button, el, heading, para, say, status_line};
 use crate::file_browser::{CollectionBucket, Session, collection_prefix};
 use crate::{App, spawn};
+use cairn_browser::jobs::RunEnd;
 use cairn_browser::wait::{self, now_ms};
 use cairn_browser::webcrypto::WebCrypto;
 use cairn_core::collections::files::{
@@ -20,6 +21,7 @@ use cairn_core::collections::history::{
     paths_changed_by, plan_rollback, plan_undo_since,
 };
 use cairn_core::collections::settings::Settings;
+use cairn_core::jobs::undo::UndoRun;
 use cairn_core::keys::PrivateKey;
 use cairn_core::keys::keychain::Keychain;
 use std::cell::{Cell, RefCell};
@@ -998,13 +1000,25 @@ impl View {
             return;
         }
         say(&self.status, &format!("{action}: {name}…"));
-        let ct = self.content_type(&from.path);
-        let r = bucket.apply(&self.b.session, &change, &ct).await;
+        let types = BTreeMap::from([(from.path.clone(), self.content_type(&from.path))]);
+        let now = now_ms() as i64;
+        let job = UndoJob::new(
+            self.collection_name().as_deref().unwrap_or_default(),
+            now,
+            None,
+            vec![change],
+            now,
+        );
+        // One change, not journaled: it is done or not, and safe to repeat.
+        let mut run = UndoRun::new(job, bucket.access(&self.b.session), types, None);
+        let (end, _) = bucket
+            .run(&self.b.session, &mut run, |_, _| {}, || false)
+            .await;
         if !self.live() {
             return;
         }
-        match r {
-            Ok(()) => {
+        match end {
+            RunEnd::Done => {
                 let _ = self
                     .b
                     .session
@@ -1021,7 +1035,8 @@ impl View {
                 self.reload(Some(h.path.clone()), &format!("{name}: done."))
                     .await;
             }
-            Err(e) => say(&self.status, &format!("{action} failed: {e}")),
+            RunEnd::Failed(e) => say(&self.status, &format!("{action} failed: {e}")),
+            RunEnd::Cancelled => say(&self.status, &format!("{action} cancelled.")),
         }
     }
 
@@ -1272,7 +1287,7 @@ impl View {
 
     /// Runs (or resumes) an undo: journal, then each change with progress; Cancel
     /// stops after the change in flight and leaves the job in the journal.
-    async fn run_undo(self: &Rc<Self>, mut job: UndoJob, resumed: bool) {
+    async fn run_undo(self: &Rc<Self>, job: UndoJob, resumed: bool) {
         let Kind::Collection { bucket, .. } = &self.kind else {
             return;
         };
@@ -1300,63 +1315,63 @@ impl View {
         let stop = Rc::new(Cell::new(false));
         let st = stop.clone();
         self.b.app.on(&cancel, "click", move |_| st.set(true));
-        // Journal first, so a closed tab can resume.
-        let j = job.clone();
-        if let Err(e) = self.b.session.update_settings(|s| j.save_progress(s)).await {
-            say(&label, &format!("Could not journal the undo: {e}"));
-            return;
-        }
         let mut types: BTreeMap<String, String> = BTreeMap::new();
         for f in &self.data.borrow().listed {
             types.insert(f.name.clone(), f.content_type.clone());
         }
-        let mut error = None;
-        while let Some(change) = job.next().cloned() {
-            // Lock stops the undo too: it holds the identity's keys.
-            if stop.get() || self.b.app.keychain().is_none() {
-                break;
-            }
-            let ct = match &change {
-                Change::Restore { from, .. } => types
-                    .get(from)
-                    .filter(|c| !c.is_empty())
-                    .cloned()
-                    .unwrap_or_else(|| "application/json".into()),
-                Change::Remove { .. } => String::new(),
-            };
-            if let Err(e) = bucket.apply(&self.b.session, &change, &ct).await {
-                error = Some(e);
-                break;
-            }
-            job.done += 1;
-            let _ = bar.set_attribute("value", &job.done.to_string());
-            say(
-                &label,
-                &format!(
-                    "{}Undoing changes: {} of {total}",
-                    if resumed { "Resumed. " } else { "" },
-                    job.done
-                ),
-            );
-            if job.done.is_multiple_of(JOURNAL_EVERY) && job.done < total {
-                let j = job.clone();
-                let _ = self.b.session.update_settings(|s| j.save_progress(s)).await;
-            }
-        }
+        let started_done = job.done;
+        let mut run = UndoRun::new(
+            job,
+            bucket.access(&self.b.session),
+            types,
+            Some(JOURNAL_EVERY),
+        );
+        let (end, latest) = bucket
+            .run(
+                &self.b.session,
+                &mut run,
+                |done, _| {
+                    let _ = bar.set_attribute("value", &done.to_string());
+                    say(
+                        &label,
+                        &format!(
+                            "{}Undoing changes: {done} of {total}",
+                            if resumed { "Resumed. " } else { "" },
+                        ),
+                    );
+                },
+                // Lock stops the undo too: it holds the identity's keys.
+                || stop.get() || self.b.app.keychain().is_none(),
+            )
+            .await;
         cancel.remove();
-        let finished = job.done == total;
-        let j = job.clone();
+        let job = run.job().clone();
+        // Nothing journaled and nothing done: the first journal write failed.
+        if let RunEnd::Failed(e) = &end
+            && latest.is_none()
+            && job.done == started_done
+        {
+            say(&label, &format!("Could not journal the undo: {e}"));
+            return;
+        }
+        let finished = end == RunEnd::Done;
         let saved = if finished {
+            let j = job.clone();
             self.b
                 .session
                 .update_settings(|s| j.finish(s, now_ms() as i64, true))
                 .await
+                .ok()
         } else {
-            self.b.session.update_settings(|s| j.save_progress(s)).await
+            latest
         };
-        if let Ok(s) = saved {
+        if let Some(s) = saved {
             *self.b.settings.borrow_mut() = s;
         }
+        let error = match end {
+            RunEnd::Failed(e) => Some(e),
+            _ => None,
+        };
         let message = match (&error, finished) {
             (Some(e), _) => format!(
                 "The undo stopped after {} of {total} changes: {e}. It can be resumed.",

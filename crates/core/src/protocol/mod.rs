@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod clarity;
 pub mod gaia;
+pub mod hub_urls;
 pub mod jwt;
 pub mod profile;
 pub mod response_verify;

@@ -1,0 +1,184 @@
+//! The sans-I/O interface between a job and the runner that performs its requests.
+//!
+//! A job never touches the network. The runner asks it what to do next ([`HubJob::next`]),
+//! performs that one request exactly as described, and hands the raw answer back
+//! ([`HubJob::resolve`]); the job decides what the status means. Between requests the
+//! job may ask for its progress to be journaled ([`Next::SaveProgress`]), so that a closed
+//! tab resumes where it stopped. This is the shape of bdk's chain queries: the core
+//! decides URLs, conditional writes and status handling, the runner only moves bytes.
+
+use super::Job;
+use std::fmt;
+
+/// The HTTP method of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Method {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+    /// `DELETE`.
+    Delete,
+}
+
+impl Method {
+    /// The method's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A conditional request header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Condition {
+    /// `If-Match: <etag>`: only if the file is still the version read.
+    IfMatch(String),
+    /// `If-None-Match: *`: only if the file does not exist yet.
+    IfNoneMatch,
+}
+
+impl Condition {
+    /// The header's name and value.
+    pub fn header(&self) -> (&'static str, &str) {
+        match self {
+            Condition::IfMatch(etag) => ("If-Match", etag),
+            Condition::IfNoneMatch => ("If-None-Match", "*"),
+        }
+    }
+}
+
+/// One request, fully described: the runner adds nothing and interprets nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubRequest {
+    /// The method.
+    pub method: Method,
+    /// The whole URL.
+    pub url: String,
+    /// A Gaia token, sent as `Authorization: bearer <token>`.
+    pub bearer: Option<String>,
+    /// The `Content-Type` of the body.
+    pub content_type: Option<String>,
+    /// A conditional header.
+    pub condition: Option<Condition>,
+    /// The body.
+    pub body: Option<String>,
+}
+
+impl HubRequest {
+    /// A `GET` of a public read URL.
+    pub fn get(url: String) -> HubRequest {
+        HubRequest {
+            method: Method::Get,
+            url,
+            bearer: None,
+            content_type: None,
+            condition: None,
+            body: None,
+        }
+    }
+
+    /// The headers to send, in order.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut h = Vec::new();
+        if let Some(ct) = &self.content_type {
+            h.push(("Content-Type", ct.clone()));
+        }
+        if let Some(t) = &self.bearer {
+            h.push(("Authorization", format!("bearer {t}")));
+        }
+        if let Some(c) = &self.condition {
+            let (name, value) = c.header();
+            h.push((name, value.to_string()));
+        }
+        h
+    }
+}
+
+/// What came back, as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `ETag` header, if the hub exposes it.
+    pub etag: Option<String>,
+    /// The body text.
+    pub body: String,
+}
+
+/// What a job wants next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Perform this request and [`HubJob::resolve`] its answer.
+    Request(HubRequest),
+    /// Journal this state of the job (the runner writes it with the settings file's
+    /// read → change → conditional write), then ask again.
+    SaveProgress(Job),
+    /// Nothing left: the job is complete.
+    Done,
+}
+
+/// Why a job stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JobError {
+    /// The hub answered a request with a status the job cannot go on from.
+    Refused {
+        /// What the job was doing, in words (`"writing collection/a.json"`).
+        doing: String,
+        /// The status.
+        status: u16,
+    },
+    /// A file the plan relies on is gone (a history version deleted meanwhile).
+    Missing {
+        /// The file's path.
+        path: String,
+    },
+    /// [`HubJob::resolve`] was called without a request in flight (a runner bug).
+    NoRequest,
+}
+
+impl fmt::Display for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JobError::Refused { doing, status: 412 } => write!(
+                f,
+                "the hub refused {doing}: the file changed meanwhile (412)"
+            ),
+            JobError::Refused { doing, status } => {
+                write!(f, "the hub refused {doing} ({status})")
+            }
+            JobError::Missing { path } => write!(f, "the version {path} is gone"),
+            JobError::NoRequest => f.write_str("an answer came with no request in flight"),
+        }
+    }
+}
+
+impl std::error::Error for JobError {}
+
+/// A multi-step job over a Gaia hub, without I/O (see the module docs).
+pub trait HubJob {
+    /// What to do next. Calling it again without [`HubJob::resolve`] in between gives
+    /// the same request (a runner may retry a request that failed in transit).
+    fn next(&mut self) -> Next;
+
+    /// The answer to the request [`HubJob::next`] gave last. An error ends the run; the
+    /// journaled progress stays, so the job can resume later.
+    fn resolve(&mut self, response: HubResponse) -> Result<(), JobError>;
+
+    /// The last state saved with [`Next::SaveProgress`] acknowledged: the runner calls
+    /// this once the journal write succeeded.
+    fn saved(&mut self);
+
+    /// Progress for a progress bar: (done, total).
+    fn progress(&self) -> (u64, u64);
+
+    /// The job's journal form at this point (what a cancel or failure leaves behind),
+    /// or `None` for a job that is not journaled.
+    fn journal_entry(&self) -> Option<Job>;
+}
