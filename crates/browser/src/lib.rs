@@ -5,6 +5,7 @@
 //! - [`idb`] — IndexedDB as promises; [`session`] — the per-tab unlock session;
 //! - [`http`] — `fetch` with timeouts: the Gaia hub, app manifests, `config.json`;
 //! - [`wait`] — promises, sleeping and the clock;
+//! - [`Error`] — what any of them (and the page's UI) can fail with;
 //! - `js_api` — the `wasm-bindgen` exports: with the `api` feature the whole developer
 //!   package (`pkg/`), without it only the vault calls of the page's KDF worker.
 
@@ -12,12 +13,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod error;
 pub mod http;
 pub mod idb;
 mod js_api;
 pub mod session;
 pub mod wait;
 pub mod webcrypto;
+
+pub use error::{Api, Call, Error};
 
 #[cfg(feature = "api")]
 pub use js_api::*;
