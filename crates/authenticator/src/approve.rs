@@ -4,6 +4,7 @@
 //! and the notes say so.
 
 use super::collections::Ctx;
+use cairn_browser::Error;
 use cairn_browser::http::{self, Stored};
 use cairn_browser::wait::now_ms;
 use cairn_browser::webcrypto::WebCrypto;
@@ -32,9 +33,9 @@ pub async fn run(
     request: &AuthRequest,
     details: &AppDetails,
     hub_url: &str,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, Error> {
     let now = now_ms() as i64;
-    let identity = keychain.identity(index).map_err(|e| e.to_string())?;
+    let identity = keychain.identity(index)?;
     let mut notes = Vec::new();
 
     let info = match http::hub_info(hub_url).await {
@@ -79,10 +80,9 @@ pub async fn run(
         _ => None,
     };
     let ctx = response_context(hub_url, info.as_ref(), profile_body.as_deref(), now);
-    let rnd = ResponseRandomness::generate().map_err(|e| e.to_string())?;
-    let sign_in = make_auth_response_async(&WebCrypto, keychain, index, request, &ctx, &rnd)
-        .await
-        .map_err(|e| e.to_string())?;
+    let rnd = ResponseRandomness::generate()?;
+    let sign_in =
+        make_auth_response_async(&WebCrypto, keychain, index, request, &ctx, &rnd).await?;
     let plan = plan(&sign_in, hub_url, info.as_ref(), &identity.address);
 
     if let Some(token) = &token {

@@ -12,6 +12,7 @@ use super::{App, spawn};
 use cairn_browser::http::{self, Stored};
 use cairn_browser::wait::{now_ms, sleep};
 use cairn_browser::webcrypto::WebCrypto;
+use cairn_browser::{Call, Error};
 use cairn_core::collections::settings::{AccessMode, Grant, SETTINGS_PATH, Settings};
 use cairn_core::collections::{
     CollectionKeys, HandOff, HubContext, KEY_FILE_NAME, Revocation, RevocationStep,
@@ -51,8 +52,8 @@ pub struct Ctx {
 
 impl Ctx {
     /// Asks the hub for its info and lists the identity bucket once.
-    pub async fn new(keychain: &Keychain, index: u32, hub_url: &str) -> Result<Ctx, String> {
-        let identity = keychain.identity(index).map_err(|e| e.to_string())?;
+    pub async fn new(keychain: &Keychain, index: u32, hub_url: &str) -> Result<Ctx, Error> {
+        let identity = keychain.identity(index)?;
         let info = http::hub_info(hub_url).await?;
         Ok(Self::with_info(identity, index, hub_url, info, None).await)
     }
@@ -97,12 +98,12 @@ impl Ctx {
     }
 
     /// Reads the settings (a missing file is the default settings).
-    pub async fn load_settings(&self) -> Result<Settings, String> {
+    pub async fn load_settings(&self) -> Result<Settings, Error> {
         Ok(self.read_settings().await?.0)
     }
 
     /// The settings file as stored (`None` when there is none), unchecked.
-    pub async fn read_settings_file(&self) -> Result<Option<http::Answer>, String> {
+    pub async fn read_settings_file(&self) -> Result<Option<http::Answer>, Error> {
         if !self.may_exist.get() {
             return Ok(None);
         }
@@ -115,12 +116,9 @@ impl Ctx {
         &self,
         settings: &Settings,
         etag: Option<&str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         let store = store_url(&self.hub_url, &self.identity.address, SETTINGS_PATH);
-        let body = settings
-            .seal_async(&WebCrypto, &self.identity.key)
-            .await
-            .map_err(|e| e.to_string())?;
+        let body = settings.seal_async(&WebCrypto, &self.identity.key).await?;
         let (k, v) = settings_condition(etag);
         match http::store(
             &store,
@@ -135,17 +133,18 @@ impl Ctx {
                 self.may_exist.set(true);
                 Ok(())
             }
-            Stored::Conflict => Err("your settings file changed meanwhile: try again".into()),
+            Stored::Conflict => Err(Error::Changed {
+                file: "your settings file".into(),
+                retried: false,
+            }),
         }
     }
 
-    async fn read_settings(&self) -> Result<(Settings, Option<http::Answer>), String> {
+    async fn read_settings(&self) -> Result<(Settings, Option<http::Answer>), Error> {
         match self.read_settings_file().await? {
             None => Ok((Settings::default(), None)),
             Some(a) => {
-                let s = Settings::open_async(&WebCrypto, &a.body, &self.identity.key)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let s = Settings::open_async(&WebCrypto, &a.body, &self.identity.key).await?;
                 Ok((s, Some(a)))
             }
         }
@@ -156,16 +155,13 @@ impl Ctx {
     /// returned on the attempt that was stored, and the stored settings.
     pub async fn update_settings<T>(
         &self,
-        mut f: impl FnMut(&mut Settings) -> Result<T, String>,
-    ) -> Result<(T, Settings), String> {
+        mut f: impl FnMut(&mut Settings) -> Result<T, Error>,
+    ) -> Result<(T, Settings), Error> {
         let store = store_url(&self.hub_url, &self.identity.address, SETTINGS_PATH);
         for _ in 0..SETTINGS_ATTEMPTS {
             let (mut settings, existing) = self.read_settings().await?;
             let out = f(&mut settings)?;
-            let body = settings
-                .seal_async(&WebCrypto, &self.identity.key)
-                .await
-                .map_err(|e| e.to_string())?;
+            let body = settings.seal_async(&WebCrypto, &self.identity.key).await?;
             let condition = match &existing {
                 None => Some(settings_condition(None)),
                 Some(a) => a.etag.as_deref().map(|e| settings_condition(Some(e))),
@@ -182,16 +178,18 @@ impl Ctx {
                 }
             }
         }
-        Err("your settings file kept changing while Cairn wrote it".into())
+        Err(Error::Changed {
+            file: "your settings file".into(),
+            retried: true,
+        })
     }
 
     /// The time (ms) to mint a collection bucket's tokens at: now, or the hub's
     /// revocation time of the bucket when that is later (set by another device whose
     /// clock runs ahead): a token issued before it would be dead on arrival.
-    pub async fn token_time(&self, keychain: &Keychain, collection: &str) -> Result<i64, String> {
+    pub async fn token_time(&self, keychain: &Keychain, collection: &str) -> Result<i64, Error> {
         let bucket = keychain
-            .collection_bucket_key(self.index, collection)
-            .map_err(|e| e.to_string())?
+            .collection_bucket_key(self.index, collection)?
             .public_key()
             .address();
         let revoked = http::revoked_before(&self.info.read_url_prefix, &bucket).await?;
@@ -199,10 +197,10 @@ impl Ctx {
     }
 
     /// The app key of `origin` for this identity.
-    pub fn app_key(&self, keychain: &Keychain, origin: &str) -> Result<PrivateKey, String> {
+    pub fn app_key(&self, keychain: &Keychain, origin: &str) -> Result<PrivateKey, Error> {
         keychain
             .app_private_key(self.index, origin)
-            .map_err(|e| e.to_string())
+            .map_err(Error::from)
     }
 
     /// Sets or removes collection entries in an app's `.collections.keys` (in the
@@ -211,7 +209,7 @@ impl Ctx {
         &self,
         app_key: &PrivateKey,
         changes: &[(String, Option<cairn_core::collections::KeyFileEntry>)],
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         let address = app_key.public_key().address();
         let token = make_v1_token(
             app_key,
@@ -248,8 +246,7 @@ impl Ctx {
                 app_key,
                 &changes,
             )
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
             let condition = match &existing {
                 None => Some(settings_condition(None)),
                 Some(a) => a.etag.as_deref().map(|e| settings_condition(Some(e))),
@@ -258,11 +255,14 @@ impl Ctx {
             match http::store(&store, &token, &body, "application/json", cond).await {
                 Ok(Stored::Done) => return Ok(()),
                 Ok(Stored::Conflict) => continue,
-                Err(e) if e.contains("(409)") => sleep(200).await,
+                Err(e) if e.is_conflict() => sleep(200).await,
                 Err(e) => return Err(e),
             }
         }
-        Err("the app's key file kept changing while Cairn wrote it".into())
+        Err(Error::Changed {
+            file: "the app's key file".into(),
+            retried: true,
+        })
     }
 
     /// Writes the hand-offs into the app's key file.
@@ -271,7 +271,7 @@ impl Ctx {
         keychain: &Keychain,
         origin: &str,
         hand_offs: &[HandOff],
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         if hand_offs.is_empty() {
             return Ok(());
         }
@@ -281,7 +281,7 @@ impl Ctx {
             .map(|h| {
                 h.entry(keychain, self.index, &self.hub)
                     .map(|e| (h.collection.clone(), Some(e)))
-                    .map_err(|e| e.to_string())
+                    .map_err(Error::from)
             })
             .collect::<Result<Vec<_>, _>>()?;
         self.write_key_file(&app_key, &changes).await
@@ -296,7 +296,7 @@ pub async fn grant_existing(
     origin: &str,
     collection: &str,
     mode: AccessMode,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let now = ctx.token_time(keychain, collection).await?;
     let (hand_offs, _) = ctx
         .update_settings(|s| {
@@ -422,10 +422,10 @@ pub fn run(
                 let msg = if j.cancel.get() {
                     "Cancelled. The operation is saved unfinished and resumes when you choose Resume or unlock again.".to_string()
                 } else {
-                    let e = if e.contains("Failed to fetch") || e.contains("no answer in time") {
+                    let e = if e.is_unreachable() {
                         "your Gaia hub did not answer".to_string()
                     } else {
-                        e
+                        e.to_string()
                     };
                     format!(
                         "Stopped: {e}. Nothing is lost: the operation is saved and resumes when you choose Resume or unlock again."
@@ -446,9 +446,8 @@ async fn execute(
     ctx: &Ctx,
     mut r: Revocation,
     job: &Job,
-) -> Result<Revocation, String> {
-    let keys = CollectionKeys::derive(keychain, ctx.index, &r.collection, r.to_generation)
-        .map_err(|e| e.to_string())?;
+) -> Result<Revocation, Error> {
+    let keys = CollectionKeys::derive(keychain, ctx.index, &r.collection, r.to_generation)?;
     // Past the revoke-all: the authenticator's own bucket token must survive it.
     let owner = owner_token(&keys.bucket_key, &ctx.hub, r.oldest_valid.max(0) as u64);
     while let Some(step) = r.next_step() {
@@ -463,7 +462,11 @@ async fn execute(
                 let body = cairn_core::json!({ "oldestValidTimestamp": r.oldest_valid });
                 let a = http::post_json(&url, &owner, &body).await?;
                 if !(200..300).contains(&a.status) {
-                    return Err(format!("the hub refused the revoke-all ({})", a.status));
+                    return Err(Error::Status {
+                        call: Call::RevokeAll,
+                        status: a.status,
+                        url,
+                    });
                 }
             }
             RevocationStep::RewriteKeyFiles => {
@@ -525,7 +528,7 @@ async fn execute(
 }
 
 /// Saves a revocation's progress in the settings file's journal.
-async fn save_progress_in(r: &Revocation, ctx: &Ctx) -> Result<(), String> {
+async fn save_progress_in(r: &Revocation, ctx: &Ctx) -> Result<(), Error> {
     ctx.update_settings(|s| {
         r.save_progress(s);
         Ok(())
@@ -543,7 +546,7 @@ async fn reencrypt(
     owner: &str,
     r: &mut Revocation,
     job: &Job,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let names = http::list_files(&ctx.hub_url, &keys.address, owner).await?;
     let wanted: Vec<String> = names.into_iter().filter(|n| r.wants_file(n)).collect();
     job.say(&format!(
@@ -559,7 +562,7 @@ async fn reencrypt(
     for (i, path) in wanted.iter().enumerate() {
         if job.cancel.get() {
             save_progress_in(r, ctx).await?;
-            return Err("cancelled".into());
+            return Err(Error::Cancelled);
         }
         if reencrypt_one(ctx, keys, owner, path).await? {
             // re-encrypted or already current
@@ -588,7 +591,7 @@ async fn reencrypt_one(
     keys: &CollectionKeys,
     owner: &str,
     path: &str,
-) -> Result<bool, String> {
+) -> Result<bool, Error> {
     let read = format!("{}{}/{}", ctx.info.read_url_prefix, keys.address, path);
     let store = store_url(&ctx.hub_url, &keys.address, path);
     for _ in 0..FILE_ATTEMPTS {
@@ -605,11 +608,14 @@ async fn reencrypt_one(
         match http::store(&store, owner, &new, "application/json", cond).await {
             Ok(Stored::Done) => return Ok(true),
             Ok(Stored::Conflict) => continue,
-            Err(e) if e.contains("(409)") => sleep(200).await,
+            Err(e) if e.is_conflict() => sleep(200).await,
             Err(e) => return Err(e),
         }
     }
-    Err(format!("{path} kept changing while Cairn re-encrypted it"))
+    Err(Error::Changed {
+        file: path.to_string(),
+        retried: true,
+    })
 }
 
 /// Starts a revocation (or downgrade) chosen in the UI: journals it, then runs it.
@@ -623,11 +629,11 @@ pub async fn start_revocation(
     downgrade: bool,
     current: bool,
     history: bool,
-) -> Result<Rc<Job>, String> {
+) -> Result<Rc<Job>, Error> {
     if busy() {
-        return Err("another operation is running; wait for it to end".into());
+        return Err(Error::Busy);
     }
-    let keychain = app.keychain().ok_or("Cairn is locked")?;
+    let keychain = app.keychain().ok_or(Error::Locked)?;
     let now = ctx.token_time(&keychain, collection).await?;
     let (r, _) = ctx
         .update_settings(|s| {
@@ -636,11 +642,10 @@ pub async fn start_revocation(
             } else {
                 Revocation::start(s, collection, origin, now, current, history)
             }
-            .map_err(|e| e.to_string())
+            .map_err(Error::from)
         })
         .await?;
-    run(app, ctx, r, app_name.to_string(), false)
-        .ok_or_else(|| "another operation is running".into())
+    run(app, ctx, r, app_name.to_string(), false).ok_or(Error::Busy)
 }
 
 /// After unlock: looks for unfinished operations in each identity's journal and

@@ -8,6 +8,7 @@ use cairn_browser::http::{self, Stored};
 use cairn_browser::jobs::{self, RunEnd};
 use cairn_browser::wait::now_ms;
 use cairn_browser::webcrypto::WebCrypto;
+use cairn_browser::{Call, Error};
 use cairn_core::collections::files::{ListPage, parse_list_page};
 use cairn_core::collections::settings::{SETTINGS_PATH, Settings};
 use cairn_core::collections::{
@@ -45,8 +46,8 @@ pub struct Session {
 
 impl Session {
     /// Asks the hub for its info.
-    pub async fn open(keychain: &Keychain, identity: u32, hub_url: &str) -> Result<Self, String> {
-        let id = keychain.identity(identity).map_err(|e| e.to_string())?;
+    pub async fn open(keychain: &Keychain, identity: u32, hub_url: &str) -> Result<Self, Error> {
+        let id = keychain.identity(identity)?;
         let info = http::hub_info(hub_url).await?;
         Ok(Session {
             hub_url: hub_url.to_string(),
@@ -89,7 +90,7 @@ impl Session {
     }
 
     /// Reads the settings file and its ETag (`None` when there is none yet).
-    pub async fn settings(&self) -> Result<(Settings, Option<String>), String> {
+    pub async fn settings(&self) -> Result<(Settings, Option<String>), Error> {
         let token = make_v1_token(
             &self.identity_key,
             &self.info.challenge_text,
@@ -105,24 +106,21 @@ impl Session {
         }
         match http::read(&self.read_url(&self.identity_address, SETTINGS_PATH)).await? {
             None => Ok((Settings::default(), None)),
-            Some(a) => Settings::open_async(&WebCrypto, &a.body, &self.identity_key)
-                .await
-                .map(|s| (s, a.etag))
-                .map_err(|e| e.to_string()),
+            Some(a) => Ok((
+                Settings::open_async(&WebCrypto, &a.body, &self.identity_key).await?,
+                a.etag,
+            )),
         }
     }
 
     /// Applies `f` to the settings file with `If-Match` (re-read and retry on 412).
-    pub async fn update_settings(&self, f: impl Fn(&mut Settings)) -> Result<Settings, String> {
+    pub async fn update_settings(&self, f: impl Fn(&mut Settings)) -> Result<Settings, Error> {
         let token = self.token(&self.identity_key);
         let url = self.hub("store", &self.identity_address, SETTINGS_PATH);
         for _ in 0..SETTINGS_ATTEMPTS {
             let (mut s, etag) = self.settings().await?;
             f(&mut s);
-            let body = s
-                .seal_async(&WebCrypto, &self.identity_key)
-                .await
-                .map_err(|e| e.to_string())?;
+            let body = s.seal_async(&WebCrypto, &self.identity_key).await?;
             let cond = settings_condition(etag.as_deref());
             match http::store(
                 &url,
@@ -137,7 +135,10 @@ impl Session {
                 Stored::Conflict => continue,
             }
         }
-        Err("the settings file kept changing while Cairn wrote it".into())
+        Err(Error::Changed {
+            file: "your settings file".into(),
+            retried: true,
+        })
     }
 
     /// One page of `list-files` with `stat`.
@@ -146,7 +147,7 @@ impl Session {
         address: &str,
         token: &str,
         page: Option<&str>,
-    ) -> Result<ListPage, String> {
+    ) -> Result<ListPage, Error> {
         let url = format!(
             "{}/list-files/{address}",
             self.hub_url.trim_end_matches('/')
@@ -165,13 +166,21 @@ impl Session {
         )
         .await?;
         if !(200..300).contains(&a.status) {
-            return Err(format!("listing failed ({})", a.status));
+            return Err(Error::Status {
+                call: Call::List,
+                status: a.status,
+                url,
+            });
         }
-        parse_list_page(&a.body)
+        parse_list_page(&a.body).map_err(|reason| Error::Unreadable {
+            url,
+            reason,
+            cause: None,
+        })
     }
 
     /// Reads a file's body (`None` when it is gone).
-    pub async fn read(&self, address: &str, path: &str) -> Result<Option<String>, String> {
+    pub async fn read(&self, address: &str, path: &str) -> Result<Option<String>, Error> {
         Ok(http::read(&self.read_url(address, path))
             .await?
             .map(|a| a.body))
@@ -185,7 +194,7 @@ impl Session {
         token: &str,
         body: &str,
         content_type: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         match http::store(
             &self.hub("store", address, path),
             token,
@@ -196,15 +205,20 @@ impl Session {
         .await?
         {
             Stored::Done => Ok(()),
-            Stored::Conflict => Err("the hub refused the write (412)".into()),
+            Stored::Conflict => Err(Error::Status {
+                call: Call::Store,
+                status: 412,
+                url: self.hub("store", address, path),
+            }),
         }
     }
 
     /// Deletes `path` with `token`; a file already gone counts as deleted.
-    pub async fn delete(&self, address: &str, path: &str, token: &str) -> Result<(), String> {
+    pub async fn delete(&self, address: &str, path: &str, token: &str) -> Result<(), Error> {
         let auth = format!("bearer {token}");
+        let url = self.hub("delete", address, path);
         let a = http::fetch(
-            &self.hub("delete", address, path),
+            &url,
             "DELETE",
             &[("Authorization", auth.as_str())],
             None,
@@ -213,7 +227,11 @@ impl Session {
         .await?;
         match a.status {
             200..=299 | 404 => Ok(()),
-            s => Err(format!("the hub refused the deletion ({s})")),
+            s => Err(Error::Status {
+                call: Call::Delete,
+                status: s,
+                url,
+            }),
         }
     }
 }
@@ -235,9 +253,8 @@ impl CollectionBucket {
         session: &Session,
         name: &str,
         generation: u32,
-    ) -> Result<Self, String> {
-        let keys = CollectionKeys::derive(keychain, session.identity, name, generation)
-            .map_err(|e| e.to_string())?;
+    ) -> Result<Self, Error> {
+        let keys = CollectionKeys::derive(keychain, session.identity, name, generation)?;
         let iat = (now_ms() / 1000.0) as u64;
         let ctx = session.context();
         Ok(CollectionBucket {

@@ -18,12 +18,18 @@ pub const PARAMS: KdfParams = KdfParams::DEFAULT;
 /// The worker script, served beside the page.
 pub const WORKER_URL: &str = "/kdf-worker.js";
 
-/// Why a KDF call failed.
+/// Why opening or sealing the vault failed. The texts are whole sentences: the unlock
+/// and backup screens show them as they are.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum KdfError {
     /// The password does not open the vault.
     WrongPassword,
-    /// Anything else (message for the user).
+    /// No password was entered.
+    EmptyPassword,
+    /// The vault record could not be read from IndexedDB (or there is none).
+    NoVault(Option<cairn_browser::Error>),
+    /// The worker failed, or reported another error (its message, for the user).
     Other(String),
 }
 
@@ -31,7 +37,20 @@ impl std::fmt::Display for KdfError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             KdfError::WrongPassword => f.write_str("Wrong password. Try again."),
+            KdfError::EmptyPassword => f.write_str("Enter your password."),
+            KdfError::NoVault(_) => {
+                f.write_str("The vault could not be read from this browser's storage.")
+            }
             KdfError::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for KdfError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            KdfError::NoVault(Some(e)) => Some(e),
+            _ => None,
         }
     }
 }
@@ -135,26 +154,25 @@ pub async fn open(record: &str, password: &str) -> Result<Zeroizing<String>, Kdf
 }
 
 /// Opens the vault stored in this browser with `password`, showing a progress bar named
-/// `label` in `status` and disabling `button` while the KDF runs. Errors are messages
+/// `label` in `status` and disabling `button` while the KDF runs. The errors' texts are
 /// for the user (empty password, unreadable storage, wrong password).
 pub async fn open_stored(
     password: &str,
     label: &str,
     status: &web_sys::Element,
     button: &web_sys::HtmlButtonElement,
-) -> Result<Zeroizing<String>, String> {
+) -> Result<Zeroizing<String>, KdfError> {
     if password.is_empty() {
-        return Err("Enter your password.".into());
+        return Err(KdfError::EmptyPassword);
     }
-    let Ok(Some(record)) =
-        cairn_browser::idb::get_text(cairn_browser::idb::VAULT, cairn_browser::idb::VAULT).await
-    else {
-        return Err("The vault could not be read from this browser's storage.".into());
-    };
+    let record = cairn_browser::idb::get_text(cairn_browser::idb::VAULT, cairn_browser::idb::VAULT)
+        .await
+        .map_err(|e| KdfError::NoVault(Some(e)))?
+        .ok_or(KdfError::NoVault(None))?;
     button.set_disabled(true);
     let _ = status.append_child(&super::dom::progress(label));
     let opened = open(&record, password).await;
     super::dom::clear(status);
     button.set_disabled(false);
-    opened.map_err(|e| e.to_string())
+    opened
 }

@@ -229,8 +229,8 @@ impl App {
 
     /// Unlocks with `phrase`: derives the keychain, starts this tab's session, and
     /// shows what comes next (consent or home).
-    pub async fn unlocked(self: &Rc<Self>, phrase: &str) -> Result<(), String> {
-        let keychain = Keychain::from_mnemonic(phrase).map_err(|e| e.to_string())?;
+    pub async fn unlocked(self: &Rc<Self>, phrase: &str) -> Result<(), cairn_browser::Error> {
+        let keychain = Keychain::from_mnemonic(phrase)?;
         {
             let mut s = self.state.borrow_mut();
             s.keychain = Some(Rc::new(keychain));

@@ -130,7 +130,8 @@ fn receive(app: &Rc<App>, e: &MessageEvent) {
     let id = match &parsed {
         Ok(req) => id_of(&req.id),
         Err(Refusal::Error(id, _)) => id_of(id),
-        Err(Refusal::Ignore) => return,
+        // `Refusal::Ignore`: nothing is posted back.
+        Err(_) => return,
     };
     {
         let mut seen = r.seen.borrow_mut();
@@ -156,7 +157,7 @@ fn receive(app: &Rc<App>, e: &MessageEvent) {
                 next(app);
             }
         }
-        Err(Refusal::Ignore) => {}
+        Err(_) => {}
     }
 }
 

@@ -10,6 +10,7 @@
 use super::collections::{Ctx, resume_pending};
 use super::dom::{actions, button, el, para, say};
 use super::{App, spawn};
+use cairn_browser::Error;
 use cairn_browser::webcrypto::WebCrypto;
 use cairn_core::collections::settings::{Settings, SettingsError};
 use std::rc::Rc;
@@ -28,7 +29,7 @@ pub enum Alarm {
 }
 
 /// The state of identity `index`'s settings file: `Some` when it must not be believed.
-pub async fn examine(ctx: &Ctx) -> Result<Option<Alarm>, String> {
+pub async fn examine(ctx: &Ctx) -> Result<Option<Alarm>, Error> {
     let Some(file) = ctx.read_settings_file().await? else {
         return Ok(None);
     };
@@ -125,13 +126,11 @@ fn show_notice(app: &Rc<App>, target: &Element, ctx: Rc<Ctx>, alarm: &Alarm) {
 /// what its journal holds.
 async fn decide(app: &Rc<App>, ctx: &Ctx, status: &Element, target: &Element, keep: bool) {
     say(status, "Saving…");
-    let result: Result<(), String> = async {
+    let result: Result<(), Error> = async {
         let file = ctx.read_settings_file().await?;
         let settings = match (&file, keep) {
             (Some(f), true) => {
-                Settings::open_unsigned_async(&WebCrypto, &f.body, &ctx.identity.key)
-                    .await
-                    .map_err(|e| e.to_string())?
+                Settings::open_unsigned_async(&WebCrypto, &f.body, &ctx.identity.key).await?
             }
             _ => Settings::default(),
         };

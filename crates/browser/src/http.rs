@@ -2,7 +2,10 @@
 //! the app's manifest and `config.json`. Every call has a timeout.
 
 use crate::wait::message;
+use crate::{Api, Call, Error};
 use cairn_core::protocol::gaia::HubInfo;
+use cairn_core::support::json;
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Request, RequestCache, RequestInit, Response};
@@ -29,12 +32,12 @@ pub async fn fetch(
     headers: &[(&str, &str)],
     body: Option<&str>,
     timeout_ms: i32,
-) -> Result<Answer, String> {
+) -> Result<Answer, Error> {
     fetch_with_limit(url, method, headers, body, timeout_ms, None).await
 }
 
 /// `GET`s `url` within `timeout_ms`, refusing a body over `max_len` bytes.
-async fn fetch_limited(url: &str, timeout_ms: i32, max_len: usize) -> Result<Answer, String> {
+async fn fetch_limited(url: &str, timeout_ms: i32, max_len: usize) -> Result<Answer, Error> {
     fetch_with_limit(url, "GET", &[], None, timeout_ms, Some(max_len)).await
 }
 
@@ -45,28 +48,48 @@ async fn fetch_with_limit(
     body: Option<&str>,
     timeout_ms: i32,
     max_len: Option<usize>,
-) -> Result<Answer, String> {
-    let too_large = |len: usize| {
-        format!(
-            "the answer is too large ({len} bytes; the limit is {})",
-            max_len.unwrap_or(0)
-        )
+) -> Result<Answer, Error> {
+    let api = |e: JsValue| Error::js(Api::Fetch, &e);
+    let too_large = |len: usize, limit: usize| Error::TooLarge {
+        url: url.to_string(),
+        len,
+        limit,
     };
-    let window = web_sys::window().ok_or("no window")?;
-    let controller = AbortController::new().map_err(|e| message(&e))?;
+    // A rejected `fetch` or body read: our timer's abort, else the network.
+    let failed = |e: JsValue| {
+        let aborted = Reflect::get(&e, &"name".into())
+            .ok()
+            .and_then(|n| n.as_string())
+            .is_some_and(|n| n == "AbortError");
+        if aborted {
+            Error::Timeout {
+                url: url.to_string(),
+            }
+        } else {
+            Error::Network {
+                url: url.to_string(),
+                message: message(&e),
+            }
+        }
+    };
+    let window = web_sys::window().ok_or_else(|| Error::Browser {
+        api: Api::Fetch,
+        message: "no window".into(),
+    })?;
+    let controller = AbortController::new().map_err(api)?;
     let init = RequestInit::new();
     init.set_method(method);
     init.set_cache(RequestCache::NoStore);
     init.set_signal(Some(&controller.signal()));
-    let h = Headers::new().map_err(|e| message(&e))?;
+    let h = Headers::new().map_err(api)?;
     for (k, v) in headers {
-        h.set(k, v).map_err(|e| message(&e))?;
+        h.set(k, v).map_err(api)?;
     }
     init.set_headers(&h);
     if let Some(b) = body {
         init.set_body(&JsValue::from_str(b));
     }
-    let request = Request::new_with_str_and_init(url, &init).map_err(|e| message(&e))?;
+    let request = Request::new_with_str_and_init(url, &init).map_err(api)?;
     let abort = Closure::once(move || controller.abort());
     let timer = window
         .set_timeout_with_callback_and_timeout_and_arguments_0(
@@ -76,8 +99,10 @@ async fn fetch_with_limit(
         .ok();
     let result = async {
         let resp: Response = JsFuture::from(window.fetch_with_request(&request))
-            .await?
-            .dyn_into()?;
+            .await
+            .map_err(failed)?
+            .dyn_into()
+            .map_err(api)?;
         let etag = resp.headers().get("ETag").ok().flatten();
         if let Some(max) = max_len {
             let announced = resp
@@ -87,19 +112,20 @@ async fn fetch_with_limit(
                 .flatten()
                 .and_then(|l| l.trim().parse::<usize>().ok());
             if let Some(len) = announced.filter(|l| *l > max) {
-                return Err(JsValue::from_str(&too_large(len)));
+                return Err(too_large(len, max));
             }
         }
-        let body = JsFuture::from(resp.text()?)
-            .await?
+        let body = JsFuture::from(resp.text().map_err(api)?)
+            .await
+            .map_err(failed)?
             .as_string()
             .unwrap_or_default();
         if let Some(max) = max_len
             && body.len() > max
         {
-            return Err(JsValue::from_str(&too_large(body.len())));
+            return Err(too_large(body.len(), max));
         }
-        Ok::<_, JsValue>(Answer {
+        Ok(Answer {
             status: resp.status(),
             etag,
             body,
@@ -109,36 +135,46 @@ async fn fetch_with_limit(
     if let Some(t) = timer {
         window.clear_timeout_with_handle(t);
     }
-    result.map_err(|e| {
-        let m = message(&e);
-        if m.contains("abort") {
-            "no answer in time".to_string()
-        } else {
-            m
-        }
-    })
+    result
+}
+
+/// The [`Error::Status`] of `call` to `url`.
+fn refused(call: Call, status: u16, url: &str) -> Error {
+    Error::Status {
+        call,
+        status,
+        url: url.to_string(),
+    }
+}
+
+/// An [`Error::Unreadable`] answer from `url`.
+fn unreadable(url: &str, reason: &str, cause: Option<json::Error>) -> Error {
+    Error::Unreadable {
+        url: url.to_string(),
+        reason: reason.to_string(),
+        cause,
+    }
 }
 
 /// `GET <hub>/hub_info`.
-pub async fn hub_info(hub_url: &str) -> Result<HubInfo, String> {
+pub async fn hub_info(hub_url: &str) -> Result<HubInfo, Error> {
     let url = format!("{}/hub_info", hub_url.trim_end_matches('/'));
     let a = fetch(&url, "GET", &[], None, HUB_TIMEOUT_MS).await?;
     if a.status != 200 {
-        return Err(format!("the hub answered {}", a.status));
+        return Err(refused(Call::HubInfo, a.status, &url));
     }
-    cairn_core::support::json::from_str(&a.body)
-        .ok()
-        .and_then(|v| HubInfo::from_value(&v).ok())
-        .ok_or_else(|| "the hub's answer is not a hub_info".to_string())
+    let not_hub_info = |cause| unreadable(&url, "the hub's answer is not a hub_info", cause);
+    let v = json::from_str(&a.body).map_err(|e| not_hub_info(Some(e)))?;
+    HubInfo::from_value(&v).map_err(|_| not_hub_info(None))
 }
 
 /// Reads a file: `Ok(None)` when it does not exist (404, or 403/410 some hubs give).
-pub async fn read(url: &str) -> Result<Option<Answer>, String> {
+pub async fn read(url: &str) -> Result<Option<Answer>, Error> {
     let a = fetch(url, "GET", &[], None, HUB_TIMEOUT_MS).await?;
     match a.status {
         200 => Ok(Some(a)),
         404 | 410 => Ok(None),
-        s => Err(format!("reading failed ({s})")),
+        s => Err(refused(Call::Read, s, url)),
     }
 }
 
@@ -146,12 +182,17 @@ pub async fn read(url: &str) -> Result<Option<Answer>, String> {
 /// seconds), read where Gaia hubs publish it: `<read_url_prefix><address>-auth/authTimestamp`.
 /// 0 when the bucket was never revoked. A value that is not a number is an error: taking
 /// it for "never revoked" would mint tokens that may already be dead.
-pub async fn revoked_before(read_url_prefix: &str, address: &str) -> Result<i64, String> {
+pub async fn revoked_before(read_url_prefix: &str, address: &str) -> Result<i64, Error> {
     let url = format!("{read_url_prefix}{address}-auth/authTimestamp");
     match read(&url).await? {
         None => Ok(0),
-        Some(a) => cairn_core::protocol::gaia::parse_revocation_time(&a.body)
-            .ok_or_else(|| "the hub's revocation time of this bucket is not a number".into()),
+        Some(a) => cairn_core::protocol::gaia::parse_revocation_time(&a.body).ok_or_else(|| {
+            unreadable(
+                &url,
+                "the hub's revocation time of this bucket is not a number",
+                None,
+            )
+        }),
     }
 }
 
@@ -170,7 +211,7 @@ pub async fn store(
     body: &str,
     content_type: &str,
     condition: Option<(&str, &str)>,
-) -> Result<Stored, String> {
+) -> Result<Stored, Error> {
     let auth = format!("bearer {token}");
     let mut headers = vec![
         ("Content-Type", content_type),
@@ -183,16 +224,12 @@ pub async fn store(
     match a.status {
         200..=299 => Ok(Stored::Done),
         412 => Ok(Stored::Conflict),
-        s => Err(format!("the hub refused the write ({s})")),
+        s => Err(refused(Call::Store, s, url)),
     }
 }
 
 /// `POST`s a JSON body to a hub endpoint (`list-files`, `revoke-all`) with a bearer token.
-pub async fn post_json(
-    url: &str,
-    token: &str,
-    body: &cairn_core::support::json::Value,
-) -> Result<Answer, String> {
+pub async fn post_json(url: &str, token: &str, body: &json::Value) -> Result<Answer, Error> {
     let auth = format!("bearer {token}");
     let headers = [
         ("Content-Type", "application/json"),
@@ -209,24 +246,20 @@ pub async fn post_json(
 }
 
 /// `GET`s a JSON-ish text file (manifest, config) within `timeout_ms`.
-pub async fn get_text(url: &str, timeout_ms: i32) -> Result<String, String> {
+pub async fn get_text(url: &str, timeout_ms: i32) -> Result<String, Error> {
     let a = fetch(url, "GET", &[], None, timeout_ms).await?;
     if a.status != 200 {
-        return Err(format!("status {}", a.status));
+        return Err(refused(Call::Get, a.status, url));
     }
     Ok(a.body)
 }
 
 /// Like [`get_text`], refusing a body over `max_len` bytes: at once when the server
 /// announces it (`Content-Length`), else once read.
-pub async fn get_text_limited(
-    url: &str,
-    timeout_ms: i32,
-    max_len: usize,
-) -> Result<String, String> {
+pub async fn get_text_limited(url: &str, timeout_ms: i32, max_len: usize) -> Result<String, Error> {
     let a = fetch_limited(url, timeout_ms, max_len).await?;
     if a.status != 200 {
-        return Err(format!("status {}", a.status));
+        return Err(refused(Call::Get, a.status, url));
     }
     Ok(a.body)
 }
@@ -234,17 +267,17 @@ pub async fn get_text_limited(
 /// The names of the files in a bucket (`POST <hub>/list-files/<address>`, following
 /// pages; at most 20 pages). Used to learn whether a file exists without a `GET`
 /// that would answer 404 (which browsers log as an error).
-pub async fn list_files(hub_url: &str, address: &str, token: &str) -> Result<Vec<String>, String> {
+pub async fn list_files(hub_url: &str, address: &str, token: &str) -> Result<Vec<String>, Error> {
     let url = format!("{}/list-files/{address}", hub_url.trim_end_matches('/'));
     let mut names = Vec::new();
-    let mut page = cairn_core::support::json::Value::Null;
+    let mut page = json::Value::Null;
     for _ in 0..20 {
         let a = post_json(&url, token, &cairn_core::json!({ "page": page })).await?;
         if !(200..300).contains(&a.status) {
-            return Err(format!("listing failed ({})", a.status));
+            return Err(refused(Call::List, a.status, &url));
         }
-        let v: cairn_core::support::json::Value = cairn_core::support::json::from_str(&a.body)
-            .map_err(|_| "the hub's listing is unreadable")?;
+        let v = json::from_str(&a.body)
+            .map_err(|e| unreadable(&url, "the hub's listing is unreadable", Some(e)))?;
         if let Some(entries) = v.get("entries").and_then(|e| e.as_array()) {
             names.extend(
                 entries
@@ -253,7 +286,7 @@ pub async fn list_files(hub_url: &str, address: &str, token: &str) -> Result<Vec
             );
         }
         match v.get("page") {
-            Some(p @ cairn_core::support::json::Value::String(_)) => page = p.clone(),
+            Some(p @ json::Value::String(_)) => page = p.clone(),
             _ => break,
         }
     }

@@ -1,9 +1,11 @@
 //! IndexedDB as promises: database `cairn` with stores `vault`, `prefs` and `session`
 //! (out-of-line keys). Values are JSON text, except session records (structured clones
 //! of `{iv, ct, expires}`: the Secret Key encrypted under a key that only the tab's
-//! `sessionStorage` holds, see [`crate::session`]).
+//! `sessionStorage` holds, see [`crate::session`]). Failures are
+//! [`Error::Browser`] with [`Api::IndexedDb`].
 
 use crate::wait::pending;
+use crate::{Api, Error};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Event, IdbDatabase, IdbRequest, IdbTransactionMode};
@@ -47,8 +49,17 @@ async fn finish(req: &IdbRequest) -> Result<JsValue, JsValue> {
     out
 }
 
+/// An IndexedDB exception as an [`Error`].
+fn failed(e: JsValue) -> Error {
+    Error::js(Api::IndexedDb, &e)
+}
+
 /// Opens (and creates or upgrades) the database.
-pub async fn open() -> Result<IdbDatabase, JsValue> {
+pub async fn open() -> Result<IdbDatabase, Error> {
+    open_js().await.map_err(failed)
+}
+
+async fn open_js() -> Result<IdbDatabase, JsValue> {
     let factory = web_sys::window()
         .ok_or("no window")?
         .indexed_db()?
@@ -72,49 +83,65 @@ pub async fn open() -> Result<IdbDatabase, JsValue> {
 }
 
 /// Reads `key` from `store`; `None` when absent.
-pub async fn get(store: &str, key: &str) -> Result<Option<JsValue>, JsValue> {
-    let db = open().await?;
-    let tx = db.transaction_with_str(store)?;
-    let req = tx.object_store(store)?.get(&key.into())?;
-    let v = finish(&req).await?;
-    db.close();
-    Ok((!v.is_undefined()).then_some(v))
+pub async fn get(store: &str, key: &str) -> Result<Option<JsValue>, Error> {
+    async {
+        let db = open_js().await?;
+        let tx = db.transaction_with_str(store)?;
+        let req = tx.object_store(store)?.get(&key.into())?;
+        let v = finish(&req).await?;
+        db.close();
+        Ok((!v.is_undefined()).then_some(v))
+    }
+    .await
+    .map_err(failed)
 }
 
 /// Reads a text value.
-pub async fn get_text(store: &str, key: &str) -> Result<Option<String>, JsValue> {
+pub async fn get_text(store: &str, key: &str) -> Result<Option<String>, Error> {
     Ok(get(store, key).await?.and_then(|v| v.as_string()))
 }
 
 /// Writes `value` under `key` in `store`.
-pub async fn put(store: &str, key: &str, value: &JsValue) -> Result<(), JsValue> {
-    let db = open().await?;
-    let tx = db.transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite)?;
-    let req = tx.object_store(store)?.put_with_key(value, &key.into())?;
-    finish(&req).await?;
-    db.close();
-    Ok(())
+pub async fn put(store: &str, key: &str, value: &JsValue) -> Result<(), Error> {
+    async {
+        let db = open_js().await?;
+        let tx = db.transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite)?;
+        let req = tx.object_store(store)?.put_with_key(value, &key.into())?;
+        finish(&req).await?;
+        db.close();
+        Ok(())
+    }
+    .await
+    .map_err(failed)
 }
 
 /// Deletes `key` from `store`.
-pub async fn delete(store: &str, key: &str) -> Result<(), JsValue> {
-    let db = open().await?;
-    let tx = db.transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite)?;
-    let req = tx.object_store(store)?.delete(&key.into())?;
-    finish(&req).await?;
-    db.close();
-    Ok(())
+pub async fn delete(store: &str, key: &str) -> Result<(), Error> {
+    async {
+        let db = open_js().await?;
+        let tx = db.transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite)?;
+        let req = tx.object_store(store)?.delete(&key.into())?;
+        finish(&req).await?;
+        db.close();
+        Ok(())
+    }
+    .await
+    .map_err(failed)
 }
 
 /// Every key of `store` (as strings; other key types are skipped).
-pub async fn keys(store: &str) -> Result<Vec<String>, JsValue> {
-    let db = open().await?;
-    let tx = db.transaction_with_str(store)?;
-    let req = tx.object_store(store)?.get_all_keys()?;
-    let v = finish(&req).await?;
-    db.close();
-    Ok(js_sys::Array::from(&v)
-        .iter()
-        .filter_map(|k| k.as_string())
-        .collect())
+pub async fn keys(store: &str) -> Result<Vec<String>, Error> {
+    async {
+        let db = open_js().await?;
+        let tx = db.transaction_with_str(store)?;
+        let req = tx.object_store(store)?.get_all_keys()?;
+        let v = finish(&req).await?;
+        db.close();
+        Ok(js_sys::Array::from(&v)
+            .iter()
+            .filter_map(|k| k.as_string())
+            .collect())
+    }
+    .await
+    .map_err(failed)
 }

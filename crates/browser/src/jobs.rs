@@ -3,18 +3,19 @@
 //! writes the journal when the job asks, reports progress, and stops between requests
 //! when cancelled — leaving the job's progress journaled so it can resume.
 
+use crate::Error;
 use crate::http::{self, HUB_TIMEOUT_MS};
 use cairn_core::jobs::{HubJob, HubResponse, Job, Next};
 
 /// How a run ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum RunEnd {
     /// Every step is done (the caller clears the journal entry and logs the job).
     Done,
     /// Stopped by the user (or a lock) between two requests; progress is journaled.
     Cancelled,
     /// A request failed or the hub refused it; progress is journaled when possible.
-    Failed(String),
+    Failed(Error),
 }
 
 /// Runs `job` to its end. `save` journals a job state (the settings file's read →
@@ -22,7 +23,7 @@ pub enum RunEnd {
 /// `cancelled` is asked before each step.
 pub async fn run<J: HubJob>(
     job: &mut J,
-    mut save: impl AsyncFnMut(Job) -> Result<(), String>,
+    mut save: impl AsyncFnMut(Job) -> Result<(), Error>,
     mut on_progress: impl FnMut(u64, u64),
     cancelled: impl Fn() -> bool,
 ) -> RunEnd {
@@ -35,7 +36,7 @@ pub async fn run<J: HubJob>(
             Next::Done => return RunEnd::Done,
             Next::SaveProgress(entry) => match save(entry).await {
                 Ok(()) => job.saved(),
-                Err(e) => return RunEnd::Failed(format!("could not journal the progress: {e}")),
+                Err(e) => return RunEnd::Failed(e),
             },
             Next::Request(request) => {
                 let headers = request.headers();
@@ -56,7 +57,7 @@ pub async fn run<J: HubJob>(
                             etag: a.etag,
                             body: a.body,
                         })
-                        .map_err(|e| e.to_string()),
+                        .map_err(Error::from),
                     Err(e) => Err(e),
                 };
                 if let Err(e) = judged {
@@ -74,7 +75,7 @@ pub async fn run<J: HubJob>(
 /// fallback, and every step is safe to repeat).
 async fn keep_progress<J: HubJob>(
     job: &mut J,
-    save: &mut impl AsyncFnMut(Job) -> Result<(), String>,
+    save: &mut impl AsyncFnMut(Job) -> Result<(), Error>,
 ) {
     if let Some(entry) = job.journal_entry()
         && save(entry).await.is_ok()

@@ -7,6 +7,7 @@
 //! - [`wait`] — promises, sleeping and the clock;
 //! - [`jobs`] — the one runner of the core's multi-step jobs (fetch, journal, progress,
 //!   cancel);
+//! - [`Error`] — what any of them (and the page's UI) can fail with;
 //! - `js_api` — the `wasm-bindgen` exports: with the `api` feature the whole developer
 //!   package (`pkg/`), without it only the vault calls of the page's KDF worker.
 
@@ -14,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod error;
 pub mod http;
 pub mod idb;
 pub mod jobs;
@@ -21,6 +23,8 @@ pub mod js_api;
 pub mod session;
 pub mod wait;
 pub mod webcrypto;
+
+pub use error::{Api, Call, Error};
 
 #[cfg(feature = "api")]
 pub use js_api::*;

@@ -14,8 +14,8 @@
 //! and every tab that starts deletes the records whose lock nobody holds (closed tabs)
 //! and the expired ones. A record dies 15 idle minutes after its last use or on Lock.
 
-use crate::idb;
 use crate::wait::now_ms;
+use crate::{Error, idb};
 use cairn_core::support::encoding::{from_base64, to_base64, to_hex};
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -151,7 +151,7 @@ async fn live_ids() -> Option<Vec<String>> {
 
 /// Deletes the session records of closed tabs and expired sessions (called at start,
 /// before this tab takes its own lock; `own` is this tab's id, kept for [`resume`]).
-pub async fn purge_stale(own: Option<&str>) -> Result<(), JsValue> {
+pub async fn purge_stale(own: Option<&str>) -> Result<(), Error> {
     let live = live_ids().await;
     let now = now_ms();
     for id in idb::keys(idb::SESSION).await? {
@@ -171,7 +171,7 @@ pub async fn purge_stale(own: Option<&str>) -> Result<(), JsValue> {
 }
 
 /// Starts (or replaces) this tab's session for `phrase`.
-pub async fn start(phrase: &str) -> Result<(), JsValue> {
+pub async fn start(phrase: &str) -> Result<(), Error> {
     let raw = random_bytes::<32>()?;
     let key = import_key(raw.as_ref()).await?;
     let storage = session_storage()?;
@@ -209,7 +209,7 @@ pub async fn start(phrase: &str) -> Result<(), JsValue> {
 
 /// The Secret Key of this tab's live session, if there is one (an expired session is
 /// deleted). Also deletes the records of closed tabs and takes this tab's lock.
-pub async fn resume() -> Result<Option<Zeroizing<String>>, JsValue> {
+pub async fn resume() -> Result<Option<Zeroizing<String>>, Error> {
     let half = read_tab_half()?;
     purge_stale(half.as_ref().map(|h| h.id.as_str())).await?;
     let Some(half) = half else {
@@ -244,7 +244,7 @@ pub async fn resume() -> Result<Option<Zeroizing<String>>, JsValue> {
 }
 
 /// Pushes this tab's session expiry to 15 minutes from now (user activity).
-pub async fn touch() -> Result<(), JsValue> {
+pub async fn touch() -> Result<(), Error> {
     let Some(half) = read_tab_half()? else {
         return Ok(());
     };
@@ -260,7 +260,7 @@ pub async fn touch() -> Result<(), JsValue> {
 }
 
 /// Ends this tab's session (Lock, auto-lock).
-pub async fn end() -> Result<(), JsValue> {
+pub async fn end() -> Result<(), Error> {
     let storage = session_storage()?;
     let half = read_tab_half()?;
     storage.remove_item(SESSION_KEY)?;

@@ -14,6 +14,23 @@
 //!   file, file history and the file browser's logic;
 //! - [`jobs`] — the journal of multi-step jobs that resume after a closed tab;
 //! - [`support`] — JSON, URLs, text encodings, calendar time and sorting.
+//!
+//! # Errors
+//!
+//! Each area has its own error type (`KeychainError`, `EciesError`, `SettingsError`,
+//! `CollectionError`, `JwtError`, `support::json::Error` …). Every one of them is
+//! `#[non_exhaustive]` (a new way to fail is not a breaking change; match with a `_`
+//! arm) and implements [`std::error::Error`].
+//!
+//! Their `Display` text is written for the person using the app: one plain sentence
+//! fragment, lower-case, naming no Rust types, that the authenticator and the JS API
+//! show as it is (after "Could not …:", or as a JS `Error`'s message). So that one line
+//! says everything, an error that wraps another (e.g. `CollectionError::KeyFile` around
+//! an `EciesError`) **includes the cause's text in its own** and *also* returns the cause
+//! from [`source()`](std::error::Error::source), for code that wants to inspect it. A
+//! reporter that walks the `source()` chain should therefore print only the outermost
+//! error's `Display`, or it repeats the causes. A cause kept only as text (a bulk
+//! step's failure inside `EciesError::Bulk`, `VaultError::Cipher`) has no `source()`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

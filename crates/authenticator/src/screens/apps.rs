@@ -34,7 +34,7 @@ pub fn fill(app: &Rc<App>, body: &Element, screen: u32) {
         let Ok(identity) = keychain.identity(selected) else {
             return;
         };
-        let result: Result<Settings, String> = async {
+        let result: Result<Settings, cairn_browser::Error> = async {
             let info = http::hub_info(&hub_url).await?;
             let token = make_v1_token(
                 &identity.key,
@@ -51,9 +51,7 @@ pub fn fill(app: &Rc<App>, body: &Element, screen: u32) {
             }
             match http::read(&read_url(&info, &identity.address, SETTINGS_PATH)).await? {
                 None => Ok(Settings::default()),
-                Some(a) => Settings::open_async(&WebCrypto, &a.body, &identity.key)
-                    .await
-                    .map_err(|e| e.to_string()),
+                Some(a) => Ok(Settings::open_async(&WebCrypto, &a.body, &identity.key).await?),
             }
         }
         .await;

@@ -45,7 +45,7 @@ pub fn fill(app: &Rc<App>, body: &Element) {
                     input.set_value("");
                     let _ = out.append_child(&word_list(&phrase));
                 }
-                Err(e) => say(&alert, &e),
+                Err(e) => say(&alert, &e.to_string()),
             }
         }
     });

@@ -166,7 +166,7 @@ fn show_password(app: &Rc<App>, secret: Rc<SecretKey>) {
             say(&alert, "");
             let password = match pw.check() {
                 Ok(p) => zeroize::Zeroizing::new(p),
-                Err(m) => return say(&alert, m),
+                Err(m) => return say(&alert, &m.to_string()),
             };
             btn.set_disabled(true);
             if !save_vault(&app, secret.phrase(), &password, &status, &alert).await {

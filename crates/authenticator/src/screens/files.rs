@@ -65,7 +65,7 @@ pub fn fill(app: &Rc<App>, body: &Element, screen: u32) {
         let opened = async {
             let session = Session::open(&keychain, selected, &hub_url).await?;
             let (settings, _) = session.settings().await?;
-            Ok::<_, String>((session, settings))
+            Ok::<_, cairn_browser::Error>((session, settings))
         }
         .await;
         if !app.is_current(screen) {
@@ -724,16 +724,19 @@ impl View {
     }
 
     /// Reads and opens one version: (preview, key generation or None when clear).
-    async fn load(&self, version: &Version) -> Result<(Preview, Option<usize>), String> {
+    async fn load(
+        &self,
+        version: &Version,
+    ) -> Result<(Preview, Option<usize>), cairn_browser::Error> {
         let body = self
             .b
             .session
             .read(&self.address, &version.path)
             .await?
-            .ok_or("the file is gone")?;
-        let opened = open_body_async(&WebCrypto, &body, &self.keys)
-            .await
-            .map_err(|e| e.to_string())?;
+            .ok_or_else(|| cairn_browser::Error::Gone {
+                what: "the file".into(),
+            })?;
+        let opened = open_body_async(&WebCrypto, &body, &self.keys).await?;
         Ok((
             classify(&self.content_type(&version.path), &opened.plain),
             opened.key_index,
@@ -1354,7 +1357,7 @@ impl View {
             say(&label, &format!("Could not journal the undo: {e}"));
             return;
         }
-        let finished = end == RunEnd::Done;
+        let finished = matches!(end, RunEnd::Done);
         let saved = if finished {
             let j = job.clone();
             self.b

@@ -76,18 +76,39 @@ impl NewPassword {
         }
     }
 
-    /// The password when both fields agree and it is long enough; else the message.
-    pub fn check(&self) -> Result<String, &'static str> {
+    /// The password when both fields agree and it is long enough; else what is wrong.
+    pub fn check(&self) -> Result<String, PasswordProblem> {
         let pw = self.password.value();
         if pw.chars().count() < MIN_PASSWORD_LEN {
-            return Err("The password is too short: use at least 8 characters.");
+            return Err(PasswordProblem::TooShort);
         }
         if pw != self.confirm.value() {
-            return Err("The passwords do not match.");
+            return Err(PasswordProblem::Mismatch);
         }
         Ok(pw)
     }
 }
+
+/// Why a new password is refused (the text is the alert the user reads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PasswordProblem {
+    /// Shorter than 8 characters.
+    TooShort,
+    /// The confirmation differs.
+    Mismatch,
+}
+
+impl std::fmt::Display for PasswordProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PasswordProblem::TooShort => "The password is too short: use at least 8 characters.",
+            PasswordProblem::Mismatch => "The passwords do not match.",
+        })
+    }
+}
+
+impl std::error::Error for PasswordProblem {}
 
 /// Seals `phrase` with `password` in the worker, stores the vault and unlocks.
 /// Progress and errors are shown in `status` and `alert`.
@@ -112,10 +133,7 @@ pub async fn save_vault(
         dom::clear(status);
         say(
             alert,
-            &format!(
-                "Could not save the vault in this browser: {}",
-                cairn_browser::wait::message(&e)
-            ),
+            &format!("Could not save the vault in this browser: {e}"),
         );
         return false;
     }
@@ -129,7 +147,7 @@ pub async fn save_vault(
     app.save_prefs().await;
     if let Err(e) = app.unlocked(phrase).await {
         dom::clear(status);
-        say(alert, &e);
+        say(alert, &e.to_string());
         return false;
     }
     true

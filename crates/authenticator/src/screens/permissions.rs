@@ -45,7 +45,7 @@ pub fn fill(app: &Rc<App>, body: &Element, screen: u32) {
     let hub_url = app.hub_url();
     let app = app.clone();
     spawn(async move {
-        let loaded: Result<(Ctx, Settings), String> = async {
+        let loaded: Result<(Ctx, Settings), cairn_browser::Error> = async {
             let ctx = Ctx::new(&keychain, selected, &hub_url).await?;
             let s = ctx.load_settings().await?;
             Ok((ctx, s))
@@ -547,7 +547,7 @@ async fn resume_now(app: &Rc<App>, screen: u32) {
     let found = async {
         let ctx = Ctx::new(&keychain, selected, &hub_url).await?;
         let s = ctx.load_settings().await?;
-        Ok::<_, String>((ctx, s))
+        Ok::<_, cairn_browser::Error>((ctx, s))
     }
     .await;
     if !app.is_current(screen) {

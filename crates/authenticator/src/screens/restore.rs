@@ -59,7 +59,7 @@ pub fn show(app: &Rc<App>) {
             };
             let password = match pw.check() {
                 Ok(p) => Zeroizing::new(p),
-                Err(m) => return say(&alert, m),
+                Err(m) => return say(&alert, &m.to_string()),
             };
             btn.set_disabled(true);
             if save_vault(&app, secret.phrase(), &password, &status, &alert).await {

@@ -40,11 +40,11 @@ pub fn show(app: &Rc<App>) {
                 Ok(phrase) => {
                     input.set_value("");
                     if let Err(e) = app.unlocked(&phrase).await {
-                        say(&alert, &e);
+                        say(&alert, &e.to_string());
                     }
                 }
                 Err(e) => {
-                    say(&alert, &e);
+                    say(&alert, &e.to_string());
                     input.select();
                     let _ = input.focus();
                 }

@@ -29,10 +29,8 @@ fn result(
     origin: &str,
     req: &Request,
 ) -> Result<cairn_core::support::json::Value, RpcError> {
-    let internal = |e: String| RpcError {
-        code: cairn_core::protocol::wallet_rpc::code::INTERNAL_ERROR,
-        message: e,
-    };
+    let internal =
+        |e: String| RpcError::new(cairn_core::protocol::wallet_rpc::code::INTERNAL_ERROR, e);
     match &req.method {
         Method::GetAddresses => addresses_result(keychain, i, req.mainnet).map_err(internal),
         Method::GetAccounts => {
@@ -71,7 +69,7 @@ async fn remember(
     i: u32,
     origin: &str,
     storage: bool,
-) -> Result<(), String> {
+) -> Result<(), cairn_browser::Error> {
     let ctx = Ctx::new(keychain, i, &app.hub_url()).await?;
     let now = wait::now_ms() as i64;
     ctx.update_settings(|s| {

@@ -77,6 +77,7 @@ pub struct Opened {
 
 /// Why a body could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum OpenError {
     /// Encrypted, but none of the keys opens it.
     NoKey,
@@ -87,6 +88,8 @@ impl std::fmt::Display for OpenError {
         f.write_str("this file is encrypted with a key Cairn does not have")
     }
 }
+
+impl std::error::Error for OpenError {}
 
 /// The cipher object inside a body: the body itself, or the `cipherText` of a signed
 /// wrapper (`@stacks/storage` with `encrypt` and `sign`).

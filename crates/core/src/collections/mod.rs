@@ -75,7 +75,15 @@ impl fmt::Display for CollectionError {
     }
 }
 
-impl std::error::Error for CollectionError {}
+impl std::error::Error for CollectionError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CollectionError::Keychain(e) => Some(e),
+            CollectionError::KeyFile(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<KeychainError> for CollectionError {
     fn from(e: KeychainError) -> Self {

@@ -64,7 +64,14 @@ impl fmt::Display for SettingsError {
     }
 }
 
-impl std::error::Error for SettingsError {}
+impl std::error::Error for SettingsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SettingsError::Decrypt(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// An app the user signed into with this identity.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -54,7 +54,14 @@ impl fmt::Display for EciesError {
     }
 }
 
-impl std::error::Error for EciesError {}
+impl std::error::Error for EciesError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EciesError::Key(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<KeyError> for EciesError {
     fn from(e: KeyError) -> Self {

@@ -65,7 +65,14 @@ impl fmt::Display for KeychainError {
     }
 }
 
-impl std::error::Error for KeychainError {}
+impl std::error::Error for KeychainError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            KeychainError::Mnemonic(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<MnemonicError> for KeychainError {
     fn from(e: MnemonicError) -> Self {

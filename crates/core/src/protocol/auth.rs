@@ -208,7 +208,14 @@ impl fmt::Display for AuthRequestError {
     }
 }
 
-impl std::error::Error for AuthRequestError {}
+impl std::error::Error for AuthRequestError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AuthRequestError::Malformed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// A permission an app asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -544,7 +551,16 @@ impl fmt::Display for AuthResponseError {
     }
 }
 
-impl std::error::Error for AuthResponseError {}
+impl std::error::Error for AuthResponseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AuthResponseError::Keychain(e) => Some(e),
+            AuthResponseError::Invalid(e) => Some(e),
+            AuthResponseError::PrivateKey(e) | AuthResponseError::Encrypt(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl AuthResponseError {
     /// A stable identifier of the failure.

@@ -279,7 +279,14 @@ impl fmt::Display for ClarityError {
     }
 }
 
-impl std::error::Error for ClarityError {}
+impl std::error::Error for ClarityError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ClarityError::Hex(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// Whether `name` is a valid Clarity contract name (`[a-zA-Z][a-zA-Z0-9_-]*` or
 /// `__transient`, 1 to 128 bytes).

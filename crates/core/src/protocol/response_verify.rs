@@ -195,7 +195,14 @@ impl fmt::Display for ResponseVerifyError {
     }
 }
 
-impl std::error::Error for ResponseVerifyError {}
+impl std::error::Error for ResponseVerifyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ResponseVerifyError::Malformed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 fn from_signer_error(e: crate::protocol::auth::AuthRequestError) -> ResponseVerifyError {
     use crate::protocol::auth::AuthRequestError as A;

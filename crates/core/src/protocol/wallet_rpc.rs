@@ -94,6 +94,7 @@ pub struct Request {
 
 /// A JSON-RPC error.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RpcError {
     /// The code ([`code`]).
     pub code: i64,
@@ -102,7 +103,8 @@ pub struct RpcError {
 }
 
 impl RpcError {
-    fn new(code: i64, message: impl Into<String>) -> Self {
+    /// An error with `code` ([`code`]) and a plain-language `message`.
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
         RpcError {
             code,
             message: message.into(),
@@ -115,13 +117,41 @@ impl RpcError {
     }
 }
 
+/// The message, as the answer's `error.message` carries it.
+impl std::fmt::Display for RpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RpcError {}
+
 /// Why a message is not answered as a request.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Refusal {
     /// Not a JSON-RPC request with a usable id: ignored, nothing is posted back.
     Ignore,
     /// A request with an id that gets this error as its answer.
     Error(Value, RpcError),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Ignore => f.write_str("not a JSON-RPC request with a usable id"),
+            Refusal::Error(_, e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Refusal::Ignore => None,
+            Refusal::Error(_, e) => Some(e),
+        }
+    }
 }
 
 fn usable_id(v: Option<&Value>) -> Option<Value> {

@@ -1,0 +1,361 @@
+//! [`Error`], the one error type of the browser layer and of the authenticator page's
+//! UI: what a hub call, a browser API or a core step can fail with.
+//!
+//! Its `Display` text is what the user reads (the screens put it after "Could not …:"),
+//! so it is plain, lower-case and names no Rust types; code never looks inside that
+//! text: it matches the variants or asks [`Error::status`], [`Error::is_conflict`],
+//! [`Error::is_unreachable`]. A core error is wrapped as it is (via `From`) and stays
+//! reachable through [`std::error::Error::source`].
+
+use cairn_core::collections::CollectionError;
+use cairn_core::collections::files::OpenError;
+use cairn_core::collections::settings::SettingsError;
+use cairn_core::jobs::JobError;
+use cairn_core::keys::keychain::KeychainError;
+use cairn_core::protocol::auth::AuthResponseError;
+use std::fmt;
+use wasm_bindgen::JsValue;
+
+/// Which HTTP call got an unexpected status (it chooses the words of the message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Call {
+    /// `GET <hub>/hub_info`.
+    HubInfo,
+    /// A read of a file from the hub's read URL.
+    Read,
+    /// `POST <hub>/store/…`.
+    Store,
+    /// `POST <hub>/list-files/…`.
+    List,
+    /// `POST <hub>/revoke-all/…`.
+    RevokeAll,
+    /// `DELETE <hub>/delete/…`.
+    Delete,
+    /// A plain `GET` of a text file (an app manifest, `config.json`).
+    Get,
+}
+
+/// The browser API that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Api {
+    /// `fetch` (building the request; a refused connection is [`Error::Network`]).
+    Fetch,
+    /// IndexedDB.
+    IndexedDb,
+    /// WebCrypto (`crypto.subtle`) outside the core's bulk steps.
+    WebCrypto,
+    /// `sessionStorage`, Web Locks or another part of the page's environment.
+    Page,
+    /// A JS exception from any other call.
+    Js,
+}
+
+/// Why a step of the browser layer or of the authenticator page failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with a status the call does not accept.
+    Status {
+        /// Which call.
+        call: Call,
+        /// The HTTP status.
+        status: u16,
+        /// The URL asked.
+        url: String,
+    },
+    /// No answer before the call's timeout.
+    Timeout {
+        /// The URL asked.
+        url: String,
+    },
+    /// The request did not reach the server (refused connection, DNS, CORS, offline).
+    Network {
+        /// The URL asked.
+        url: String,
+        /// The browser's words (e.g. "Failed to fetch").
+        message: String,
+    },
+    /// The answer is larger than the call accepts.
+    TooLarge {
+        /// The URL asked.
+        url: String,
+        /// Its length in bytes (announced by `Content-Length`, or as read).
+        len: usize,
+        /// The limit that applied.
+        limit: usize,
+    },
+    /// The answer arrived but is not what was asked for.
+    Unreadable {
+        /// The URL asked.
+        url: String,
+        /// What is wrong, in plain words (e.g. "the hub's listing is unreadable").
+        reason: String,
+        /// The JSON error behind it, if any.
+        cause: Option<cairn_core::support::json::Error>,
+    },
+    /// A browser API threw or is missing.
+    Browser {
+        /// Which API.
+        api: Api,
+        /// The JS exception's message.
+        message: String,
+    },
+    /// A file changed between Cairn's read and its conditional write (412).
+    Changed {
+        /// The file, in words ("your settings file", a path …).
+        file: String,
+        /// Whether Cairn already read it again and retried, in vain.
+        retried: bool,
+    },
+    /// A file (or one of its versions) that was listed is gone.
+    Gone {
+        /// The file, in words ("the file", "the version …").
+        what: String,
+    },
+    /// The page is locked: no keychain.
+    Locked,
+    /// Another collection operation is running on this page.
+    Busy,
+    /// The user cancelled the operation.
+    Cancelled,
+    /// A key could not be derived.
+    Keychain(KeychainError),
+    /// The settings file could not be opened or sealed.
+    Settings(SettingsError),
+    /// A collection step failed (key files, grants, revocations).
+    Collection(CollectionError),
+    /// The sign-in response could not be made.
+    AuthResponse(AuthResponseError),
+    /// A stored file could not be opened with any key.
+    Open(OpenError),
+    /// A step of a multi-step job failed as the job judged the hub's answer.
+    Job(JobError),
+}
+
+impl Error {
+    /// A JS exception thrown by `api`.
+    pub fn js(api: Api, e: &JsValue) -> Error {
+        Error::Browser {
+            api,
+            message: crate::wait::message(e),
+        }
+    }
+
+    /// The HTTP status, when the server answered with one the call does not accept.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The URL of the HTTP call that failed, when it is one.
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            Error::Status { url, .. }
+            | Error::Timeout { url }
+            | Error::Network { url, .. }
+            | Error::TooLarge { url, .. }
+            | Error::Unreadable { url, .. } => Some(url),
+            _ => None,
+        }
+    }
+
+    /// Whether the hub answered 409 Conflict: another write of the same file is in
+    /// flight (worth a short wait and a retry).
+    pub fn is_conflict(&self) -> bool {
+        self.status() == Some(409)
+    }
+
+    /// Whether the server could not be reached at all (no connection, or no answer in
+    /// time).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Error::Network { .. } | Error::Timeout { .. })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Status { call, status, .. } => match call {
+                Call::HubInfo => write!(f, "the hub answered {status}"),
+                Call::Read => write!(f, "reading failed ({status})"),
+                Call::Store => write!(f, "the hub refused the write ({status})"),
+                Call::List => write!(f, "listing failed ({status})"),
+                Call::RevokeAll => write!(f, "the hub refused the revoke-all ({status})"),
+                Call::Delete => write!(f, "the hub refused the deletion ({status})"),
+                Call::Get => write!(f, "status {status}"),
+            },
+            Error::Timeout { .. } => f.write_str("no answer in time"),
+            Error::Network { message, .. } => f.write_str(message),
+            Error::TooLarge { len, limit, .. } => write!(
+                f,
+                "the answer is too large ({len} bytes; the limit is {limit})"
+            ),
+            Error::Unreadable { reason, .. } => f.write_str(reason),
+            Error::Browser { message, .. } => f.write_str(message),
+            Error::Changed {
+                file,
+                retried: true,
+            } => write!(f, "{file} kept changing while Cairn wrote it"),
+            Error::Changed {
+                file,
+                retried: false,
+            } => write!(f, "{file} changed meanwhile: try again"),
+            Error::Gone { what } => write!(f, "{what} is gone"),
+            Error::Locked => f.write_str("Cairn is locked"),
+            Error::Busy => f.write_str("another operation is running; wait for it to end"),
+            Error::Cancelled => f.write_str("cancelled"),
+            Error::Keychain(e) => e.fmt(f),
+            Error::Settings(e) => e.fmt(f),
+            Error::Collection(e) => e.fmt(f),
+            Error::AuthResponse(e) => e.fmt(f),
+            Error::Open(e) => e.fmt(f),
+            Error::Job(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Unreadable { cause: Some(e), .. } => Some(e),
+            Error::Keychain(e) => Some(e),
+            Error::Settings(e) => Some(e),
+            Error::Collection(e) => Some(e),
+            Error::AuthResponse(e) => Some(e),
+            Error::Open(e) => Some(e),
+            Error::Job(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<KeychainError> for Error {
+    fn from(e: KeychainError) -> Self {
+        Error::Keychain(e)
+    }
+}
+
+impl From<SettingsError> for Error {
+    fn from(e: SettingsError) -> Self {
+        Error::Settings(e)
+    }
+}
+
+impl From<CollectionError> for Error {
+    fn from(e: CollectionError) -> Self {
+        Error::Collection(e)
+    }
+}
+
+impl From<AuthResponseError> for Error {
+    fn from(e: AuthResponseError) -> Self {
+        Error::AuthResponse(e)
+    }
+}
+
+impl From<JobError> for Error {
+    fn from(e: JobError) -> Self {
+        Error::Job(e)
+    }
+}
+
+impl From<OpenError> for Error {
+    fn from(e: OpenError) -> Self {
+        Error::Open(e)
+    }
+}
+
+/// A JS exception from a call with no more specific [`Api`].
+impl From<JsValue> for Error {
+    fn from(e: JsValue) -> Self {
+        Error::js(Api::Js, &e)
+    }
+}
+
+/// A JS `Error` with the message, for `wasm-bindgen` exports.
+impl From<Error> for JsValue {
+    fn from(e: Error) -> Self {
+        js_sys::Error::new(&e.to_string()).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_core::keys::keychain::Keychain;
+    use std::error::Error as _;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn status(call: Call, status: u16) -> Error {
+        Error::Status {
+            call,
+            status,
+            url: "http://hub.example/store/x/f".into(),
+        }
+    }
+
+    /// The texts users (and the end-to-end tests) read are the ones before the type.
+    #[wasm_bindgen_test]
+    fn texts() {
+        assert_eq!(
+            status(Call::Store, 409).to_string(),
+            "the hub refused the write (409)"
+        );
+        assert_eq!(
+            status(Call::HubInfo, 500).to_string(),
+            "the hub answered 500"
+        );
+        assert_eq!(status(Call::Read, 403).to_string(), "reading failed (403)");
+        assert_eq!(status(Call::List, 401).to_string(), "listing failed (401)");
+        assert_eq!(status(Call::Get, 404).to_string(), "status 404");
+        let timeout = Error::Timeout { url: "u".into() };
+        assert_eq!(timeout.to_string(), "no answer in time");
+        let changed = Error::Changed {
+            file: "your settings file".into(),
+            retried: true,
+        };
+        assert_eq!(
+            changed.to_string(),
+            "your settings file kept changing while Cairn wrote it"
+        );
+    }
+
+    /// Code asks the variants, not the text.
+    #[wasm_bindgen_test]
+    fn checks() {
+        assert!(status(Call::Store, 409).is_conflict());
+        assert!(!status(Call::Store, 412).is_conflict());
+        assert_eq!(status(Call::Delete, 403).status(), Some(403));
+        assert_eq!(
+            status(Call::Store, 500).url(),
+            Some("http://hub.example/store/x/f")
+        );
+        assert!(Error::Timeout { url: "u".into() }.is_unreachable());
+        let network = Error::Network {
+            url: "u".into(),
+            message: "Failed to fetch".into(),
+        };
+        assert!(network.is_unreachable() && !network.is_conflict());
+        assert!(!status(Call::Read, 500).is_unreachable());
+    }
+
+    /// A core error keeps its text and stays reachable through `source()`.
+    #[wasm_bindgen_test]
+    fn core_errors_are_sources() {
+        let Err(core) = Keychain::from_mnemonic("abandon") else {
+            panic!("a bad Secret Key is refused");
+        };
+        let text = core.to_string();
+        let e = Error::from(core);
+        assert_eq!(e.to_string(), text);
+        let source = e.source().expect("a source");
+        assert!(source.downcast_ref::<KeychainError>().is_some());
+        let js: JsValue = e.into();
+        assert!(js.is_instance_of::<js_sys::Error>());
+    }
+}
