@@ -2,7 +2,7 @@
 //! the app's manifest and `config.json`. Every call has a timeout.
 
 use crate::wait::message;
-use cairn_core::protocol::gaia::HubInfo;
+use cairn_core::protocol::gaia::{HubInfo, ListFilesPage, ListFilesRequest};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Request, RequestCache, RequestInit, Response};
@@ -126,10 +126,9 @@ pub async fn hub_info(hub_url: &str) -> Result<HubInfo, String> {
     if a.status != 200 {
         return Err(format!("the hub answered {}", a.status));
     }
-    cairn_core::support::json::from_str(&a.body)
-        .ok()
-        .and_then(|v| HubInfo::from_value(&v).ok())
-        .ok_or_else(|| "the hub's answer is not a hub_info".to_string())
+    let v = cairn_core::support::json::from_str(&a.body)
+        .map_err(|e| format!("the hub's answer is not a hub_info: not JSON ({e})"))?;
+    HubInfo::from_value(&v).map_err(|e| format!("the hub's answer is not a hub_info: {e}"))
 }
 
 /// Reads a file: `Ok(None)` when it does not exist (404, or 403/410 some hubs give).
@@ -237,24 +236,17 @@ pub async fn get_text_limited(
 pub async fn list_files(hub_url: &str, address: &str, token: &str) -> Result<Vec<String>, String> {
     let url = format!("{}/list-files/{address}", hub_url.trim_end_matches('/'));
     let mut names = Vec::new();
-    let mut page = cairn_core::support::json::Value::Null;
+    let mut request = ListFilesRequest::default();
     for _ in 0..20 {
-        let a = post_json(&url, token, &cairn_core::json!({ "page": page })).await?;
+        let a = post_json(&url, token, &request.to_value()).await?;
         if !(200..300).contains(&a.status) {
             return Err(format!("listing failed ({})", a.status));
         }
-        let v: cairn_core::support::json::Value = cairn_core::support::json::from_str(&a.body)
-            .map_err(|_| "the hub's listing is unreadable")?;
-        if let Some(entries) = v.get("entries").and_then(|e| e.as_array()) {
-            names.extend(
-                entries
-                    .iter()
-                    .filter_map(|e| e.as_str().map(str::to_string)),
-            );
-        }
-        match v.get("page") {
-            Some(p @ cairn_core::support::json::Value::String(_)) => page = p.clone(),
-            _ => break,
+        let page = ListFilesPage::from_json(&a.body).map_err(|e| e.to_string())?;
+        names.extend(page.entries.into_iter().map(|e| e.name));
+        match page.next {
+            Some(next) => request.page = Some(next),
+            None => break,
         }
     }
     Ok(names)
