@@ -909,7 +909,7 @@ mod tests {
         );
         let nine = format!(
             r#"{{"scopes":[{}]}}"#,
-            vec![r#"{"scope":"putFile"}"#; 9].join(",")
+            [r#"{"scope":"putFile"}"#; 9].join(",")
         );
         assert_eq!(token_scopes(&payload(&nine)), Err(ScopesError::TooMany(9)));
     }
