@@ -3,7 +3,7 @@
 
 use crate::wait::message;
 use crate::{Api, Call, Error};
-use cairn_core::protocol::gaia::HubInfo;
+use cairn_core::protocol::gaia::{HubInfo, ListFilesPage, ListFilesRequest};
 use cairn_core::support::json;
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
@@ -270,24 +270,18 @@ pub async fn get_text_limited(url: &str, timeout_ms: i32, max_len: usize) -> Res
 pub async fn list_files(hub_url: &str, address: &str, token: &str) -> Result<Vec<String>, Error> {
     let url = format!("{}/list-files/{address}", hub_url.trim_end_matches('/'));
     let mut names = Vec::new();
-    let mut page = json::Value::Null;
+    let mut request = ListFilesRequest::default();
     for _ in 0..20 {
-        let a = post_json(&url, token, &cairn_core::json!({ "page": page })).await?;
+        let a = post_json(&url, token, &request.to_value()).await?;
         if !(200..300).contains(&a.status) {
             return Err(refused(Call::List, a.status, &url));
         }
-        let v = json::from_str(&a.body)
-            .map_err(|e| unreadable(&url, "the hub's listing is unreadable", Some(e)))?;
-        if let Some(entries) = v.get("entries").and_then(|e| e.as_array()) {
-            names.extend(
-                entries
-                    .iter()
-                    .filter_map(|e| e.as_str().map(str::to_string)),
-            );
-        }
-        match v.get("page") {
-            Some(p @ json::Value::String(_)) => page = p.clone(),
-            _ => break,
+        let page = ListFilesPage::from_json(&a.body)
+            .map_err(|_| unreadable(&url, "the hub's listing is unreadable", None))?;
+        names.extend(page.entries.into_iter().map(|e| e.name));
+        match page.next {
+            Some(next) => request.page = Some(next),
+            None => break,
         }
     }
     Ok(names)

@@ -7,9 +7,10 @@
 
 use cairn_core::keys::PublicKey;
 use cairn_core::protocol::gaia::{
-    MAX_SCOPES, SCOPE_NAMES, challenge_text, challenge_text_for_year,
+    ScopeKind, challenge_text, challenge_text_for_year, token_scopes,
 };
 use cairn_core::protocol::jwt::{self, DecodedToken};
+use cairn_core::support::js::{self, truthy as js_truthy};
 use cairn_core::support::json::{self, Map, Value};
 use std::fmt;
 
@@ -91,7 +92,7 @@ impl AuthPolicy {
     }
 }
 
-/// Scope restrictions of a token, split by kind.
+/// Scope restrictions of a token, split by [`ScopeKind`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scopes {
     /// `putFilePrefix` domains.
@@ -109,10 +110,34 @@ pub struct Scopes {
 }
 
 fn matches(prefixes: &[String], paths: &[String], path: &str) -> bool {
-    prefixes.iter().any(|p| path.starts_with(p.as_str())) || paths.iter().any(|p| p == path)
+    prefixes
+        .iter()
+        .any(|p| ScopeKind::PutFilePrefix.covers(p, path))
+        || paths.iter().any(|p| ScopeKind::PutFile.covers(p, path))
 }
 
 impl Scopes {
+    /// The scopes of the given kinds and domains (as [`token_scopes`] reads them).
+    pub fn from_kinds(scopes: impl IntoIterator<Item = (ScopeKind, String)>) -> Scopes {
+        let mut s = Scopes::default();
+        for (kind, domain) in scopes {
+            s.domains_mut(kind).push(domain);
+        }
+        s
+    }
+
+    /// The list that holds the domains of `kind`.
+    pub fn domains_mut(&mut self, kind: ScopeKind) -> &mut Vec<String> {
+        match kind {
+            ScopeKind::PutFile => &mut self.write_paths,
+            ScopeKind::PutFilePrefix => &mut self.write_prefixes,
+            ScopeKind::DeleteFile => &mut self.delete_paths,
+            ScopeKind::DeleteFilePrefix => &mut self.delete_prefixes,
+            ScopeKind::PutFileArchival => &mut self.archival_paths,
+            ScopeKind::PutFileArchivalPrefix => &mut self.archival_prefixes,
+        }
+    }
+
     /// A token with any `putFileArchival*` scope is archival-restricted: its stores and
     /// deletes keep the old version, and its listings hide history files.
     pub fn is_archival_restricted(&self) -> bool {
@@ -171,99 +196,18 @@ pub struct V1Auth {
     pub scopes: Scopes,
 }
 
-/// JS `String(value)` for JSON values (`undefined` for a missing one).
+/// JS `String(value)` for JSON values (`undefined` for a missing one):
+/// [`cairn_core::support::js::string`].
 pub fn js_string(value: Option<&Value>) -> String {
-    match value {
-        None => "undefined".into(),
-        Some(v) => js_string_of(v, 0),
-    }
+    js::string(value)
 }
 
-fn js_string_of(v: &Value, depth: usize) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        // JS prints the number's value, not its source text ("1.50" → "1.5").
-        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => i.to_string(),
-            (None, Some(x)) => x.to_string(),
-            (None, None) => n.to_string(),
-        },
-        Value::String(s) => s.clone(),
-        Value::Object(_) => "[object Object]".into(),
-        Value::Array(items) => {
-            if depth > 32 {
-                return String::new();
-            }
-            items
-                .iter()
-                .map(|i| match i {
-                    Value::Null => String::new(),
-                    other => js_string_of(other, depth + 1),
-                })
-                .collect::<Vec<_>>()
-                .join(",")
-        }
-    }
-}
-
-/// JS truthiness of a JSON value (missing is falsy).
-pub fn js_truthy(value: Option<&Value>) -> bool {
-    match value {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|x| x != 0.0 && !x.is_nan()),
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Array(_)) | Some(Value::Object(_)) => true,
-    }
-}
-
-/// A JSON value as a number the way JS `<` would coerce it (numbers and numeric
-/// strings); `None` for anything else.
-fn js_number(value: Option<&Value>) -> Option<f64> {
-    match value? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|x| x.is_finite()),
-        Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
-        _ => None,
-    }
-}
-
+/// The token's scopes ([`token_scopes`]); any problem is the generic parse failure,
+/// as on the real hub.
 fn parse_scopes(payload: &Map<String, Value>) -> Result<Scopes, AuthError> {
-    let raw = payload.get("scopes");
-    if !js_truthy(raw) {
-        return Ok(Scopes::default());
-    }
-    let Some(Value::Array(entries)) = raw else {
-        return Err(AuthError::parse());
-    };
-    if entries.len() > MAX_SCOPES {
-        return Err(AuthError::parse());
-    }
-    let mut scopes = Scopes::default();
-    for entry in entries {
-        let Value::Object(obj) = entry else {
-            return Err(AuthError::parse());
-        };
-        let Some(Value::String(name)) = obj.get("scope") else {
-            return Err(AuthError::parse());
-        };
-        if !SCOPE_NAMES.contains(&name.as_str()) {
-            return Err(AuthError::parse());
-        }
-        let domain = js_string(obj.get("domain"));
-        let list = match name.as_str() {
-            "putFile" => &mut scopes.write_paths,
-            "putFilePrefix" => &mut scopes.write_prefixes,
-            "deleteFile" => &mut scopes.delete_paths,
-            "deleteFilePrefix" => &mut scopes.delete_prefixes,
-            "putFileArchival" => &mut scopes.archival_paths,
-            "putFileArchivalPrefix" => &mut scopes.archival_prefixes,
-            _ => return Err(AuthError::parse()),
-        };
-        list.push(domain);
-    }
-    Ok(scopes)
+    token_scopes(payload)
+        .map(Scopes::from_kinds)
+        .map_err(|_| AuthError::parse())
 }
 
 /// Parses the header as `parseAuthHeader` + `V1Authentication.fromAuthPart` do: the
@@ -325,7 +269,7 @@ impl V1Auth {
                      this token has no creation timestamp. This token may have been revoked by the user."
                 )));
             }
-            let too_old = match js_number(iat) {
+            let too_old = match js::number(iat) {
                 Some(x) => x < oldest_valid_timestamp as f64,
                 // Not a number: stricter than JS (which would let it through).
                 None => true,
@@ -401,7 +345,7 @@ impl V1Auth {
 
         // 8. Expiry.
         let exp = p.get("exp");
-        if js_truthy(exp) && js_number(exp).is_some_and(|e| e < now_s) {
+        if js_truthy(exp) && js::number(exp).is_some_and(|e| e < now_s) {
             return Err(AuthError::Validation(format!(
                 "Expired authentication token: expire time of {} (secs since epoch)",
                 js_string(exp)
@@ -463,7 +407,7 @@ pub fn check_association_token(
         return Err(v("Failed to verify association JWT: invalid issuer"));
     };
     let exp = p.get("exp");
-    if js_number(exp).is_some_and(|e| e < now_s) {
+    if js::number(exp).is_some_and(|e| e < now_s) {
         return Err(AuthError::Validation(format!(
             "Expired association token: expire time of {} (secs since epoch)",
             js_string(exp)
@@ -874,12 +818,7 @@ mod tests {
     fn js_helpers() {
         assert_eq!(js_string(None), "undefined");
         assert_eq!(js_string(Some(&cairn_core::json!([1, null, "a"]))), "1,,a");
-        assert_eq!(
-            js_string(Some(&cairn_core::json!({"a": 1}))),
-            "[object Object]"
-        );
         assert!(!js_truthy(Some(&cairn_core::json!(0))));
-        assert!(!js_truthy(Some(&cairn_core::json!(""))));
         assert!(js_truthy(Some(&cairn_core::json!("x"))));
     }
 }

@@ -10,7 +10,7 @@
 //! suffix of the object, parse the trailer, and serve only the first `size` bytes; the
 //! trailer is never sent to clients.
 
-use serde::{Deserialize, Serialize};
+use cairn_core::support::json::{self, Fields, Map, Value};
 use std::fmt;
 
 /// The last 8 bytes of every object the hub writes.
@@ -28,11 +28,13 @@ pub const MAX_TRAILER_LEN: usize = MAX_META_LEN + FIXED_TRAILER_LEN;
 /// Longest `Content-Type` the hub stores (the real hub's limit).
 pub const MAX_CONTENT_TYPE_LEN: usize = 1024;
 
-/// Metadata stored with each file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Metadata stored with each file, as the JSON object
+/// `{"contentType","etag","size","writer"?}` (in that order, compact, `writer` only when
+/// known). Written and read with the core's JSON layer ([`Meta::to_json`],
+/// [`Meta::from_json`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meta {
     /// `Content-Type` as the client sent it.
-    #[serde(rename = "contentType")]
     pub content_type: String,
     /// Lower-case hex MD5 of the content (unquoted, as the real hub).
     pub etag: String,
@@ -40,8 +42,35 @@ pub struct Meta {
     pub size: u64,
     /// The `salt` of the token that wrote this version, when it had one: lets the
     /// owner tell which app (each app's collection token has its own salt) wrote what.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub writer: Option<String>,
+}
+
+impl Meta {
+    /// The metadata JSON stored in the trailer.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut m = Map::new();
+        m.insert("contentType".into(), self.content_type.as_str().into());
+        m.insert("etag".into(), self.etag.as_str().into());
+        m.insert("size".into(), self.size.into());
+        m.insert_opt("writer", self.writer.as_deref());
+        json::to_string(&Value::Object(m)).into_bytes()
+    }
+
+    /// Reads the metadata JSON: an object with string `contentType` and `etag`, a whole
+    /// `size`, and an optional string (or `null`) `writer`; other members are ignored.
+    pub fn from_json(bytes: &[u8]) -> Result<Meta, EnvelopeError> {
+        let v = json::from_slice(bytes).map_err(|_| EnvelopeError::BadMeta)?;
+        let read = || -> Result<Meta, json::FieldError> {
+            let f = Fields::of(&v, "the file's metadata")?;
+            Ok(Meta {
+                content_type: f.str("contentType")?.to_string(),
+                etag: f.str("etag")?.to_string(),
+                size: f.u64("size")?,
+                writer: f.opt_str("writer")?.map(str::to_string),
+            })
+        };
+        read().map_err(|_| EnvelopeError::BadMeta)
+    }
 }
 
 /// Why an object could not be read as a hub file.
@@ -74,7 +103,7 @@ impl std::error::Error for EnvelopeError {}
 
 /// The trailer to append after `meta.size` content bytes.
 pub fn encode_trailer(meta: &Meta) -> Vec<u8> {
-    let json = serde_json::to_vec(meta).unwrap_or_default();
+    let json = meta.to_json();
     let mut out = Vec::with_capacity(json.len() + FIXED_TRAILER_LEN);
     out.extend_from_slice(&json);
     let len = u32::try_from(json.len()).unwrap_or(u32::MAX);
@@ -107,7 +136,7 @@ pub fn decode_trailer(suffix: &[u8], object_len: u64) -> Result<Meta, EnvelopeEr
         return Err(EnvelopeError::NeedMore);
     }
     let json = &rest[rest.len() - meta_len..];
-    let meta: Meta = serde_json::from_slice(json).map_err(|_| EnvelopeError::BadMeta)?;
+    let meta = Meta::from_json(json)?;
     if meta.size.checked_add((meta_len + FIXED_TRAILER_LEN) as u64) != Some(object_len) {
         return Err(EnvelopeError::BadLength);
     }
@@ -141,6 +170,41 @@ mod tests {
         // Decoding from a suffix only.
         let suffix = &obj[3..];
         assert_eq!(decode_trailer(suffix, obj.len() as u64).unwrap(), m);
+    }
+
+    #[test]
+    fn metadata_bytes_are_unchanged() {
+        // Objects already stored depend on these bytes (and on reading them back).
+        let m = Meta {
+            content_type: "text/plain; \"x\"\u{1}é".into(),
+            etag: "e".into(),
+            size: 5,
+            writer: Some("00ff".into()),
+        };
+        assert_eq!(
+            String::from_utf8(m.to_json()).unwrap_or_default(),
+            r#"{"contentType":"text/plain; \"x\"\u0001é","etag":"e","size":5,"writer":"00ff"}"#
+        );
+        assert_eq!(Meta::from_json(&m.to_json()), Ok(m.clone()));
+        let without = Meta { writer: None, ..m };
+        assert!(!String::from_utf8_lossy(&without.to_json()).contains("writer"));
+        assert_eq!(
+            Meta::from_json(br#"{"contentType":"a","etag":"b","size":1,"writer":null,"x":[]}"#),
+            Ok(Meta {
+                content_type: "a".into(),
+                etag: "b".into(),
+                size: 1,
+                writer: None
+            })
+        );
+        for bad in [
+            &b"[]"[..],
+            br#"{"contentType":"a","etag":"b"}"#,
+            br#"{"contentType":"a","etag":"b","size":-1}"#,
+            b"\xff",
+        ] {
+            assert_eq!(Meta::from_json(bad), Err(EnvelopeError::BadMeta));
+        }
     }
 
     #[test]

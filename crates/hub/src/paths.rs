@@ -1,4 +1,8 @@
-//! Bucket addresses, file paths and history (archival) names. Pure; no I/O.
+//! Bucket addresses and file paths. Pure; no I/O.
+//!
+//! History (archival) names are the core's, defined once in
+//! [`cairn_core::collections::history`] (which the file browser reads them with) and
+//! re-exported here: [`history_path`], [`is_history_file`], [`history_id_from_bytes`].
 //!
 //! Path rules follow the real hub's disk driver (GAIA_HUB.md §9), made stricter where
 //! the real hub silently collapses or mangles names:
@@ -18,13 +22,9 @@ pub const MAX_COMPONENTS: usize = 100;
 /// Longest accepted bucket address.
 pub const MAX_ADDRESS_LEN: usize = 128;
 
-/// The prefix every archived (history) file name starts with.
-pub const HISTORY_PREFIX: &str = ".history.";
-
-/// Length of the random id inside a history name.
-pub const HISTORY_ID_LEN: usize = 10;
-
-const ID_ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+pub use cairn_core::collections::history::{
+    HISTORY_ID_LEN, HISTORY_PREFIX, history_id_from_bytes, history_path, is_history_file,
+};
 
 /// Why a path was refused. Every variant maps to 403 `BadPathError` "Invalid Path".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,41 +114,6 @@ pub fn validate_path(path: &str) -> Result<(), PathError> {
     Ok(())
 }
 
-/// The last segment of a path.
-pub fn file_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
-}
-
-/// True when the last segment starts with `.history.`.
-pub fn is_history_file(path: &str) -> bool {
-    file_name(path).starts_with(HISTORY_PREFIX)
-}
-
-/// `<dir>/.history.<ms>.<id>.<name>` for `<dir>/<name>`, as the real hub names archived
-/// versions. The result must still pass [`validate_path`]: archiving a name that starts
-/// with `.` produces `..` and is refused, which is what protects history files.
-pub fn history_path(path: &str, now_ms: u64, id: &str) -> String {
-    let name = file_name(path);
-    let dir = &path[..path.len() - name.len()];
-    format!("{dir}{HISTORY_PREFIX}{now_ms}.{id}.{name}")
-}
-
-/// A [`HISTORY_ID_LEN`]-character id over `[0-9A-Za-z]` from random bytes, by rejection
-/// sampling (bytes ≥ 248 are skipped so every character is equally likely). `None` when
-/// the bytes ran out first.
-pub fn history_id_from_bytes(bytes: &[u8]) -> Option<String> {
-    let mut id = String::with_capacity(HISTORY_ID_LEN);
-    for &b in bytes {
-        if id.len() == HISTORY_ID_LEN {
-            break;
-        }
-        if b < 248 {
-            id.push(char::from(ID_ALPHABET[usize::from(b) % 62]));
-        }
-    }
-    (id.len() == HISTORY_ID_LEN).then_some(id)
-}
-
 /// The storage key of a file: `<address>/<path>`.
 pub fn object_key(address: &str, path: &str) -> String {
     format!("{address}/{path}")
@@ -218,6 +183,13 @@ mod tests {
         assert!(is_history_file("collection/.history.1.x.a"));
         assert!(!is_history_file(".historyx"));
         assert!(!is_history_file(".history/a"));
+        // What the hub writes, the core reads back as a version of the file.
+        let h = history_path("c/x.json", 1795215739348, "AKPzqHN0r8");
+        let parsed = cairn_core::collections::history::parse_history_path(&h);
+        assert_eq!(
+            parsed.map(|p| (p.original_path(), p.replaced_at_ms)),
+            Some(("c/x.json".to_string(), Some(1795215739348)))
+        );
         // Archiving a history file (or any dot-file) yields `..` and is refused.
         let h = history_path("c/.history.1.abcdefghij.a", 2, "0123456789");
         assert_eq!(validate_path(&h), Err(PathError::DotDot));

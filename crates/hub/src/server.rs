@@ -1,7 +1,7 @@
 //! The HTTP layer (axum): routes, CORS, request logs, per-path locks, and the glue
 //! between the pure request logic and [`Storage`].
 
-use crate::auth::{self, AuthError, AuthPolicy, js_truthy};
+use crate::auth::{self, AuthError, AuthPolicy};
 use crate::config::Config;
 use crate::listing::{self, ListError};
 use crate::paths::{self, PathError};
@@ -14,9 +14,14 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use cairn_core::support::json::{Map as JsonMap, Value as JsonValue};
+use cairn_core::json;
+use cairn_core::protocol::gaia::{
+    HubInfo, ListFilesPage, ListFilesRequest, ListedFile, RevokeAllRequest, challenge_text,
+    parse_revocation_time, revocation_time_text,
+};
+use cairn_core::support::js::truthy as js_truthy;
+use cairn_core::support::json::{Map as JsonMap, Value};
 use futures::StreamExt;
-use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::fmt;
 use std::net::SocketAddr;
@@ -110,8 +115,9 @@ impl From<ListError> for ApiError {
     }
 }
 
+/// A JSON answer, written by the core's one JSON layer (`JSON.stringify`'s bytes).
 fn json_response(status: StatusCode, body: &Value) -> Response {
-    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
+    let text = body.to_string();
     (
         status,
         [(
@@ -324,7 +330,8 @@ impl Hub {
         };
         std::str::from_utf8(&bytes)
             .ok()
-            .and_then(|s| s.trim().parse::<u64>().ok())
+            .and_then(parse_revocation_time)
+            .and_then(|t| u64::try_from(t).ok())
             .ok_or_else(|| failed("the stored timestamp is not a number"))
     }
 
@@ -419,15 +426,14 @@ async fn log_requests(req: Request, next: Next) -> Response {
 }
 
 async fn hub_info(State(hub): State<Arc<Hub>>) -> Response {
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "challenge_text": cairn_core::protocol::gaia::challenge_text(&hub.config.server_name),
-            "latest_auth_version": "v1",
-            "max_file_upload_size_megabytes": hub.config.max_upload_mb,
-            "read_url_prefix": hub.read_url_prefix,
-        }),
-    )
+    let info = HubInfo {
+        challenge_text: challenge_text(&hub.config.server_name),
+        latest_auth_version: Some("v1".into()),
+        // At most 1048576 (config.rs): exact as a double, written as an integer.
+        max_file_upload_size_megabytes: Some(hub.config.max_upload_mb as f64),
+        read_url_prefix: hub.read_url_prefix.clone(),
+    };
+    json_response(StatusCode::OK, &info.to_value())
 }
 
 fn check_address(address: &str, method: &str, uri_path: &str) -> Result<(), ApiError> {
@@ -511,7 +517,7 @@ async fn store(
     let author = auth
         .payload()
         .get("salt")
-        .and_then(JsonValue::as_str)
+        .and_then(Value::as_str)
         .filter(|s| !s.is_empty() && s.len() <= 64)
         .map(str::to_string);
     let mut upload = hub.storage.upload(&key, &content_type).with_author(author);
@@ -630,7 +636,7 @@ async fn small_json_body(headers: &HeaderMap, body: Body) -> Result<JsonMap, Api
         return Ok(JsonMap::new());
     }
     match cairn_core::support::json::from_slice(&bytes) {
-        Ok(JsonValue::Object(m)) => Ok(m),
+        Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Ok(JsonMap::new()),
         Err(_) => Err(ApiError::BadRequest("Invalid JSON".into())),
     }
@@ -650,13 +656,12 @@ async fn list_files(
     let auth = authenticate(&hub, &address, &headers).await?;
     let hide_history = auth.scopes.is_archival_restricted();
 
-    let mut after = match req.get("page") {
-        p if !js_truthy(p) => None,
-        Some(JsonValue::String(c)) => Some(listing::decode_cursor(c)?),
-        Some(_) => return Err(ListError::BadCursor.into()),
+    let req = ListFilesRequest::from_map(&req).map_err(|_| ListError::BadCursor)?;
+    let mut after = match &req.page {
+        Some(c) => Some(listing::decode_cursor(c)?),
         None => None,
     };
-    let stat = js_truthy(req.get("stat"));
+    let stat = req.stat;
 
     // The first page reads the bucket; later pages reuse that sorted listing (dropped on
     // any write through the hub).
@@ -672,7 +677,7 @@ async fn list_files(
             hub.config.page_size,
             |n| hide_history && paths::is_history_file(n),
         );
-        let entries: Vec<Value> = if stat {
+        let entries: Vec<ListedFile> = if stat {
             // The trailers are read concurrently (in order).
             let wanted: Vec<(String, SystemTime)> =
                 page.entries.iter().map(|&e| e.clone()).collect();
@@ -694,21 +699,17 @@ async fn list_files(
                     Ok(Some(info)) => {
                         let secs = modified
                             .duration_since(UNIX_EPOCH)
-                            .map(|d| d.as_secs())
+                            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
                             .unwrap_or(0);
-                        let mut entry = json!({
-                            "exists": true,
-                            "etag": info.meta.etag,
-                            "contentLength": info.meta.size,
-                            "contentType": info.meta.content_type,
-                            "lastModifiedDate": secs,
-                            "name": name,
+                        out.push(ListedFile {
+                            name,
+                            etag: info.meta.etag,
+                            content_length: info.meta.size,
+                            content_type: info.meta.content_type,
+                            last_modified_date: secs,
+                            // Cairn's addition: which token (by salt) wrote this version.
+                            writer: info.meta.writer,
                         });
-                        // Cairn's addition: which token (by salt) wrote this version.
-                        if let (Some(w), Some(obj)) = (&info.meta.writer, entry.as_object_mut()) {
-                            obj.insert("writer".into(), Value::String(w.clone()));
-                        }
-                        out.push(entry);
                     }
                     // Deleted since the listing was taken.
                     Ok(None) => {}
@@ -719,7 +720,7 @@ async fn list_files(
         } else {
             page.entries
                 .iter()
-                .map(|(n, _)| Value::from(n.as_str()))
+                .map(|(n, _)| ListedFile::named(n))
                 .collect()
         };
         if entries.is_empty() && page.next.is_some() {
@@ -728,36 +729,11 @@ async fn list_files(
             after = page.entries.last().map(|(n, _)| n.clone());
             continue;
         }
-        return Ok(json_response(
-            StatusCode::ACCEPTED,
-            &json!({"entries": entries, "page": page.next}),
-        ));
-    }
-}
-
-/// JS `parseInt` for the revocation timestamp: numbers are truncated; strings are
-/// read as leading decimal digits after optional whitespace and sign.
-fn parse_int(v: &JsonValue) -> Option<i128> {
-    match v {
-        JsonValue::Number(n) => n
-            .as_f64()
-            .filter(|x| x.is_finite())
-            .map(|x| x.trunc() as i128),
-        JsonValue::String(s) => {
-            let s = s.trim_start();
-            let (neg, digits) = match s.as_bytes().first() {
-                Some(b'-') => (true, &s[1..]),
-                Some(b'+') => (false, &s[1..]),
-                _ => (false, s),
-            };
-            let end = digits.bytes().take_while(u8::is_ascii_digit).count();
-            if end == 0 {
-                return None;
-            }
-            let n: i128 = digits[..end.min(30)].parse().ok()?;
-            Some(if neg { -n } else { n })
-        }
-        _ => None,
+        let answer = ListFilesPage {
+            entries,
+            next: page.next,
+        };
+        return Ok(json_response(StatusCode::ACCEPTED, &answer.to_value(stat)));
     }
 }
 
@@ -769,16 +745,9 @@ async fn revoke_all(
 ) -> Result<Response, ApiError> {
     check_address(&address, "POST", &format!("/revoke-all/{address}"))?;
     let req = small_json_body(&headers, body).await?;
-    let raw = req.get("oldestValidTimestamp");
-    if !js_truthy(raw) {
-        return Err(ApiError::BadRequest(
-            "Invalid JSON: missing oldestValidTimestamp".into(),
-        ));
-    }
-    let ts = raw.and_then(parse_int).filter(|n| *n >= 0).ok_or_else(|| {
-        ApiError::BadRequest("Invalid JSON: oldestValidTimestamp is not a valid integer".into())
-    })?;
-    let ts = u64::try_from(ts).unwrap_or(u64::MAX);
+    let ts = RevokeAllRequest::from_map(&req)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?
+        .oldest_valid_timestamp;
     // A timestamp far ahead would refuse every token, fresh ones included, until then.
     let now = now_s() as u64;
     if ts > now.saturating_add(MAX_REVOCATION_LEAD_S) {
@@ -815,7 +784,11 @@ async fn revoke_all(
     // depends on its cache; see README).
     if ts > current {
         hub.storage
-            .put_small(&key, ts.to_string().as_bytes(), "text/plain; charset=UTF-8")
+            .put_small(
+                &key,
+                revocation_time_text(ts).as_bytes(),
+                "text/plain; charset=UTF-8",
+            )
             .await?;
     }
     Ok(json_response(
@@ -981,29 +954,11 @@ async fn shutdown_signal() {
 mod tests {
     use super::*;
 
-    fn jv(text: &str) -> JsonValue {
-        cairn_core::support::json::from_str(text).unwrap()
-    }
-
     #[test]
     fn megabyte_formatting() {
         assert_eq!(megabytes(22020096), "21");
         assert_eq!(megabytes(1024 * 1024 + 1), "1");
         assert_eq!(megabytes(1572864), "1.5");
-    }
-
-    #[test]
-    fn parse_int_like_js() {
-        assert_eq!(parse_int(&jv(r#"1700000000"#)), Some(1700000000));
-        assert_eq!(parse_int(&jv(r#"1.9"#)), Some(1));
-        assert_eq!(parse_int(&jv(r#""  42abc""#)), Some(42));
-        assert_eq!(parse_int(&jv(r#""-5""#)), Some(-5));
-        assert_eq!(parse_int(&jv(r#""abc""#)), None);
-        assert_eq!(parse_int(&jv(r#"true"#)), None);
-        assert_eq!(
-            parse_int(&jv(r#""99999999999999999999999999999999999""#)),
-            Some(999999999999999999999999999999)
-        );
     }
 
     #[test]

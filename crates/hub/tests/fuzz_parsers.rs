@@ -29,7 +29,7 @@ mod fuzz;
 use cairn_core::collections::history::parse_history_path;
 use cairn_core::keys::PrivateKey;
 use cairn_core::protocol::gaia::{
-    SCOPE_NAMES, Scope, V1TokenOptions, challenge_text, make_v1_token,
+    SCOPE_NAMES, Scope, ScopeKind, V1TokenOptions, challenge_text, make_v1_token,
 };
 use cairn_core::protocol::jwt;
 use cairn_core::support::encoding::{from_base64url, to_base64url};
@@ -210,20 +210,11 @@ fn same_signed_content(original_v1: &str, header: &str) -> bool {
 }
 
 fn expected_scopes(p: &TokenPieces) -> Scopes {
-    let mut s = Scopes::default();
-    for (name, domain) in &p.scopes {
-        let list = match name.as_str() {
-            "putFile" => &mut s.write_paths,
-            "putFilePrefix" => &mut s.write_prefixes,
-            "deleteFile" => &mut s.delete_paths,
-            "deleteFilePrefix" => &mut s.delete_prefixes,
-            "putFileArchival" => &mut s.archival_paths,
-            "putFileArchivalPrefix" => &mut s.archival_prefixes,
-            _ => continue,
-        };
-        list.push(domain.clone());
-    }
-    s
+    Scopes::from_kinds(
+        p.scopes
+            .iter()
+            .filter_map(|(name, domain)| Some((ScopeKind::from_name(name)?, domain.clone()))),
+    )
 }
 
 #[test]
@@ -447,7 +438,7 @@ fn envelopes_read_back_from_any_sufficient_suffix() {
                         continue;
                     }
                     if let Ok(meta) = envelope::decode_trailer(&bytes, object_len) {
-                        let json_len = serde_json::to_vec(&meta).map(|v| v.len()).unwrap_or(0);
+                        let json_len = meta.to_json().len();
                         check!(
                             meta.size
                                 .checked_add((json_len + FIXED_TRAILER_LEN) as u64)

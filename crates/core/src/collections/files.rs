@@ -6,12 +6,13 @@
 //!
 //! The browser runner (`app::browser`) fetches and stores; this module decides.
 
-use crate::collections::history::{Change, FileHistory, ListedFile, parse_history_path};
+use crate::collections::history::{Change, FileHistory, is_history_file};
 use crate::collections::settings::{LogEntry, Settings};
 use crate::crypto::bulk::{self, Bulk};
 use crate::crypto::ecies::{self, CipherObject, Plaintext};
 use crate::jobs::Job;
 use crate::keys::PrivateKey;
+use crate::protocol::gaia::ListFilesPage;
 use crate::support::encoding::to_hex;
 use crate::support::json::{FieldError, Fields, Value};
 use base64ct::{Base64, Encoding};
@@ -19,49 +20,16 @@ use base64ct::{Base64, Encoding};
 /// Entries per `list-files` page on the real hub and cairn-hub.
 pub const PAGE_SIZE: usize = 100;
 
-/// One parsed `list-files` page.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ListPage {
-    /// Entries (stat form; plain names get empty metadata).
-    pub entries: Vec<ListedFile>,
-    /// The cursor of the next page, when the listing goes on.
-    pub next: Option<String>,
-}
+/// One parsed `list-files` page: the hub answer's one type,
+/// [`crate::protocol::gaia::ListFilesPage`].
+pub type ListPage = ListFilesPage;
 
-/// Parses a `list-files` answer (`stat: true` or plain). `null` entries (what the hub
-/// sends for a page emptied by history filtering) are skipped, but keep the listing
-/// going; an empty page ends it, whatever `page` says (GAIA_HUB.md §3).
+/// Parses a `list-files` answer (`stat: true` or plain) with
+/// [`ListFilesPage::from_json`]: `null` entries (what the hub sends for a page emptied
+/// by history filtering) are skipped, but keep the listing going; an empty page ends
+/// it, whatever `page` says (GAIA_HUB.md §3).
 pub fn parse_list_page(body: &str) -> Result<ListPage, String> {
-    let v: Value = crate::support::json::from_str(body)
-        .map_err(|_| "the hub's listing is unreadable".to_string())?;
-    let raw = v
-        .get("entries")
-        .and_then(Value::as_array)
-        .ok_or_else(|| "the hub's listing has no entries".to_string())?;
-    let mut entries = Vec::with_capacity(raw.len());
-    for e in raw {
-        match e {
-            Value::String(name) => entries.push(ListedFile {
-                name: name.clone(),
-                etag: String::new(),
-                content_length: 0,
-                content_type: String::new(),
-                last_modified_date: 0,
-                writer: None,
-            }),
-            Value::Object(_) => {
-                if let Ok(f) = ListedFile::from_value(e) {
-                    entries.push(f);
-                }
-            }
-            _ => {}
-        }
-    }
-    let next = match v.get("page") {
-        Some(Value::String(p)) if !raw.is_empty() => Some(p.clone()),
-        _ => None,
-    };
-    Ok(ListPage { entries, next })
+    ListFilesPage::from_json(body).map_err(|e| e.to_string())
 }
 
 /// How a file body was opened.
@@ -267,10 +235,10 @@ pub fn display_name(path: &str, prefix: &str) -> String {
     path.strip_prefix(prefix).unwrap_or(path).to_string()
 }
 
-/// Whether a listed entry is Cairn-internal and hidden from the browser (nothing is, in
-/// a collection bucket; kept for app buckets' history files shown only as versions).
+/// Whether a listed entry is a history file, shown only as a version of its file
+/// ([`is_history_file`], the real hub's rule).
 pub fn is_history(path: &str) -> bool {
-    parse_history_path(path).is_some()
+    is_history_file(path)
 }
 
 /// Indices of the rows to show: deleted files only with `show_deleted`, names
@@ -450,7 +418,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-    use crate::collections::history::build_histories;
+    use crate::collections::history::{ListedFile, build_histories};
     use crate::crypto::ecies::CipherTextEncoding;
 
     #[test]

@@ -1,14 +1,80 @@
-//! File history in a collection bucket (COLLECTIONS.md §5, §7): parsing history file
-//! names, building each file's version timeline from a `list-files` listing, the state
-//! of the bucket at a past time, the plans for rollback, restore and "undo changes
-//! since", and line diffs of text and JSON versions.
+//! File history in a collection bucket (COLLECTIONS.md §5, §7): the history file name
+//! format (built by `cairn-hub`, read by the file browser), each file's version
+//! timeline from a `list-files` listing, the state of the bucket at a past time, the
+//! plans for rollback, restore and "undo changes since", and line diffs of text and JSON
+//! versions.
 //!
-//! History names: the real hub's `<dir>.history.<ms>.<10 chars [0-9A-Za-z]>.<name>` and
-//! the proposal's `<dir>.history.<n>.<name>`. A history file holds the version that was
-//! *replaced* at `<ms>` (or the n-th replaced version).
+//! # History names, the one definition
+//!
+//! As the real Gaia hub (GAIA_HUB.md §6): a store or delete under an archival scope
+//! keeps the replaced version of `<dir><name>` as `<dir>.history.<ms>.<id>.<name>`,
+//! where `<ms>` is the time it was replaced (decimal milliseconds since the epoch) and
+//! `<id>` is [`HISTORY_ID_LEN`] random characters of `[0-9A-Za-z]`. Built by
+//! [`history_path`] (with an id from [`history_id_from_bytes`]), recognised by
+//! [`is_history_file`], read back by [`parse_history_path`].
+//!
+//! *What is a history file* is the real hub's rule: any path whose last segment starts
+//! with [`HISTORY_PREFIX`]. Such files are hidden from archival-scoped listings and can't
+//! be written through an archival token, whatever follows the prefix. Reading also
+//! accepts the collections proposal's `<dir>.history.<n>.<name>` (the n-th replaced
+//! version, COLLECTIONS.md §5); a history file in neither form is no version of any
+//! file we can name, and is left out of timelines (not shown as a current file).
 
 use crate::support::json::{FieldError, Fields, Value};
 use std::collections::BTreeMap;
+
+pub use crate::protocol::gaia::ListedFile;
+
+/// The prefix of the last segment of every history (archived) file.
+pub const HISTORY_PREFIX: &str = ".history.";
+
+/// Length of the random id inside a history name.
+pub const HISTORY_ID_LEN: usize = 10;
+
+/// The characters of a history id (nanoid's `customAlphabet` on the real hub).
+pub const HISTORY_ID_ALPHABET: &[u8; 62] =
+    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// `(dir, last segment)`, the directory with its trailing `/` (or empty).
+fn split_dir(path: &str) -> (&str, &str) {
+    match path.rfind('/') {
+        Some(i) => (&path[..=i], &path[i + 1..]),
+        None => ("", path),
+    }
+}
+
+/// Whether `path` is a history file: its last segment starts with [`HISTORY_PREFIX`]
+/// (the real hub's listing filter; `c/.history.x` is one, `c/.historyx` and
+/// `.history./a` are not).
+pub fn is_history_file(path: &str) -> bool {
+    split_dir(path).1.starts_with(HISTORY_PREFIX)
+}
+
+/// The history name the hub keeps the version of `path` under when it is replaced at
+/// `replaced_at_ms` (ms since the epoch): `<dir>.history.<ms>.<id>.<name>` for
+/// `<dir><name>`. `id` should come from [`history_id_from_bytes`]. The hub must still
+/// check the result as a path: archiving a name that starts with `.` (a history file
+/// included) gives `..`, which hubs refuse; that is what protects history files.
+pub fn history_path(path: &str, replaced_at_ms: u64, id: &str) -> String {
+    let (dir, name) = split_dir(path);
+    format!("{dir}{HISTORY_PREFIX}{replaced_at_ms}.{id}.{name}")
+}
+
+/// A [`HISTORY_ID_LEN`]-character id over [`HISTORY_ID_ALPHABET`] from random bytes,
+/// by rejection sampling (bytes ≥ 248 are skipped so every character is equally
+/// likely). `None` when the bytes ran out first: 32 random bytes almost always suffice.
+pub fn history_id_from_bytes(bytes: &[u8]) -> Option<String> {
+    let mut id = String::with_capacity(HISTORY_ID_LEN);
+    for &b in bytes {
+        if id.len() == HISTORY_ID_LEN {
+            break;
+        }
+        if b < 248 {
+            id.push(char::from(HISTORY_ID_ALPHABET[usize::from(b) % 62]));
+        }
+    }
+    (id.len() == HISTORY_ID_LEN).then_some(id)
+}
 
 /// A parsed history file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,29 +98,36 @@ impl HistoryName {
     }
 }
 
-/// Parses a path as a history file name; `None` for ordinary files.
+/// Decimal digits only, at least one.
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Parses a history file name: the hub's form `<dir>.history.<ms>.<id>.<name>` (what
+/// [`history_path`] builds, for any `<ms>` up to `i64::MAX`), else the proposal's
+/// `<dir>.history.<n>.<name>`. `None` for ordinary files, and for history files (see
+/// [`is_history_file`]) in neither form. A name that fits both (`.history.3.abcdefghij.x`)
+/// is read as the hub's, which is the one hubs write.
+///
+/// Never panics; `Some` only for a split of `path` itself (`dir` + the prefix + … +
+/// `name`).
 pub fn parse_history_path(path: &str) -> Option<HistoryName> {
-    let (dir, base) = match path.rfind('/') {
-        Some(i) => (&path[..=i], &path[i + 1..]),
-        None => ("", path),
-    };
-    let rest = base.strip_prefix(".history.")?;
+    let (dir, base) = split_dir(path);
+    let rest = base.strip_prefix(HISTORY_PREFIX)?;
     let (num, after) = rest.split_once('.')?;
-    if num.is_empty() || num.len() > 16 || !num.bytes().all(|b| b.is_ascii_digit()) {
+    if !all_digits(num) {
         return None;
     }
-    let n: u64 = num.parse().ok()?;
-    // The hub's form has a millisecond timestamp (12+ digits since 2001) and a 10-char id.
-    if num.len() >= 12
-        && let Some((id, name)) = after.split_once('.')
-        && id.len() == 10
+    if let Some((id, name)) = after.split_once('.')
+        && id.len() == HISTORY_ID_LEN
         && id.bytes().all(|b| b.is_ascii_alphanumeric())
         && !name.is_empty()
     {
+        // The hub's form; a time past `i64::MAX` ms is no time at all.
         return Some(HistoryName {
             dir: dir.to_string(),
             name: name.to_string(),
-            replaced_at_ms: i64::try_from(n).ok(),
+            replaced_at_ms: Some(num.parse::<i64>().ok()?),
             sequence: None,
             id: Some(id.to_string()),
         });
@@ -66,45 +139,9 @@ pub fn parse_history_path(path: &str) -> Option<HistoryName> {
         dir: dir.to_string(),
         name: after.to_string(),
         replaced_at_ms: None,
-        sequence: Some(n),
+        sequence: Some(num.parse().ok()?),
         id: None,
     })
-}
-
-/// One entry of a `list-files` listing with `stat: true`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedFile {
-    /// Path in the bucket.
-    pub name: String,
-    /// ETag.
-    pub etag: String,
-    /// Size in bytes.
-    pub content_length: u64,
-    /// Content type.
-    pub content_type: String,
-    /// Last modification, seconds since the epoch (as the hub reports it).
-    pub last_modified_date: i64,
-    /// cairn-hub only: the salt of the token that wrote this version.
-    pub writer: Option<String>,
-}
-
-impl ListedFile {
-    /// Reads a `stat: true` listing entry (missing fields: empty, 0 or none).
-    pub fn from_value(v: &Value) -> Result<ListedFile, FieldError> {
-        let f = Fields::of(v, "a file listing entry")?;
-        Ok(ListedFile {
-            name: f.str("name")?.to_string(),
-            etag: f.opt_str("etag")?.unwrap_or_default().to_string(),
-            content_length: f
-                .opt("contentLength", "a whole number", Value::as_u64)?
-                .unwrap_or(0),
-            content_type: f.opt_str("contentType")?.unwrap_or_default().to_string(),
-            last_modified_date: f
-                .opt("lastModifiedDate", "a whole number", Value::as_i64)?
-                .unwrap_or(0),
-            writer: f.opt_str("writer")?.map(str::to_string),
-        })
-    }
 }
 
 /// One version of a file.
@@ -172,6 +209,8 @@ pub fn build_histories(listing: &[ListedFile]) -> Vec<FileHistory> {
     for f in listing {
         let written = f.last_modified_date.saturating_mul(1000);
         match parse_history_path(&f.name) {
+            // A history file in no known form is no version of a file we can name.
+            None if is_history_file(&f.name) => {}
             Some(h) => {
                 let order = (h.replaced_at_ms.unwrap_or(written), h.sequence.unwrap_or(0));
                 files.entry(h.original_path()).or_default().push((
@@ -442,6 +481,51 @@ mod tests {
         assert_eq!(parse_history_path("collection/a.txt"), None);
         assert_eq!(parse_history_path(".history.x.y"), None);
         assert_eq!(parse_history_path(".history.12."), None);
+        // The hub's form whatever the number of digits (the hub's own unit tests use 1).
+        let short = parse_history_path(".history.1.0123456789.a.txt").unwrap();
+        assert_eq!(
+            (
+                short.replaced_at_ms,
+                short.id.as_deref(),
+                short.name.as_str()
+            ),
+            (Some(1), Some("0123456789"), "a.txt")
+        );
+        // Past i64::MAX ms: a history file, but no version of anything.
+        let far = format!(".history.{}.0123456789.a", u64::MAX);
+        assert!(is_history_file(&far));
+        assert_eq!(parse_history_path(&far), None);
+    }
+
+    #[test]
+    fn builds_and_recognises_history_names() {
+        assert_eq!(
+            history_path("collection/contacts.json", 1795215739348, "AKPzqHN0r8"),
+            "collection/.history.1795215739348.AKPzqHN0r8.contacts.json"
+        );
+        assert_eq!(
+            history_path("a.txt", 1, "0123456789"),
+            ".history.1.0123456789.a.txt"
+        );
+        assert!(is_history_file("collection/.history.1.x.a"));
+        assert!(is_history_file("collection/.history.garbage"));
+        assert!(!is_history_file(".historyx"));
+        assert!(!is_history_file(".history/a"));
+        assert!(!is_history_file("a.history.1.0123456789.b"));
+        let id = history_id_from_bytes(&[0, 1, 61, 62, 255, 250, 247, 10, 20, 30, 40, 50]);
+        assert_eq!(id.as_deref(), Some("01z0zAKUeo"));
+        assert_eq!(history_id_from_bytes(&[255; 64]), None);
+        assert_eq!(history_id_from_bytes(&[1; 3]), None);
+    }
+
+    #[test]
+    fn unparseable_history_files_are_left_out() {
+        let hs = build_histories(&[
+            listed("collection/.history.garbage", 1, "g"),
+            listed("collection/a", 2, "a"),
+        ]);
+        assert_eq!(hs.len(), 1);
+        assert_eq!(hs[0].path, "collection/a");
     }
 
     #[test]
