@@ -10,9 +10,10 @@
 
 use super::{App, spawn};
 use cairn_browser::http::{self, Stored};
+use cairn_browser::jobs::{self, Rewrite};
 use cairn_browser::wait::{now_ms, sleep};
 use cairn_browser::webcrypto::WebCrypto;
-use cairn_browser::{Call, Error};
+use cairn_browser::{Call, Error, ErrorKind};
 use cairn_core::collections::settings::{AccessMode, Grant, SETTINGS_PATH, Settings};
 use cairn_core::collections::{
     CollectionKeys, HandOff, HubContext, KEY_FILE_NAME, Revocation, RevocationStep,
@@ -20,7 +21,9 @@ use cairn_core::collections::{
 };
 use cairn_core::keys::PrivateKey;
 use cairn_core::keys::keychain::{Identity, Keychain};
+use cairn_core::protocol::gaia::RevokeAllRequest;
 use cairn_core::protocol::gaia::{HubInfo, V1TokenOptions, make_v1_token};
+use cairn_core::protocol::hub_urls::revoke_all_url;
 use cairn_core::protocol::signin::{SETTINGS_ATTEMPTS, read_url, settings_condition, store_url};
 use cairn_core::support::encoding::to_hex;
 use std::cell::{Cell, RefCell};
@@ -133,10 +136,10 @@ impl Ctx {
                 self.may_exist.set(true);
                 Ok(())
             }
-            Stored::Conflict => Err(Error::Changed {
+            Stored::Conflict => Err(Error::from(ErrorKind::Changed {
                 file: "your settings file".into(),
                 retried: false,
-            }),
+            })),
         }
     }
 
@@ -151,37 +154,40 @@ impl Ctx {
     }
 
     /// Read, apply `f`, write with `If-Match` (or `If-None-Match: *`); on 412 again
-    /// from a fresh read (at most [`SETTINGS_ATTEMPTS`] times). Returns what `f`
-    /// returned on the attempt that was stored, and the stored settings.
+    /// from a fresh read (at most [`SETTINGS_ATTEMPTS`] times), through the one loop
+    /// ([`jobs::update_file`]). Returns what `f` returned on the attempt that was stored,
+    /// and the stored settings.
     pub async fn update_settings<T>(
         &self,
         mut f: impl FnMut(&mut Settings) -> Result<T, Error>,
     ) -> Result<(T, Settings), Error> {
-        let store = store_url(&self.hub_url, &self.identity.address, SETTINGS_PATH);
-        for _ in 0..SETTINGS_ATTEMPTS {
-            let (mut settings, existing) = self.read_settings().await?;
-            let out = f(&mut settings)?;
-            let body = settings.seal_async(&WebCrypto, &self.identity.key).await?;
-            let condition = match &existing {
-                None => Some(settings_condition(None)),
-                Some(a) => a.etag.as_deref().map(|e| settings_condition(Some(e))),
-            };
-            let cond = condition.as_ref().map(|(k, v)| (*k, v.as_str()));
-            match http::store(&store, &self.token, &body, "application/json", cond).await? {
-                Stored::Done => {
-                    self.may_exist.set(true);
-                    return Ok((out, settings));
-                }
-                Stored::Conflict => {
-                    self.may_exist.set(true);
-                    continue;
-                }
-            }
+        let key = &self.identity.key;
+        let stored = jobs::update_file(
+            &read_url(&self.info, &self.identity.address, SETTINGS_PATH),
+            &store_url(&self.hub_url, &self.identity.address, SETTINGS_PATH),
+            &self.token,
+            "application/json",
+            self.may_exist.get(),
+            SETTINGS_ATTEMPTS,
+            "your settings file",
+            async |existing| {
+                let mut settings = match existing {
+                    None => Settings::default(),
+                    Some(a) => Settings::open_async(&WebCrypto, &a.body, key).await?,
+                };
+                let out = f(&mut settings)?;
+                let body = settings.seal_async(&WebCrypto, key).await?;
+                Ok(Rewrite::Write {
+                    body,
+                    out: (out, settings),
+                })
+            },
+        )
+        .await;
+        if stored.is_ok() {
+            self.may_exist.set(true);
         }
-        Err(Error::Changed {
-            file: "your settings file".into(),
-            retried: true,
-        })
+        stored
     }
 
     /// The time (ms) to mint a collection bucket's tokens at: now, or the hub's
@@ -219,50 +225,38 @@ impl Ctx {
                 ..V1TokenOptions::default()
             },
         );
-        let mut may_exist = http::list_files(&self.hub_url, &address, &token)
+        let may_exist = http::list_files(&self.hub_url, &address, &token)
             .await
             .map(|n| n.iter().any(|p| p == KEY_FILE_NAME))
             .unwrap_or(true);
-        let read = read_url(&self.info, &address, KEY_FILE_NAME);
-        let store = store_url(&self.hub_url, &address, KEY_FILE_NAME);
         let changes: Vec<(&str, Option<&cairn_core::collections::KeyFileEntry>)> = changes
             .iter()
             .map(|(n, e)| (n.as_str(), e.as_ref()))
             .collect();
-        for _ in 0..FILE_ATTEMPTS {
-            let existing = if may_exist {
-                http::read(&read).await?
-            } else {
-                None
-            };
-            may_exist = true;
-            if existing.is_none() && changes.iter().all(|(_, e)| e.is_none()) {
-                // Nothing to remove from a file that does not exist.
-                return Ok(());
-            }
-            let body = update_key_file_async(
-                &WebCrypto,
-                existing.as_ref().map(|a| a.body.as_str()),
-                app_key,
-                &changes,
-            )
-            .await?;
-            let condition = match &existing {
-                None => Some(settings_condition(None)),
-                Some(a) => a.etag.as_deref().map(|e| settings_condition(Some(e))),
-            };
-            let cond = condition.as_ref().map(|(k, v)| (*k, v.as_str()));
-            match http::store(&store, &token, &body, "application/json", cond).await {
-                Ok(Stored::Done) => return Ok(()),
-                Ok(Stored::Conflict) => continue,
-                Err(e) if e.is_conflict() => sleep(200).await,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(Error::Changed {
-            file: "the app's key file".into(),
-            retried: true,
-        })
+        jobs::update_file(
+            &read_url(&self.info, &address, KEY_FILE_NAME),
+            &store_url(&self.hub_url, &address, KEY_FILE_NAME),
+            &token,
+            "application/json",
+            may_exist,
+            FILE_ATTEMPTS,
+            "the app's key file",
+            async |existing| {
+                if existing.is_none() && changes.iter().all(|(_, e)| e.is_none()) {
+                    // Nothing to remove from a file that does not exist.
+                    return Ok(Rewrite::Keep(()));
+                }
+                let body = update_key_file_async(
+                    &WebCrypto,
+                    existing.map(|a| a.body.as_str()),
+                    app_key,
+                    &changes,
+                )
+                .await?;
+                Ok(Rewrite::Write { body, out: () })
+            },
+        )
+        .await
     }
 
     /// Writes the hand-offs into the app's key file.
@@ -454,19 +448,18 @@ async fn execute(
         match step {
             RevocationStep::RevokeAll => {
                 job.say("Stopping every old token of the collection…");
-                let url = format!(
-                    "{}/revoke-all/{}",
-                    ctx.hub_url.trim_end_matches('/'),
-                    keys.address
-                );
-                let body = cairn_core::json!({ "oldestValidTimestamp": r.oldest_valid });
+                let url = revoke_all_url(&ctx.hub_url, &keys.address);
+                let body = RevokeAllRequest {
+                    oldest_valid_timestamp: r.oldest_valid.max(0) as u64,
+                }
+                .to_value();
                 let a = http::post_json(&url, &owner, &body).await?;
                 if !(200..300).contains(&a.status) {
-                    return Err(Error::Status {
+                    return Err(Error::from(ErrorKind::Status {
                         call: Call::RevokeAll,
                         status: a.status,
                         url,
-                    });
+                    }));
                 }
             }
             RevocationStep::RewriteKeyFiles => {
@@ -562,7 +555,7 @@ async fn reencrypt(
     for (i, path) in wanted.iter().enumerate() {
         if job.cancel.get() {
             save_progress_in(r, ctx).await?;
-            return Err(Error::Cancelled);
+            return Err(Error::from(ErrorKind::Cancelled));
         }
         if reencrypt_one(ctx, keys, owner, path).await? {
             // re-encrypted or already current
@@ -584,38 +577,37 @@ async fn reencrypt(
     Ok(())
 }
 
-/// One file: read, re-encrypt if older, write back with `If-Match`. `Ok(false)` when
-/// it cannot be decrypted at all (left as it is).
+/// One file: read, re-encrypt if older, write back with `If-Match`, through the one
+/// loop ([`jobs::update_file`]). `Ok(false)` when it cannot be decrypted at all (left
+/// as it is); a file deleted meanwhile needs nothing.
 async fn reencrypt_one(
     ctx: &Ctx,
     keys: &CollectionKeys,
     owner: &str,
     path: &str,
 ) -> Result<bool, Error> {
-    let read = format!("{}{}/{}", ctx.info.read_url_prefix, keys.address, path);
-    let store = store_url(&ctx.hub_url, &keys.address, path);
-    for _ in 0..FILE_ATTEMPTS {
-        let Some(a) = http::read(&read).await? else {
-            // Deleted meanwhile: nothing to do.
-            return Ok(true);
-        };
-        let new = match keys.reencrypt_async(&WebCrypto, path, &a.body).await {
-            Ok(None) => return Ok(true),
-            Ok(Some(b)) => b,
-            Err(_) => return Ok(false),
-        };
-        let cond = a.etag.as_deref().map(|e| ("If-Match", e));
-        match http::store(&store, owner, &new, "application/json", cond).await {
-            Ok(Stored::Done) => return Ok(true),
-            Ok(Stored::Conflict) => continue,
-            Err(e) if e.is_conflict() => sleep(200).await,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(Error::Changed {
-        file: path.to_string(),
-        retried: true,
-    })
+    jobs::update_file(
+        &read_url(&ctx.info, &keys.address, path),
+        &store_url(&ctx.hub_url, &keys.address, path),
+        owner,
+        "application/json",
+        true,
+        FILE_ATTEMPTS,
+        path,
+        async |existing| {
+            let Some(a) = existing else {
+                return Ok(Rewrite::Keep(true));
+            };
+            Ok(
+                match keys.reencrypt_async(&WebCrypto, path, &a.body).await {
+                    Ok(None) => Rewrite::Keep(true),
+                    Ok(Some(body)) => Rewrite::Write { body, out: true },
+                    Err(_) => Rewrite::Keep(false),
+                },
+            )
+        },
+    )
+    .await
 }
 
 /// Starts a revocation (or downgrade) chosen in the UI: journals it, then runs it.
@@ -631,9 +623,9 @@ pub async fn start_revocation(
     history: bool,
 ) -> Result<Rc<Job>, Error> {
     if busy() {
-        return Err(Error::Busy);
+        return Err(Error::from(ErrorKind::Busy));
     }
-    let keychain = app.keychain().ok_or(Error::Locked)?;
+    let keychain = app.keychain().ok_or(Error::from(ErrorKind::Locked))?;
     let now = ctx.token_time(&keychain, collection).await?;
     let (r, _) = ctx
         .update_settings(|s| {
@@ -645,7 +637,7 @@ pub async fn start_revocation(
             .map_err(Error::from)
         })
         .await?;
-    run(app, ctx, r, app_name.to_string(), false).ok_or(Error::Busy)
+    run(app, ctx, r, app_name.to_string(), false).ok_or(Error::from(ErrorKind::Busy))
 }
 
 /// After unlock: looks for unfinished operations in each identity's journal and

@@ -5,10 +5,10 @@
 //! [`cairn_core::collections::files`]; this module fetches and stores.
 
 use cairn_browser::http::{self, Stored};
-use cairn_browser::jobs::{self, RunEnd};
+use cairn_browser::jobs::{self, Rewrite, RunEnd};
 use cairn_browser::wait::now_ms;
 use cairn_browser::webcrypto::WebCrypto;
-use cairn_browser::{Call, Error};
+use cairn_browser::{Call, Error, ErrorKind};
 use cairn_core::collections::files::{ListPage, parse_list_page};
 use cairn_core::collections::settings::{SETTINGS_PATH, Settings};
 use cairn_core::collections::{
@@ -18,8 +18,10 @@ use cairn_core::jobs::Job;
 use cairn_core::jobs::undo::{BucketAccess, UndoRun};
 use cairn_core::keys::PrivateKey;
 use cairn_core::keys::keychain::Keychain;
+use cairn_core::protocol::gaia::ListFilesRequest;
 use cairn_core::protocol::gaia::{HubInfo, V1TokenOptions, make_v1_token};
-use cairn_core::protocol::signin::{SETTINGS_ATTEMPTS, settings_condition};
+use cairn_core::protocol::hub_urls::list_files_url;
+use cairn_core::protocol::signin::SETTINGS_ATTEMPTS;
 use std::cell::RefCell;
 
 /// Where a bucket's paths are encoded for URLs: each segment with `encodeURIComponent`.
@@ -99,9 +101,7 @@ impl Session {
                 ..V1TokenOptions::default()
             },
         );
-        // Listing first: a missing file would otherwise be a 404 in the console.
-        let names = http::list_files(&self.hub_url, &self.identity_address, &token).await?;
-        if !names.iter().any(|n| n == SETTINGS_PATH) {
+        if !self.settings_exist(&token).await? {
             return Ok((Settings::default(), None));
         }
         match http::read(&self.read_url(&self.identity_address, SETTINGS_PATH)).await? {
@@ -113,32 +113,37 @@ impl Session {
         }
     }
 
-    /// Applies `f` to the settings file with `If-Match` (re-read and retry on 412).
+    /// Whether the identity's bucket has a settings file (listing first: a missing file
+    /// would otherwise be a 404 in the console).
+    async fn settings_exist(&self, token: &str) -> Result<bool, Error> {
+        let names = http::list_files(&self.hub_url, &self.identity_address, token).await?;
+        Ok(names.iter().any(|n| n == SETTINGS_PATH))
+    }
+
+    /// Applies `f` to the settings file through the one read → change → conditional
+    /// write loop ([`jobs::update_file`]).
     pub async fn update_settings(&self, f: impl Fn(&mut Settings)) -> Result<Settings, Error> {
         let token = self.token(&self.identity_key);
-        let url = self.hub("store", &self.identity_address, SETTINGS_PATH);
-        for _ in 0..SETTINGS_ATTEMPTS {
-            let (mut s, etag) = self.settings().await?;
-            f(&mut s);
-            let body = s.seal_async(&WebCrypto, &self.identity_key).await?;
-            let cond = settings_condition(etag.as_deref());
-            match http::store(
-                &url,
-                &token,
-                &body,
-                "application/json",
-                Some((cond.0, &cond.1)),
-            )
-            .await?
-            {
-                Stored::Done => return Ok(s),
-                Stored::Conflict => continue,
-            }
-        }
-        Err(Error::Changed {
-            file: "your settings file".into(),
-            retried: true,
-        })
+        let key = &self.identity_key;
+        jobs::update_file(
+            &self.read_url(&self.identity_address, SETTINGS_PATH),
+            &self.hub("store", &self.identity_address, SETTINGS_PATH),
+            &token,
+            "application/json",
+            self.settings_exist(&token).await?,
+            SETTINGS_ATTEMPTS,
+            "your settings file",
+            async |existing| {
+                let mut s = match existing {
+                    None => Settings::default(),
+                    Some(a) => Settings::open_async(&WebCrypto, &a.body, key).await?,
+                };
+                f(&mut s);
+                let body = s.seal_async(&WebCrypto, key).await?;
+                Ok(Rewrite::Write { body, out: s })
+            },
+        )
+        .await
     }
 
     /// One page of `list-files` with `stat`.
@@ -148,12 +153,14 @@ impl Session {
         token: &str,
         page: Option<&str>,
     ) -> Result<ListPage, Error> {
-        let url = format!(
-            "{}/list-files/{address}",
-            self.hub_url.trim_end_matches('/')
-        );
+        let url = list_files_url(&self.hub_url, address);
         let auth = format!("bearer {token}");
-        let body = cairn_core::json!({ "page": page, "stat": true }).to_string();
+        let body = ListFilesRequest {
+            page: page.map(str::to_string),
+            stat: true,
+        }
+        .to_value()
+        .to_string();
         let a = http::fetch(
             &url,
             "POST",
@@ -166,16 +173,18 @@ impl Session {
         )
         .await?;
         if !(200..300).contains(&a.status) {
-            return Err(Error::Status {
+            return Err(Error::from(ErrorKind::Status {
                 call: Call::List,
                 status: a.status,
                 url,
-            });
+            }));
         }
-        parse_list_page(&a.body).map_err(|reason| Error::Unreadable {
-            url,
-            reason,
-            cause: None,
+        parse_list_page(&a.body).map_err(|reason| {
+            Error::from(ErrorKind::Unreadable {
+                url,
+                reason,
+                cause: None,
+            })
         })
     }
 
@@ -205,11 +214,11 @@ impl Session {
         .await?
         {
             Stored::Done => Ok(()),
-            Stored::Conflict => Err(Error::Status {
+            Stored::Conflict => Err(Error::from(ErrorKind::Status {
                 call: Call::Store,
                 status: 412,
                 url: self.hub("store", address, path),
-            }),
+            })),
         }
     }
 
@@ -227,11 +236,11 @@ impl Session {
         .await?;
         match a.status {
             200..=299 | 404 => Ok(()),
-            s => Err(Error::Status {
+            s => Err(Error::from(ErrorKind::Status {
                 call: Call::Delete,
                 status: s,
                 url,
-            }),
+            })),
         }
     }
 }

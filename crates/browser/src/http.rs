@@ -2,7 +2,7 @@
 //! the app's manifest and `config.json`. Every call has a timeout.
 
 use crate::wait::message;
-use crate::{Api, Call, Error};
+use crate::{Api, Call, Error, ErrorKind};
 use cairn_core::protocol::gaia::{HubInfo, ListFilesPage, ListFilesRequest};
 use cairn_core::support::json;
 use js_sys::Reflect;
@@ -50,31 +50,38 @@ async fn fetch_with_limit(
     max_len: Option<usize>,
 ) -> Result<Answer, Error> {
     let api = |e: JsValue| Error::js(Api::Fetch, &e);
-    let too_large = |len: usize, limit: usize| Error::TooLarge {
-        url: url.to_string(),
-        len,
-        limit,
+    let too_large = |len: usize, limit: usize| -> Error {
+        ErrorKind::TooLarge {
+            url: url.to_string(),
+            len,
+            limit,
+        }
+        .into()
     };
     // A rejected `fetch` or body read: our timer's abort, else the network.
-    let failed = |e: JsValue| {
+    let failed = |e: JsValue| -> Error {
         let aborted = Reflect::get(&e, &"name".into())
             .ok()
             .and_then(|n| n.as_string())
             .is_some_and(|n| n == "AbortError");
         if aborted {
-            Error::Timeout {
+            ErrorKind::Timeout {
                 url: url.to_string(),
             }
+            .into()
         } else {
-            Error::Network {
+            ErrorKind::Network {
                 url: url.to_string(),
                 message: message(&e),
             }
+            .into()
         }
     };
-    let window = web_sys::window().ok_or_else(|| Error::Browser {
-        api: Api::Fetch,
-        message: "no window".into(),
+    let window = web_sys::window().ok_or_else(|| {
+        Error::from(ErrorKind::Browser {
+            api: Api::Fetch,
+            message: "no window".into(),
+        })
     })?;
     let controller = AbortController::new().map_err(api)?;
     let init = RequestInit::new();
@@ -138,22 +145,24 @@ async fn fetch_with_limit(
     result
 }
 
-/// The [`Error::Status`] of `call` to `url`.
+/// The [`ErrorKind::Status`] of `call` to `url`.
 fn refused(call: Call, status: u16, url: &str) -> Error {
-    Error::Status {
+    ErrorKind::Status {
         call,
         status,
         url: url.to_string(),
     }
+    .into()
 }
 
-/// An [`Error::Unreadable`] answer from `url`.
+/// An [`ErrorKind::Unreadable`] answer from `url`.
 fn unreadable(url: &str, reason: &str, cause: Option<json::Error>) -> Error {
-    Error::Unreadable {
+    ErrorKind::Unreadable {
         url: url.to_string(),
         reason: reason.to_string(),
         cause,
     }
+    .into()
 }
 
 /// `GET <hub>/hub_info`.

@@ -2,7 +2,7 @@
 //! (out-of-line keys). Values are JSON text, except session records (structured clones
 //! of `{iv, ct, expires}`: the Secret Key encrypted under a key that only the tab's
 //! `sessionStorage` holds, see [`crate::session`]). Failures are
-//! [`Error::Browser`] with [`Api::IndexedDb`].
+//! [`ErrorKind::Browser`] with [`Api::IndexedDb`].
 
 use crate::wait::pending;
 use crate::{Api, Error};

@@ -3,8 +3,9 @@
 //! writes the journal when the job asks, reports progress, and stops between requests
 //! when cancelled — leaving the job's progress journaled so it can resume.
 
-use crate::Error;
-use crate::http::{self, HUB_TIMEOUT_MS};
+use crate::http::{self, Answer, HUB_TIMEOUT_MS, Stored};
+use crate::wait::sleep;
+use crate::{Error, ErrorKind};
 use cairn_core::jobs::{HubJob, HubResponse, Job, Next};
 
 /// How a run ended.
@@ -82,4 +83,64 @@ async fn keep_progress<J: HubJob>(
     {
         job.saved();
     }
+}
+
+/// What a change of a file decided, given its current text.
+pub enum Rewrite<T> {
+    /// Store this body, then return `out`.
+    Write {
+        /// The new body.
+        body: String,
+        /// What [`update_file`] returns once the body is stored.
+        out: T,
+    },
+    /// Write nothing; return `out`.
+    Keep(T),
+}
+
+/// The one read → change → conditional-write loop (settings file, key files,
+/// re-encryption): reads `read_url` (not when `may_exist` is false: a missing file would
+/// be a 404 in the console), hands the answer (`None`: no file) to `change`, and stores
+/// what it decided with `If-Match` of the version read (`If-None-Match: *` when there
+/// was none, nothing when the hub gave no ETag). On 412 it starts again from a fresh
+/// read, on 409 (another write of the file in flight) after a short wait; after
+/// `attempts` tries the file (named `file` in the error) is reported as changing.
+#[allow(clippy::too_many_arguments)]
+pub async fn update_file<T>(
+    read_url: &str,
+    store_url: &str,
+    token: &str,
+    content_type: &str,
+    mut may_exist: bool,
+    attempts: u32,
+    file: &str,
+    mut change: impl AsyncFnMut(Option<&Answer>) -> Result<Rewrite<T>, Error>,
+) -> Result<T, Error> {
+    for _ in 0..attempts {
+        let existing = if may_exist {
+            http::read(read_url).await?
+        } else {
+            None
+        };
+        may_exist = true;
+        let (body, out) = match change(existing.as_ref()).await? {
+            Rewrite::Keep(out) => return Ok(out),
+            Rewrite::Write { body, out } => (body, out),
+        };
+        let condition: Option<(&str, &str)> = match &existing {
+            None => Some(("If-None-Match", "*")),
+            Some(a) => a.etag.as_deref().map(|e| ("If-Match", e)),
+        };
+        match http::store(store_url, token, &body, content_type, condition).await {
+            Ok(Stored::Done) => return Ok(out),
+            Ok(Stored::Conflict) => continue,
+            Err(e) if e.is_conflict() => sleep(200).await,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ErrorKind::Changed {
+        file: file.to_string(),
+        retried: true,
+    }
+    .into())
 }

@@ -24,7 +24,7 @@ pub mod session;
 pub mod wait;
 pub mod webcrypto;
 
-pub use error::{Api, Call, Error};
+pub use error::{Api, Call, Error, ErrorKind};
 
 #[cfg(feature = "api")]
 pub use js_api::*;

@@ -733,8 +733,10 @@ impl View {
             .session
             .read(&self.address, &version.path)
             .await?
-            .ok_or_else(|| cairn_browser::Error::Gone {
-                what: "the file".into(),
+            .ok_or_else(|| {
+                cairn_browser::Error::from(cairn_browser::ErrorKind::Gone {
+                    what: "the file".into(),
+                })
             })?;
         let opened = open_body_async(&WebCrypto, &body, &self.keys).await?;
         Ok((

@@ -268,8 +268,7 @@ impl Revocation {
         if !path.starts_with(&format!("{ITEM_PREFIX}/")) {
             return false;
         }
-        let base = path.rsplit('/').next().unwrap_or(path);
-        if base.starts_with(".history.") {
+        if crate::collections::history::is_history_file(path) {
             self.reencrypt_history
         } else {
             self.reencrypt_current

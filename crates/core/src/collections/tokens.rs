@@ -4,7 +4,7 @@
 use super::ITEM_SCOPE;
 use crate::collections::settings::Settings;
 use crate::keys::PrivateKey;
-use crate::protocol::gaia::{Scope, V1TokenOptions, make_v1_token};
+use crate::protocol::gaia::{Scope, ScopeKind, V1TokenOptions, make_v1_token};
 
 /// What the runner learned from the hub (`/hub_info`) and where it writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +31,7 @@ pub fn app_collection_token(
         &hub.challenge_text,
         &V1TokenOptions {
             hub_url: Some(hub.hub_url.clone()),
-            scopes: vec![Scope::new("putFileArchivalPrefix", ITEM_SCOPE)],
+            scopes: vec![Scope::of(ScopeKind::PutFileArchivalPrefix, ITEM_SCOPE)],
             iat: Some(iat),
             salt: Some(salt),
             ..Default::default()
@@ -61,7 +61,7 @@ pub fn owner_archival_token(key: &PrivateKey, hub: &HubContext, iat: u64) -> Str
         &hub.challenge_text,
         &V1TokenOptions {
             hub_url: Some(hub.hub_url.clone()),
-            scopes: vec![Scope::new("putFileArchivalPrefix", ITEM_SCOPE)],
+            scopes: vec![Scope::of(ScopeKind::PutFileArchivalPrefix, ITEM_SCOPE)],
             iat: Some(iat),
             ..Default::default()
         },

@@ -178,15 +178,12 @@ pub fn granted_scopes(request: &AuthRequest) -> Vec<String> {
         .collect()
 }
 
-/// `<read prefix><address>/<path>`.
+/// `<read prefix><address>/<path>` (the path encoded: [`crate::protocol::hub_urls`]).
 pub fn read_url(info: &HubInfo, address: &str, path: &str) -> String {
-    format!("{}{address}/{path}", info.read_url_prefix)
+    crate::protocol::hub_urls::read_url(&info.read_url_prefix, address, path)
 }
 
-/// `<hub>/store/<address>/<path>`.
-pub fn store_url(hub_url: &str, address: &str, path: &str) -> String {
-    format!("{}/store/{address}/{path}", hub_url.trim_end_matches('/'))
-}
+pub use crate::protocol::hub_urls::store_url;
 
 /// The response context from what the hub gave: its info (if it answered) and the
 /// stored `profile.json` body (if any; an unreadable one counts as none).
