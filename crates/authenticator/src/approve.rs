@@ -114,7 +114,7 @@ pub async fn run(
             // Settings first (the grant and its token salt), then the key file in the
             // app's bucket (COLLECTIONS.md §4) — both before the response is sent.
             match ctx
-                .update_settings(|s| Ok(apply_sign_in(s, &record, &wanted, random_salt)))
+                .update_settings(&mut |s| Ok(apply_sign_in(s, &record, &wanted, random_salt)))
                 .await
             {
                 Ok((hand_offs, _)) => {

@@ -159,7 +159,7 @@ impl Ctx {
     /// and the stored settings.
     pub async fn update_settings<T>(
         &self,
-        mut f: impl FnMut(&mut Settings) -> Result<T, Error>,
+        f: &mut dyn FnMut(&mut Settings) -> Result<T, Error>,
     ) -> Result<(T, Settings), Error> {
         let key = &self.identity.key;
         let stored = jobs::update_file(
@@ -293,7 +293,7 @@ pub async fn grant_existing(
 ) -> Result<(), Error> {
     let now = ctx.token_time(keychain, collection).await?;
     let (hand_offs, _) = ctx
-        .update_settings(|s| {
+        .update_settings(&mut |s| {
             Ok(grant_collections(
                 s,
                 origin,
@@ -505,7 +505,7 @@ async fn execute(
             }
             RevocationStep::Finish => {
                 let now = now_ms() as i64;
-                ctx.update_settings(|s| {
+                ctx.update_settings(&mut |s| {
                     r.finish(s, &BTreeMap::new(), now);
                     Ok(())
                 })
@@ -522,7 +522,7 @@ async fn execute(
 
 /// Saves a revocation's progress in the settings file's journal.
 async fn save_progress_in(r: &Revocation, ctx: &Ctx) -> Result<(), Error> {
-    ctx.update_settings(|s| {
+    ctx.update_settings(&mut |s| {
         r.save_progress(s);
         Ok(())
     })
@@ -628,7 +628,7 @@ pub async fn start_revocation(
     let keychain = app.keychain().ok_or(Error::from(ErrorKind::Locked))?;
     let now = ctx.token_time(&keychain, collection).await?;
     let (r, _) = ctx
-        .update_settings(|s| {
+        .update_settings(&mut |s| {
             if downgrade {
                 Revocation::start_downgrade(s, collection, origin, now, current, history)
             } else {

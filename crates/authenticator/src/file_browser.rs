@@ -122,7 +122,7 @@ impl Session {
 
     /// Applies `f` to the settings file through the one read → change → conditional
     /// write loop ([`jobs::update_file`]).
-    pub async fn update_settings(&self, f: impl Fn(&mut Settings)) -> Result<Settings, Error> {
+    pub async fn update_settings(&self, f: &dyn Fn(&mut Settings)) -> Result<Settings, Error> {
         let token = self.token(&self.identity_key);
         let key = &self.identity_key;
         jobs::update_file(
@@ -298,7 +298,7 @@ impl CollectionBucket {
             run,
             async |entry: Job| {
                 let s = session
-                    .update_settings(|s| s.journal.save(entry.clone()))
+                    .update_settings(&|s| s.journal.save(entry.clone()))
                     .await?;
                 *latest.borrow_mut() = Some(s);
                 Ok(())

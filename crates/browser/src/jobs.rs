@@ -116,26 +116,17 @@ pub async fn update_file<T>(
     file: &str,
     mut change: impl AsyncFnMut(Option<&Answer>) -> Result<Rewrite<T>, Error>,
 ) -> Result<T, Error> {
+    // The generic part only sequences: reading and the conditional store are plain
+    // functions, so the four callers share their code instead of four copies of it.
     for _ in 0..attempts {
-        let existing = if may_exist {
-            http::read(read_url).await?
-        } else {
-            None
-        };
+        let existing = read_existing(read_url, may_exist).await?;
         may_exist = true;
         let (body, out) = match change(existing.as_ref()).await? {
             Rewrite::Keep(out) => return Ok(out),
             Rewrite::Write { body, out } => (body, out),
         };
-        let condition: Option<(&str, &str)> = match &existing {
-            None => Some(("If-None-Match", "*")),
-            Some(a) => a.etag.as_deref().map(|e| ("If-Match", e)),
-        };
-        match http::store(store_url, token, &body, content_type, condition).await {
-            Ok(Stored::Done) => return Ok(out),
-            Ok(Stored::Conflict) => continue,
-            Err(e) if e.is_conflict() => sleep(200).await,
-            Err(e) => return Err(e),
+        if store_if_unchanged(store_url, token, &body, content_type, existing.as_ref()).await? {
+            return Ok(out);
         }
     }
     Err(ErrorKind::Changed {
@@ -143,4 +134,38 @@ pub async fn update_file<T>(
         retried: true,
     }
     .into())
+}
+
+/// The file's current version, unless it is known not to exist.
+async fn read_existing(read_url: &str, may_exist: bool) -> Result<Option<Answer>, Error> {
+    if may_exist {
+        http::read(read_url).await
+    } else {
+        Ok(None)
+    }
+}
+
+/// Stores `body` if the file is still the version read (`existing`); `Ok(false)` when it
+/// changed meanwhile (412) or another write of it was in flight (409, after a short
+/// wait): read again and retry.
+async fn store_if_unchanged(
+    store_url: &str,
+    token: &str,
+    body: &str,
+    content_type: &str,
+    existing: Option<&Answer>,
+) -> Result<bool, Error> {
+    let condition: Option<(&str, &str)> = match existing {
+        None => Some(("If-None-Match", "*")),
+        Some(a) => a.etag.as_deref().map(|e| ("If-Match", e)),
+    };
+    match http::store(store_url, token, body, content_type, condition).await {
+        Ok(Stored::Done) => Ok(true),
+        Ok(Stored::Conflict) => Ok(false),
+        Err(e) if e.is_conflict() => {
+            sleep(200).await;
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -25,6 +25,7 @@ use cairn_core::protocol::gaia::{
     ScopeKind, ScopesError, V1TokenOptions, challenge_text, make_v1_token, parse_revocation_time,
     revocation_time_text, token_scopes,
 };
+use cairn_core::protocol::hub_urls;
 use cairn_core::protocol::jwt;
 use cairn_core::support::js;
 use cairn_core::support::json::{self, Map, Value};
@@ -411,6 +412,62 @@ fn revocations_read_back() {
                     "parseInt({small})"
                 );
             }
+            Ok(())
+        },
+    );
+}
+
+/// Percent-decoding as `decodeURIComponent` does (the test's own reference).
+fn percent_decode(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[test]
+fn hub_urls_encode_each_segment_and_decode_back() {
+    fuzz(
+        "protocol::hub_urls",
+        5_000,
+        || proptest::collection::vec(text().prop_map(|s| s.replace('/', "")), 1..4),
+        |segments| {
+            let path = segments.join("/");
+            let url = hub_urls::store_url("http://hub.example/", "1Addr", &path);
+            let Some(encoded) = url.strip_prefix("http://hub.example/store/1Addr/") else {
+                return Err(TestCaseError::fail(format!(
+                    "{url:?} has the wrong endpoint"
+                )));
+            };
+            // Only the unreserved characters of encodeURIComponent, `%XX` and the slashes
+            // between segments appear: nothing a URL parser could take for `?`, `#` or a
+            // new path segment.
+            check!(
+                encoded
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.!~*'()%/".contains(c)),
+                "{path:?} encoded as {encoded:?}"
+            );
+            check!(
+                encoded.split('/').count() == segments.len(),
+                "{path:?} has {} segments, {encoded:?} has another count",
+                segments.len()
+            );
+            let back: Option<Vec<String>> = encoded.split('/').map(percent_decode).collect();
+            check!(
+                back.as_deref() == Some(&segments[..]),
+                "{encoded:?} decodes as {back:?}"
+            );
             Ok(())
         },
     );

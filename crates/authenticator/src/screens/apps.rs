@@ -124,7 +124,7 @@ async fn disconnect(app: &Rc<App>, identity: u32, origin: &str) {
     };
     let done = async {
         let ctx = Ctx::new(&keychain, identity, &app.hub_url()).await?;
-        ctx.update_settings(|s| {
+        ctx.update_settings(&mut |s| {
             for a in s.apps.iter_mut().filter(|a| a.origin == origin) {
                 a.scopes
                     .retain(|x| x != WALLET_SCOPE && x != WALLET_STORAGE_SCOPE);

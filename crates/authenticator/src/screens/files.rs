@@ -317,7 +317,7 @@ impl Browser {
                 async move {
                     let r = b
                         .session
-                        .update_settings(|s| j.finish(s, now_ms() as i64, false))
+                        .update_settings(&|s| j.finish(s, now_ms() as i64, false))
                         .await;
                     if let Ok(s) = r {
                         *b.settings.borrow_mut() = s;
@@ -1027,7 +1027,7 @@ impl View {
                 let _ = self
                     .b
                     .session
-                    .update_settings(|s| {
+                    .update_settings(&|s| {
                         s.log.push(cairn_core::collections::settings::LogEntry {
                             at: now_ms() as i64,
                             event: "rollback".into(),
@@ -1364,7 +1364,7 @@ impl View {
             let j = job.clone();
             self.b
                 .session
-                .update_settings(|s| j.finish(s, now_ms() as i64, true))
+                .update_settings(&|s| j.finish(s, now_ms() as i64, true))
                 .await
                 .ok()
         } else {

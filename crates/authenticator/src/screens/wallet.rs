@@ -72,7 +72,7 @@ async fn remember(
 ) -> Result<(), cairn_browser::Error> {
     let ctx = Ctx::new(keychain, i, &app.hub_url()).await?;
     let now = wait::now_ms() as i64;
-    ctx.update_settings(|s| {
+    ctx.update_settings(&mut |s| {
         let mut scopes = s.app(origin).map(|a| a.scopes.clone()).unwrap_or_default();
         for (want, scope) in [(true, WALLET_SCOPE), (storage, WALLET_STORAGE_SCOPE)] {
             if want && !scopes.iter().any(|x| x == scope) {
