@@ -19,12 +19,13 @@ use cairn_core::collections::{
     CollectionKeys, HandOff, HubContext, KEY_FILE_NAME, Revocation, RevocationStep,
     grant_collections, owner_token, random_salt, update_key_file_async,
 };
+use cairn_core::jobs::hub_io::Condition;
 use cairn_core::keys::PrivateKey;
 use cairn_core::keys::keychain::{Identity, Keychain};
 use cairn_core::protocol::gaia::RevokeAllRequest;
 use cairn_core::protocol::gaia::{HubInfo, V1TokenOptions, make_v1_token};
 use cairn_core::protocol::hub_urls::revoke_all_url;
-use cairn_core::protocol::signin::{SETTINGS_ATTEMPTS, read_url, settings_condition, store_url};
+use cairn_core::protocol::signin::{SETTINGS_ATTEMPTS, read_url, store_url};
 use cairn_core::support::encoding::to_hex;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -122,13 +123,13 @@ impl Ctx {
     ) -> Result<(), Error> {
         let store = store_url(&self.hub_url, &self.identity.address, SETTINGS_PATH);
         let body = settings.seal_async(&WebCrypto, &self.identity.key).await?;
-        let (k, v) = settings_condition(etag);
+        let condition = Condition::on_version(etag.is_some(), etag);
         match http::store(
             &store,
             &self.token,
             &body,
             "application/json",
-            Some((k, &v)),
+            condition.as_ref().map(Condition::header),
         )
         .await?
         {
@@ -161,6 +162,29 @@ impl Ctx {
         &self,
         f: &mut dyn FnMut(&mut Settings) -> Result<T, Error>,
     ) -> Result<(T, Settings), Error> {
+        // The loop itself is not generic (one copy in the page's module); only this
+        // wrapper is, per result type.
+        let mut out = None;
+        let settings = self
+            .change_settings(&mut |s| {
+                out = Some(f(s)?);
+                Ok(())
+            })
+            .await?;
+        match out {
+            Some(out) => Ok((out, settings)),
+            // `f` runs before every write, so a stored file always has its result.
+            None => Err(Error::from(ErrorKind::Changed {
+                file: "your settings file".into(),
+                retried: true,
+            })),
+        }
+    }
+
+    async fn change_settings(
+        &self,
+        f: &mut dyn FnMut(&mut Settings) -> Result<(), Error>,
+    ) -> Result<Settings, Error> {
         let key = &self.identity.key;
         let stored = jobs::update_file(
             &read_url(&self.info, &self.identity.address, SETTINGS_PATH),
@@ -175,11 +199,11 @@ impl Ctx {
                     None => Settings::default(),
                     Some(a) => Settings::open_async(&WebCrypto, &a.body, key).await?,
                 };
-                let out = f(&mut settings)?;
+                f(&mut settings)?;
                 let body = settings.seal_async(&WebCrypto, key).await?;
                 Ok(Rewrite::Write {
                     body,
-                    out: (out, settings),
+                    out: settings,
                 })
             },
         )

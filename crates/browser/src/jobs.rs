@@ -6,6 +6,7 @@
 use crate::http::{self, Answer, HUB_TIMEOUT_MS, Stored};
 use crate::wait::sleep;
 use crate::{Error, ErrorKind};
+use cairn_core::jobs::hub_io::Condition;
 use cairn_core::jobs::{HubJob, HubResponse, Job, Next};
 
 /// How a run ended.
@@ -155,11 +156,17 @@ async fn store_if_unchanged(
     content_type: &str,
     existing: Option<&Answer>,
 ) -> Result<bool, Error> {
-    let condition: Option<(&str, &str)> = match existing {
-        None => Some(("If-None-Match", "*")),
-        Some(a) => a.etag.as_deref().map(|e| ("If-Match", e)),
-    };
-    match http::store(store_url, token, body, content_type, condition).await {
+    let condition =
+        Condition::on_version(existing.is_some(), existing.and_then(|a| a.etag.as_deref()));
+    match http::store(
+        store_url,
+        token,
+        body,
+        content_type,
+        condition.as_ref().map(Condition::header),
+    )
+    .await
+    {
         Ok(Stored::Done) => Ok(true),
         Ok(Stored::Conflict) => Ok(false),
         Err(e) if e.is_conflict() => {

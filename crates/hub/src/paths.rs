@@ -172,18 +172,8 @@ mod tests {
 
     #[test]
     fn history_names() {
-        assert_eq!(
-            history_path("collection/contacts.json", 1795215739348, "AKPzqHN0r8"),
-            "collection/.history.1795215739348.AKPzqHN0r8.contacts.json"
-        );
-        assert_eq!(
-            history_path("a.txt", 1, "0123456789"),
-            ".history.1.0123456789.a.txt"
-        );
-        assert!(is_history_file("collection/.history.1.x.a"));
-        assert!(!is_history_file(".historyx"));
-        assert!(!is_history_file(".history/a"));
-        // What the hub writes, the core reads back as a version of the file.
+        // The format itself is tested where it lives (cairn_core::collections::history);
+        // here: what the hub writes, the core reads back as a version of the file.
         let h = history_path("c/x.json", 1795215739348, "AKPzqHN0r8");
         let parsed = cairn_core::collections::history::parse_history_path(&h);
         assert_eq!(

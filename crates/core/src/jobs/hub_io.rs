@@ -44,6 +44,18 @@ pub enum Condition {
 }
 
 impl Condition {
+    /// The condition of a write that must replace exactly the version that was read:
+    /// `If-Match` of its ETag, or `If-None-Match: *` when there was no file (`etag` is
+    /// then `None` and `existed` false). `None` when a file exists but the hub exposed no
+    /// ETag: there is nothing to condition on.
+    pub fn on_version(existed: bool, etag: Option<&str>) -> Option<Condition> {
+        match (existed, etag) {
+            (false, _) => Some(Condition::IfNoneMatch),
+            (true, Some(e)) => Some(Condition::IfMatch(e.to_string())),
+            (true, None) => None,
+        }
+    }
+
     /// The header's name and value.
     pub fn header(&self) -> (&'static str, &str) {
         match self {
@@ -181,4 +193,41 @@ pub trait HubJob {
     /// The job's journal form at this point (what a cancel or failure leaves behind),
     /// or `None` for a job that is not journaled.
     fn journal_entry(&self) -> Option<Job>;
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn a_write_is_conditioned_on_the_version_read() {
+        let c = Condition::on_version(true, Some("\"abc\""));
+        assert_eq!(
+            c.as_ref().map(Condition::header),
+            Some(("If-Match", "\"abc\""))
+        );
+        let c = Condition::on_version(false, None);
+        assert_eq!(
+            c.as_ref().map(Condition::header),
+            Some(("If-None-Match", "*"))
+        );
+        assert_eq!(Condition::on_version(true, None), None);
+        let r = HubRequest {
+            condition: Some(Condition::IfNoneMatch),
+            bearer: Some("t".into()),
+            content_type: Some("application/json".into()),
+            ..HubRequest::get("http://hub.example/x".into())
+        };
+        assert_eq!(
+            r.headers(),
+            [
+                ("Content-Type", "application/json".to_string()),
+                ("Authorization", "bearer t".to_string()),
+                ("If-None-Match", "*".to_string()),
+            ]
+        );
+    }
 }

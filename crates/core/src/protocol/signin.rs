@@ -299,15 +299,6 @@ pub fn apply_sign_in(
     grant_collections(settings, &app.origin, collections, app.now_ms, salt)
 }
 
-/// The conditional header of a settings write: `If-Match: <etag>` for an existing
-/// file, `If-None-Match: *` for a new one.
-pub fn settings_condition(etag: Option<&str>) -> (&'static str, String) {
-    match etag {
-        Some(e) => ("If-Match", e.to_string()),
-        None => ("If-None-Match", "*".to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
@@ -573,11 +564,6 @@ mod tests {
         let other = kc.identity(1).unwrap();
         assert!(Settings::open(&second, &other.key).is_err());
         assert!(sign_in(Some("garbage"), &app).is_err());
-        assert_eq!(
-            settings_condition(Some("\"abc\"")),
-            ("If-Match", "\"abc\"".to_string())
-        );
-        assert_eq!(settings_condition(None), ("If-None-Match", "*".to_string()));
     }
 
     #[test]
