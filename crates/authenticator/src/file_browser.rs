@@ -20,17 +20,9 @@ use cairn_core::keys::PrivateKey;
 use cairn_core::keys::keychain::Keychain;
 use cairn_core::protocol::gaia::ListFilesRequest;
 use cairn_core::protocol::gaia::{HubInfo, V1TokenOptions, make_v1_token};
-use cairn_core::protocol::hub_urls::list_files_url;
+use cairn_core::protocol::hub_urls::{self, list_files_url};
 use cairn_core::protocol::signin::SETTINGS_ATTEMPTS;
 use std::cell::RefCell;
-
-/// Where a bucket's paths are encoded for URLs: each segment with `encodeURIComponent`.
-pub fn encode_path(path: &str) -> String {
-    path.split('/')
-        .map(|s| String::from(js_sys::encode_uri_component(s)))
-        .collect::<Vec<_>>()
-        .join("/")
-}
 
 /// The hub and the identity the browser works for.
 pub struct Session {
@@ -76,19 +68,7 @@ impl Session {
 
     /// The read URL of `path` in bucket `address`.
     pub fn read_url(&self, address: &str, path: &str) -> String {
-        format!(
-            "{}{address}/{}",
-            self.info.read_url_prefix,
-            encode_path(path)
-        )
-    }
-
-    fn hub(&self, what: &str, address: &str, path: &str) -> String {
-        format!(
-            "{}/{what}/{address}/{}",
-            self.hub_url.trim_end_matches('/'),
-            encode_path(path)
-        )
+        hub_urls::read_url(&self.info.read_url_prefix, address, path)
     }
 
     /// Reads the settings file and its ETag (`None` when there is none yet).
@@ -127,7 +107,7 @@ impl Session {
         let key = &self.identity_key;
         jobs::update_file(
             &self.read_url(&self.identity_address, SETTINGS_PATH),
-            &self.hub("store", &self.identity_address, SETTINGS_PATH),
+            &hub_urls::store_url(&self.hub_url, &self.identity_address, SETTINGS_PATH),
             &token,
             "application/json",
             self.settings_exist(&token).await?,
@@ -205,7 +185,7 @@ impl Session {
         content_type: &str,
     ) -> Result<(), Error> {
         match http::store(
-            &self.hub("store", address, path),
+            &hub_urls::store_url(&self.hub_url, address, path),
             token,
             body,
             content_type,
@@ -217,7 +197,7 @@ impl Session {
             Stored::Conflict => Err(Error::from(ErrorKind::Status {
                 call: Call::Store,
                 status: 412,
-                url: self.hub("store", address, path),
+                url: hub_urls::store_url(&self.hub_url, address, path),
             })),
         }
     }
@@ -225,7 +205,7 @@ impl Session {
     /// Deletes `path` with `token`; a file already gone counts as deleted.
     pub async fn delete(&self, address: &str, path: &str, token: &str) -> Result<(), Error> {
         let auth = format!("bearer {token}");
-        let url = self.hub("delete", address, path);
+        let url = hub_urls::delete_url(&self.hub_url, address, path);
         let a = http::fetch(
             &url,
             "DELETE",
