@@ -4,24 +4,23 @@
 //! "Delete old versions". What to write is decided by [`cairn_core::collections::history`] and
 //! [`cairn_core::collections::files`]; this module fetches and stores.
 
-use cairn_browser::http::{self, Stored};
-use cairn_browser::jobs::{self, Rewrite, RunEnd};
+use cairn_browser::Error;
+use cairn_browser::jobs::{BrowserHub, RunEnd};
 use cairn_browser::wait::now_ms;
 use cairn_browser::webcrypto::WebCrypto;
-use cairn_browser::{Call, Error, ErrorKind};
 use cairn_core::collections::files::{ListPage, parse_list_page};
-use cairn_core::collections::settings::{SETTINGS_PATH, Settings};
+use cairn_core::collections::settings::Settings;
 use cairn_core::collections::{
     CollectionKeys, HubContext, ITEM_PREFIX, owner_archival_token, owner_token,
 };
-use cairn_core::jobs::Job;
+use cairn_core::jobs::calls::{self, FileWrite, Stored};
+use cairn_core::jobs::settings_file::SettingsFile;
 use cairn_core::jobs::undo::{BucketAccess, UndoRun};
+use cairn_core::jobs::{Job, JobError, drive};
 use cairn_core::keys::PrivateKey;
-use cairn_core::keys::keychain::Keychain;
-use cairn_core::protocol::gaia::ListFilesRequest;
-use cairn_core::protocol::gaia::{HubInfo, V1TokenOptions, make_v1_token};
+use cairn_core::keys::keychain::{Identity, Keychain};
+use cairn_core::protocol::gaia::{HubInfo, ListFilesRequest};
 use cairn_core::protocol::hub_urls::{self, list_files_url};
-use cairn_core::protocol::signin::SETTINGS_ATTEMPTS;
 use std::cell::RefCell;
 
 /// The hub and the identity the browser works for.
@@ -32,23 +31,20 @@ pub struct Session {
     pub info: HubInfo,
     /// Identity index.
     pub identity: u32,
-    /// The identity key (settings file).
-    pub identity_key: PrivateKey,
-    /// The identity bucket address.
-    pub identity_address: String,
+    /// The identity (its key signs the settings file; its address is the bucket).
+    id: Identity,
 }
 
 impl Session {
     /// Asks the hub for its info.
     pub async fn open(keychain: &Keychain, identity: u32, hub_url: &str) -> Result<Self, Error> {
         let id = keychain.identity(identity)?;
-        let info = http::hub_info(hub_url).await?;
+        let info = calls::hub_info(&BrowserHub, hub_url).await?;
         Ok(Session {
             hub_url: hub_url.to_string(),
             info,
             identity,
-            identity_key: id.key.clone(),
-            identity_address: id.address.clone(),
+            id,
         })
     }
 
@@ -71,59 +67,30 @@ impl Session {
         hub_urls::read_url(&self.info.read_url_prefix, address, path)
     }
 
+    /// The identity's settings file, after a fresh listing of its bucket (a missing
+    /// file would otherwise be a 404 in the console).
+    async fn settings_file(&self) -> SettingsFile {
+        SettingsFile::probe(&BrowserHub, &self.id, &self.hub_url, &self.info).await
+    }
+
     /// Reads the settings file and its ETag (`None` when there is none yet).
     pub async fn settings(&self) -> Result<(Settings, Option<String>), Error> {
-        let token = make_v1_token(
-            &self.identity_key,
-            &self.info.challenge_text,
-            &V1TokenOptions {
-                hub_url: Some(self.hub_url.clone()),
-                ..V1TokenOptions::default()
-            },
-        );
-        if !self.settings_exist(&token).await? {
-            return Ok((Settings::default(), None));
-        }
-        match http::read(&self.read_url(&self.identity_address, SETTINGS_PATH)).await? {
-            None => Ok((Settings::default(), None)),
-            Some(a) => Ok((
-                Settings::open_async(&WebCrypto, &a.body, &self.identity_key).await?,
-                a.etag,
-            )),
-        }
+        self.settings_file()
+            .await
+            .load(&BrowserHub, &WebCrypto)
+            .await
     }
 
-    /// Whether the identity's bucket has a settings file (listing first: a missing file
-    /// would otherwise be a 404 in the console).
-    async fn settings_exist(&self, token: &str) -> Result<bool, Error> {
-        let names = http::list_files(&self.hub_url, &self.identity_address, token).await?;
-        Ok(names.iter().any(|n| n == SETTINGS_PATH))
-    }
-
-    /// Applies `f` to the settings file through the one read → change → conditional
-    /// write loop ([`jobs::update_file`]).
+    /// Applies `f` to the settings file through the core's one read → change →
+    /// conditional write loop.
     pub async fn update_settings(&self, f: &dyn Fn(&mut Settings)) -> Result<Settings, Error> {
-        let token = self.token(&self.identity_key);
-        let key = &self.identity_key;
-        jobs::update_file(
-            &self.read_url(&self.identity_address, SETTINGS_PATH),
-            &hub_urls::store_url(&self.hub_url, &self.identity_address, SETTINGS_PATH),
-            &token,
-            "application/json",
-            self.settings_exist(&token).await?,
-            SETTINGS_ATTEMPTS,
-            "your settings file",
-            async |existing| {
-                let mut s = match existing {
-                    None => Settings::default(),
-                    Some(a) => Settings::open_async(&WebCrypto, &a.body, key).await?,
-                };
-                f(&mut s);
-                let body = s.seal_async(&WebCrypto, key).await?;
-                Ok(Rewrite::Write { body, out: s })
-            },
-        )
-        .await
+        self.settings_file()
+            .await
+            .update(&BrowserHub, &WebCrypto, &mut |s| {
+                f(s);
+                Ok(())
+            })
+            .await
     }
 
     /// One page of `list-files` with `stat`.
@@ -133,46 +100,41 @@ impl Session {
         token: &str,
         page: Option<&str>,
     ) -> Result<ListPage, Error> {
-        let url = list_files_url(&self.hub_url, address);
-        let auth = format!("bearer {token}");
         let body = ListFilesRequest {
             page: page.map(str::to_string),
             stat: true,
         }
         .to_value()
         .to_string();
-        let a = http::fetch(
-            &url,
-            "POST",
-            &[
-                ("Content-Type", "application/json"),
-                ("Authorization", auth.as_str()),
-            ],
-            Some(&body),
-            http::HUB_TIMEOUT_MS,
+        let a = calls::post_json(
+            &BrowserHub,
+            list_files_url(&self.hub_url, address),
+            token,
+            body,
         )
         .await?;
         if !(200..300).contains(&a.status) {
-            return Err(Error::from(ErrorKind::Status {
-                call: Call::List,
+            return Err(JobError::Refused {
+                doing: format!("listing the files of {address}"),
                 status: a.status,
-                url,
-            }));
+            }
+            .into());
         }
         parse_list_page(&a.body).map_err(|reason| {
-            Error::from(ErrorKind::Unreadable {
-                url,
-                reason,
-                cause: None,
-            })
+            JobError::Unreadable {
+                what: format!("the hub's listing of {address} ({reason})"),
+            }
+            .into()
         })
     }
 
     /// Reads a file's body (`None` when it is gone).
     pub async fn read(&self, address: &str, path: &str) -> Result<Option<String>, Error> {
-        Ok(http::read(&self.read_url(address, path))
-            .await?
-            .map(|a| a.body))
+        Ok(
+            calls::read(&BrowserHub, &self.read_url(address, path), path)
+                .await?
+                .map(|a| a.body),
+        )
     }
 
     /// Stores `body` at `path` with `token`.
@@ -184,44 +146,25 @@ impl Session {
         body: &str,
         content_type: &str,
     ) -> Result<(), Error> {
-        match http::store(
-            &hub_urls::store_url(&self.hub_url, address, path),
+        let url = hub_urls::store_url(&self.hub_url, address, path);
+        let write = FileWrite {
+            url: &url,
             token,
-            body,
             content_type,
-            None,
-        )
-        .await?
-        {
+            what: path,
+        };
+        match calls::store(&BrowserHub, &write, body.to_string(), None).await? {
             Stored::Done => Ok(()),
-            Stored::Conflict => Err(Error::from(ErrorKind::Status {
-                call: Call::Store,
-                status: 412,
-                url: hub_urls::store_url(&self.hub_url, address, path),
-            })),
+            Stored::Changed | Stored::Busy => Err(JobError::Changed {
+                file: path.to_string(),
+            }
+            .into()),
         }
     }
 
     /// Deletes `path` with `token`; a file already gone counts as deleted.
     pub async fn delete(&self, address: &str, path: &str, token: &str) -> Result<(), Error> {
-        let auth = format!("bearer {token}");
-        let url = hub_urls::delete_url(&self.hub_url, address, path);
-        let a = http::fetch(
-            &url,
-            "DELETE",
-            &[("Authorization", auth.as_str())],
-            None,
-            http::HUB_TIMEOUT_MS,
-        )
-        .await?;
-        match a.status {
-            200..=299 | 404 => Ok(()),
-            s => Err(Error::from(ErrorKind::Status {
-                call: Call::Delete,
-                status: s,
-                url,
-            })),
-        }
+        calls::delete(&BrowserHub, &self.hub_url, address, path, token).await
     }
 }
 
@@ -274,7 +217,8 @@ impl CollectionBucket {
         cancelled: impl Fn() -> bool,
     ) -> (RunEnd, Option<Settings>) {
         let latest: RefCell<Option<Settings>> = RefCell::new(None);
-        let end = jobs::run(
+        let end = drive(
+            &BrowserHub,
             run,
             async |entry: Job| {
                 let s = session

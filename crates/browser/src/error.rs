@@ -16,26 +16,6 @@ use cairn_core::protocol::auth::AuthResponseError;
 use std::fmt;
 use wasm_bindgen::JsValue;
 
-/// Which HTTP call got an unexpected status (it chooses the words of the message).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Call {
-    /// `GET <hub>/hub_info`.
-    HubInfo,
-    /// A read of a file from the hub's read URL.
-    Read,
-    /// `POST <hub>/store/…`.
-    Store,
-    /// `POST <hub>/list-files/…`.
-    List,
-    /// `POST <hub>/revoke-all/…`.
-    RevokeAll,
-    /// `DELETE <hub>/delete/…`.
-    Delete,
-    /// A plain `GET` of a text file (an app manifest, `config.json`).
-    Get,
-}
-
 /// The browser API that failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -62,10 +42,9 @@ pub struct Error(Box<ErrorKind>);
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The server answered with a status the call does not accept.
+    /// A server answered a plain `GET` (an app manifest, `config.json`) with a status
+    /// other than 200. Hub answers are judged by the core's jobs ([`ErrorKind::Job`]).
     Status {
-        /// Which call.
-        call: Call,
         /// The HTTP status.
         status: u16,
         /// The URL asked.
@@ -158,7 +137,9 @@ impl Error {
     /// The HTTP status, when the server answered with one the call does not accept.
     pub fn status(&self) -> Option<u16> {
         match &*self.0 {
-            ErrorKind::Status { status, .. } => Some(*status),
+            ErrorKind::Status { status, .. } | ErrorKind::Job(JobError::Refused { status, .. }) => {
+                Some(*status)
+            }
             _ => None,
         }
     }
@@ -194,15 +175,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &*self.0 {
-            ErrorKind::Status { call, status, .. } => match call {
-                Call::HubInfo => write!(f, "the hub answered {status}"),
-                Call::Read => write!(f, "reading failed ({status})"),
-                Call::Store => write!(f, "the hub refused the write ({status})"),
-                Call::List => write!(f, "listing failed ({status})"),
-                Call::RevokeAll => write!(f, "the hub refused the revoke-all ({status})"),
-                Call::Delete => write!(f, "the hub refused the deletion ({status})"),
-                Call::Get => write!(f, "status {status}"),
-            },
+            ErrorKind::Status { status, .. } => write!(f, "the server answered {status}"),
             ErrorKind::Timeout { .. } => f.write_str("no answer in time"),
             ErrorKind::Network { message, .. } => f.write_str(message),
             ErrorKind::TooLarge { len, limit, .. } => write!(
@@ -272,9 +245,19 @@ impl From<AuthResponseError> for Error {
     }
 }
 
+/// A job's own verdicts keep their browser-layer kinds (so `is_conflict`, `status`
+/// and the screens' words work the same for every job); the rest stay [`ErrorKind::Job`].
 impl From<JobError> for Error {
     fn from(e: JobError) -> Self {
-        ErrorKind::Job(e).into()
+        match e {
+            JobError::Changed { file } => ErrorKind::Changed {
+                file,
+                retried: true,
+            },
+            JobError::Cancelled => ErrorKind::Cancelled,
+            e => ErrorKind::Job(e),
+        }
+        .into()
     }
 }
 
@@ -312,11 +295,18 @@ mod tests {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_test::wasm_bindgen_test;
 
-    fn status(call: Call, status: u16) -> Error {
+    fn status(status: u16) -> Error {
         ErrorKind::Status {
-            call,
             status,
-            url: "http://hub.example/store/x/f".into(),
+            url: "http://app.example/manifest.json".into(),
+        }
+        .into()
+    }
+
+    fn refused(status: u16) -> Error {
+        JobError::Refused {
+            doing: "the write of collection/a".into(),
+            status,
         }
         .into()
     }
@@ -325,16 +315,10 @@ mod tests {
     #[wasm_bindgen_test]
     fn texts() {
         assert_eq!(
-            status(Call::Store, 409).to_string(),
-            "the hub refused the write (409)"
+            refused(500).to_string(),
+            "the hub refused the write of collection/a (500)"
         );
-        assert_eq!(
-            status(Call::HubInfo, 500).to_string(),
-            "the hub answered 500"
-        );
-        assert_eq!(status(Call::Read, 403).to_string(), "reading failed (403)");
-        assert_eq!(status(Call::List, 401).to_string(), "listing failed (401)");
-        assert_eq!(status(Call::Get, 404).to_string(), "status 404");
+        assert_eq!(status(404).to_string(), "the server answered 404");
         let timeout = Error::from(ErrorKind::Timeout { url: "u".into() });
         assert_eq!(timeout.to_string(), "no answer in time");
         let changed = Error::from(ErrorKind::Changed {
@@ -350,20 +334,23 @@ mod tests {
     /// Code asks the variants, not the text.
     #[wasm_bindgen_test]
     fn checks() {
-        assert!(status(Call::Store, 409).is_conflict());
-        assert!(!status(Call::Store, 412).is_conflict());
-        assert_eq!(status(Call::Delete, 403).status(), Some(403));
-        assert_eq!(
-            status(Call::Store, 500).url(),
-            Some("http://hub.example/store/x/f")
-        );
+        assert!(refused(409).is_conflict());
+        assert!(!refused(412).is_conflict());
+        assert_eq!(refused(403).status(), Some(403));
+        assert_eq!(status(403).status(), Some(403));
+        assert_eq!(status(500).url(), Some("http://app.example/manifest.json"));
+        let changed = Error::from(JobError::Changed { file: "f".into() });
+        assert!(matches!(
+            changed.kind(),
+            ErrorKind::Changed { retried: true, .. }
+        ));
         assert!(Error::from(ErrorKind::Timeout { url: "u".into() }).is_unreachable());
         let network = Error::from(ErrorKind::Network {
             url: "u".into(),
             message: "Failed to fetch".into(),
         });
         assert!(network.is_unreachable() && !network.is_conflict());
-        assert!(!status(Call::Read, 500).is_unreachable());
+        assert!(!refused(500).is_unreachable());
     }
 
     /// A core error keeps its text and stays reachable through `source()`.

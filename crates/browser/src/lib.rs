@@ -24,7 +24,7 @@ pub mod session;
 pub mod wait;
 pub mod webcrypto;
 
-pub use error::{Api, Call, Error, ErrorKind};
+pub use error::{Api, Error, ErrorKind};
 
 #[cfg(feature = "api")]
 pub use js_api::*;

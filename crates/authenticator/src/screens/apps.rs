@@ -4,11 +4,7 @@
 use crate::App;
 use crate::collections::Ctx;
 use crate::dom::{button, el, heading, para, say, status_line};
-use cairn_browser::http;
-use cairn_browser::webcrypto::WebCrypto;
-use cairn_core::collections::settings::{SETTINGS_PATH, Settings};
-use cairn_core::protocol::gaia::{V1TokenOptions, make_v1_token};
-use cairn_core::protocol::signin::read_url;
+use cairn_core::collections::settings::Settings;
 use cairn_core::protocol::wallet_rpc::{WALLET_SCOPE, WALLET_STORAGE_SCOPE};
 use std::rc::Rc;
 use web_sys::Element;
@@ -31,28 +27,13 @@ pub fn fill(app: &Rc<App>, body: &Element, screen: u32) {
     let hub_url = app.hub_url();
     let app = app.clone();
     crate::spawn(async move {
-        let Ok(identity) = keychain.identity(selected) else {
-            return;
-        };
+        // Ctx lists the bucket first: a missing file would otherwise be a 404 in the
+        // console.
         let result: Result<Settings, cairn_browser::Error> = async {
-            let info = http::hub_info(&hub_url).await?;
-            let token = make_v1_token(
-                &identity.key,
-                &info.challenge_text,
-                &V1TokenOptions {
-                    hub_url: Some(hub_url.clone()),
-                    ..V1TokenOptions::default()
-                },
-            );
-            // Listing first: a missing file would otherwise be a 404 in the console.
-            let names = http::list_files(&hub_url, &identity.address, &token).await?;
-            if !names.iter().any(|n| n == SETTINGS_PATH) {
-                return Ok(Settings::default());
-            }
-            match http::read(&read_url(&info, &identity.address, SETTINGS_PATH)).await? {
-                None => Ok(Settings::default()),
-                Some(a) => Ok(Settings::open_async(&WebCrypto, &a.body, &identity.key).await?),
-            }
+            Ctx::new(&keychain, selected, &hub_url)
+                .await?
+                .load_settings()
+                .await
         }
         .await;
         if !app.is_current(screen) {

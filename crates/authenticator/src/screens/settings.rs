@@ -2,7 +2,8 @@
 
 use crate::App;
 use crate::dom::{actions, button, field, heading, para, say, status_line};
-use cairn_browser::http;
+use cairn_browser::jobs::BrowserHub;
+use cairn_core::jobs::calls;
 use std::rc::Rc;
 use web_sys::Element;
 
@@ -34,7 +35,7 @@ pub fn fill(app: &Rc<App>, body: &Element) {
             }
             app.save_prefs().await;
             say(&status, "Saved. Checking the hub…");
-            match http::hub_info(&typed).await {
+            match calls::hub_info(&BrowserHub, &typed).await {
                 Ok(_) => say(&status, "Hub reachable"),
                 Err(e) => say(&status, &format!("Hub not reachable: {e}")),
             }

@@ -8,6 +8,10 @@
 //! decides URLs, conditional writes and status handling, the runner only moves bytes.
 
 use super::Job;
+use crate::collections::CollectionError;
+use crate::collections::settings::SettingsError;
+use crate::keys::keychain::KeychainError;
+use crate::protocol::auth::AuthResponseError;
 use std::fmt;
 
 /// The HTTP method of a request.
@@ -153,6 +157,19 @@ pub enum JobError {
     },
     /// [`HubJob::resolve`] was called without a request in flight (a runner bug).
     NoRequest,
+    /// A file kept changing between Cairn's read and its conditional write: every
+    /// attempt met a newer version (412).
+    Changed {
+        /// The file, in words ("your settings file", a path …).
+        file: String,
+    },
+    /// An answer arrived but is not what was asked for.
+    Unreadable {
+        /// What was asked, in words ("the listing of …").
+        what: String,
+    },
+    /// The user cancelled; the progress so far is journaled.
+    Cancelled,
 }
 
 impl fmt::Display for JobError {
@@ -167,11 +184,38 @@ impl fmt::Display for JobError {
             }
             JobError::Missing { path } => write!(f, "the version {path} is gone"),
             JobError::NoRequest => f.write_str("an answer came with no request in flight"),
+            JobError::Changed { file } => write!(f, "{file} kept changing while Cairn wrote it"),
+            JobError::Unreadable { what } => write!(f, "{what} is unreadable"),
+            JobError::Cancelled => f.write_str("cancelled"),
         }
     }
 }
 
 impl std::error::Error for JobError {}
+
+/// The one transport of every job: performs a [`HubRequest`] exactly as described and
+/// returns the raw answer, whatever its status (judging it is the job's part). The
+/// browser layer implements it with `fetch`; tests implement it with an in-memory hub.
+///
+/// Jobs written as `async` functions over a `Hub` ([`super::calls`], the revocation,
+/// the sign-in writes) and state-machine jobs driven by [`super::drive`] ([`HubJob`])
+/// both reach the network only through it.
+pub trait Hub {
+    /// The transport's failure (no connection, timeout …), which also carries every
+    /// core error a job can stop with, so that a job's `?` needs no conversion table.
+    type Error: From<JobError>
+        + From<SettingsError>
+        + From<CollectionError>
+        + From<KeychainError>
+        + From<AuthResponseError>
+        + fmt::Display;
+
+    /// Performs `request`.
+    fn send(&self, request: HubRequest) -> impl Future<Output = Result<HubResponse, Self::Error>>;
+
+    /// Waits `ms` milliseconds (before retrying a file another writer holds).
+    fn wait(&self, ms: u32) -> impl Future<Output = ()>;
+}
 
 /// A multi-step job over a Gaia hub, without I/O (see the module docs).
 pub trait HubJob {

@@ -1,20 +1,32 @@
-//! Multi-step jobs that must survive a closed tab: revocations (and downgrades) of
-//! collection access, and "undo changes since" in the file browser.
+//! Multi-step jobs over a Gaia hub: sign-in writes, revocations (and downgrades) of
+//! collection access with their re-encryption, and rollback, restore and "undo changes
+//! since" in the file browser.
 //!
-//! The settings file keeps them in its [`Journal`]: one typed list, written only through
+//! **No I/O here.** Every job reaches the hub only through one transport, the [`Hub`]
+//! trait ([`hub_io`]): it performs a fully described request and returns the raw answer;
+//! what the answer means (which status is success, when to retry, what is conditional)
+//! is decided in this module, once ([`calls`]). The browser layer implements `Hub` with
+//! `fetch` (`cairn_browser::jobs::BrowserHub`) — the one runner every job goes through —
+//! and the tests implement it with an in-memory hub.
+//!
+//! Jobs come in two shapes over that one transport: state machines that say which
+//! request comes next and judge each answer ([`HubJob`], driven by [`drive`]; [`undo`]),
+//! and `async` functions for jobs whose steps need the bulk ciphers between requests
+//! ([`revocation`], [`sign_in`]). Both journal through the settings file
+//! ([`settings_file::SettingsFile::save_job`]): one typed [`Journal`], written only through
 //! [`Journal::save`] and [`Journal::remove`], serialised in one place
-//! ([`Job::to_value`] / [`Job::from_value`]). What each job does next is decided by its
-//! own type ([`crate::collections::Revocation`], [`crate::collections::files::UndoJob`]);
-//! the browser runs the steps and saves progress here after each one.
-//!
-//! Jobs are written sans I/O ([`hub_io`]): a job says which request comes next and
-//! judges each answer; one runner in the browser layer (`cairn_browser::jobs`) performs
-//! the requests, journals, reports progress and cancels. [`undo`] runs rollback, restore
-//! and "undo changes since" this way.
+//! ([`Job::to_value`] / [`Job::from_value`]), so a closed tab resumes where it stopped.
 
+pub mod calls;
+mod drive;
 pub mod hub_io;
 mod journal;
+pub mod key_files;
+pub mod revocation;
+pub mod settings_file;
+pub mod sign_in;
 pub mod undo;
 
-pub use hub_io::{HubJob, HubRequest, HubResponse, JobError, Next};
+pub use drive::{RunEnd, drive};
+pub use hub_io::{Hub, HubJob, HubRequest, HubResponse, JobError, Next};
 pub use journal::{Job, JobKind, Journal};

@@ -1,0 +1,368 @@
+//! The core's hub jobs run natively over an in-memory hub (`support/mem_hub.rs`): the
+//! revocation with its re-encryption (every step, the journal, resuming after the hub
+//! died mid-way without re-encrypting a file twice), the settings loop under a
+//! concurrent writer, and the sign-in writes. The same jobs run in the page over `fetch`
+//! against a real cairn-hub in the end-to-end tests.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/mem_hub.rs"]
+mod mem_hub;
+#[path = "support/vectors.rs"]
+mod vectors;
+
+use cairn_core::collections::history::history_path;
+use cairn_core::collections::settings::{AccessMode, Settings};
+use cairn_core::collections::{
+    CollectionKeys, HubContext, KEY_FILE_NAME, Revocation, grant_collections, random_salt,
+    read_key_file,
+};
+use cairn_core::crypto::bulk::Software;
+use cairn_core::crypto::ecies::{self, CipherTextEncoding};
+use cairn_core::jobs::JobError;
+use cairn_core::jobs::key_files::hand_off;
+use cairn_core::jobs::revocation::{Monitor, RevocationRun};
+use cairn_core::jobs::settings_file::{SETTINGS_ATTEMPTS, SettingsFile};
+use cairn_core::jobs::sign_in::SignInWrites;
+use cairn_core::keys::PrivateKey;
+use cairn_core::keys::keychain::Keychain;
+use cairn_core::protocol::auth::{
+    AuthRequestOptions, ResponseRandomness, make_auth_request, verify_auth_request,
+};
+use cairn_core::protocol::signin::AppDetails;
+use mem_hub::{HUB_URL, MemHub, TestError, block};
+use std::cell::{Cell, RefCell};
+use vectors::vectors;
+
+const A: &str = "https://a.example";
+const B: &str = "https://b.example";
+const NOW: i64 = 1_750_000_000_000;
+
+fn keychain() -> Keychain {
+    Keychain::from_mnemonic(vectors()["mnemonics"][0].as_str().unwrap()).unwrap()
+}
+
+fn ctx(hub: &MemHub) -> HubContext {
+    let info = hub.info();
+    HubContext {
+        hub_url: HUB_URL.into(),
+        read_url_prefix: info.read_url_prefix,
+        challenge_text: info.challenge_text,
+    }
+}
+
+#[derive(Default)]
+struct Watch {
+    said: RefCell<Vec<String>>,
+    files: Cell<(u64, u64)>,
+}
+
+impl Monitor for Watch {
+    fn say(&self, text: &str) {
+        self.said.borrow_mut().push(text.to_string());
+    }
+    fn files(&self, done: u64, total: u64) {
+        self.files.set((done, total));
+    }
+    fn cancelled(&self) -> bool {
+        false
+    }
+    fn now_ms(&self) -> i64 {
+        NOW + 60_000
+    }
+}
+
+/// Identity 0 with apps A and B granted read-and-write access to `contact`, their key
+/// files written, and `n` files (plus one history version) encrypted with generation 0.
+fn setup(hub: &MemHub, kc: &Keychain, n: usize) -> (SettingsFile, CollectionKeys) {
+    let identity = kc.identity(0).unwrap();
+    let file = SettingsFile::new(&identity, HUB_URL, &hub.info(), false);
+    let c = ctx(hub);
+    for app in [A, B] {
+        let mut hand_offs = Vec::new();
+        block(file.update(hub, &Software, &mut |s| {
+            hand_offs = grant_collections(
+                s,
+                app,
+                &[("contact".to_string(), AccessMode::ReadWrite)],
+                NOW,
+                random_salt,
+            );
+            Ok(())
+        }))
+        .unwrap();
+        block(hand_off(hub, &Software, kc, 0, &c, app, &hand_offs)).unwrap();
+    }
+    let keys = CollectionKeys::derive(kc, 0, "contact", 0).unwrap();
+    let encrypt = |text: &str| {
+        ecies::encrypt(
+            &keys.current().public_key(),
+            text.as_bytes(),
+            true,
+            CipherTextEncoding::Hex,
+        )
+        .unwrap()
+        .to_json()
+    };
+    for i in 0..n {
+        hub.put(
+            &keys.address,
+            &format!("collection/c{i:03}.json"),
+            &encrypt(&format!("{{\"i\":{i}}}")),
+        );
+    }
+    hub.put(
+        &keys.address,
+        &history_path("collection/c000.json", NOW as u64, "abcdefghij"),
+        &encrypt("{\"i\":-1}"),
+    );
+    (file, keys)
+}
+
+fn key_file_generation(hub: &MemHub, kc: &Keychain, app: &str) -> Option<i64> {
+    let key = kc.app_private_key(0, app).unwrap();
+    let body = hub.get(&key.public_key().address(), KEY_FILE_NAME).unwrap();
+    let entries = read_key_file(&body, &key).unwrap();
+    entries
+        .get("contact")
+        .map(|e| e["keyGeneration"].as_i64().unwrap())
+}
+
+fn start(hub: &MemHub, file: &SettingsFile) -> Revocation {
+    let mut r = None;
+    block(file.update(hub, &Software, &mut |s| {
+        r = Some(Revocation::start(s, "contact", A, NOW + 1000, true, true).unwrap());
+        Ok(())
+    }))
+    .unwrap();
+    r.unwrap()
+}
+
+fn run<'a>(
+    hub: &'a MemHub,
+    kc: &'a Keychain,
+    c: &'a HubContext,
+    file: &'a SettingsFile,
+    watch: &'a Watch,
+) -> RevocationRun<'a, MemHub, Software> {
+    RevocationRun {
+        hub,
+        bulk: &Software,
+        keychain: kc,
+        index: 0,
+        ctx: c,
+        settings: file,
+        monitor: watch,
+    }
+}
+
+fn settings(hub: &MemHub, file: &SettingsFile) -> Settings {
+    block(file.load(hub, &Software)).unwrap().0
+}
+
+#[test]
+fn a_revocation_runs_every_step_over_the_one_transport() {
+    let (hub, kc) = (MemHub::new(), keychain());
+    let (file, old) = setup(&hub, &kc, 30);
+    assert_eq!(key_file_generation(&hub, &kc, A), Some(0));
+    let r = start(&hub, &file);
+    let (c, watch) = (ctx(&hub), Watch::default());
+    let done = block(run(&hub, &kc, &c, &file, &watch).execute(r)).unwrap();
+
+    // Revoke-all published the new oldest valid time.
+    assert_eq!(
+        hub.get(&format!("{}-auth", old.address), "authTimestamp"),
+        Some(done.oldest_valid.to_string())
+    );
+    // A lost the collection; B got generation 1.
+    assert_eq!(key_file_generation(&hub, &kc, A), None);
+    assert_eq!(key_file_generation(&hub, &kc, B), Some(1));
+    // Every file, the history version included, is on the new key.
+    let new = CollectionKeys::derive(&kc, 0, "contact", 1).unwrap();
+    let names = hub.names(&old.address);
+    assert_eq!(names.len(), 31);
+    for p in &names {
+        let (generation, _) = new.decrypt(p, &hub.get(&old.address, p).unwrap()).unwrap();
+        assert_eq!(generation, 1, "{p}");
+    }
+    assert_eq!(watch.files.get(), (31, 31));
+    // Finished: journal empty, the revocation logged, B's grant on its fresh salt.
+    let s = settings(&hub, &file);
+    assert!(s.journal.is_empty());
+    assert_eq!(s.log.last().unwrap().event, "revoke");
+    let grants = &s.collections["contact"].grants;
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].token_salt, done.new_salts[B]);
+}
+
+#[test]
+fn an_interrupted_revocation_resumes_from_the_journal_without_redoing_files() {
+    let (hub, kc) = (MemHub::new(), keychain());
+    let (file, old) = setup(&hub, &kc, 60);
+    let r = start(&hub, &file);
+    let (c, watch) = (ctx(&hub), Watch::default());
+    // The hub dies after 40 re-encrypted files.
+    *hub.die_after.borrow_mut() = Some((old.address.clone(), 40));
+    let err = block(run(&hub, &kc, &c, &file, &watch).execute(r)).unwrap_err();
+    assert!(matches!(err, TestError::Transport(_)), "{err}");
+    hub.dead.set(false);
+    *hub.die_after.borrow_mut() = None;
+
+    // The journal kept the progress saved every 25 files.
+    let pending = Revocation::pending(&settings(&hub, &file));
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].files_done, 25);
+    assert_eq!(hub.stores_to(&old.address), 40);
+
+    // Resumed: the files already on the new key are read but not written again.
+    let resumed = pending.into_iter().next().unwrap();
+    block(run(&hub, &kc, &c, &file, &watch).execute(resumed)).unwrap();
+    assert_eq!(
+        hub.stores_to(&old.address),
+        61,
+        "every file written exactly once"
+    );
+    let new = CollectionKeys::derive(&kc, 0, "contact", 1).unwrap();
+    for p in hub.names(&old.address) {
+        assert_eq!(
+            new.decrypt(&p, &hub.get(&old.address, &p).unwrap())
+                .unwrap()
+                .0,
+            1
+        );
+    }
+    assert!(settings(&hub, &file).journal.is_empty());
+}
+
+#[test]
+fn the_settings_loop_reads_again_when_another_writer_got_there_first() {
+    let (hub, kc) = (MemHub::new(), keychain());
+    let identity = kc.identity(0).unwrap();
+    let file = SettingsFile::new(&identity, HUB_URL, &hub.info(), false);
+    block(file.update(&hub, &Software, &mut |_| Ok(()))).unwrap();
+    let path = cairn_core::collections::settings::SETTINGS_PATH;
+
+    // Another device writes between Cairn's read and its write, once: one retry.
+    hub.interfere.borrow_mut().insert(path.into(), 1);
+    let before = hub.stores_to(&identity.address);
+    let mut calls = 0;
+    let s = block(file.update(&hub, &Software, &mut |s| {
+        calls += 1;
+        s.record_sign_in(A, Some("A"), None, &[], NOW);
+        Ok(())
+    }))
+    .unwrap();
+    assert_eq!(calls, 2, "the change is applied again to the fresh read");
+    assert_eq!(hub.stores_to(&identity.address) - before, 2);
+    assert_eq!(s.app(A).unwrap().display_name(), "A");
+    assert_eq!(settings(&hub, &file).app(A).unwrap().display_name(), "A");
+
+    // It keeps happening: after the allowed attempts, a clear error, nothing lost.
+    hub.interfere.borrow_mut().insert(path.into(), 99);
+    let err = block(file.update(&hub, &Software, &mut |s| {
+        s.record_sign_in(B, Some("B"), None, &[], NOW);
+        Ok(())
+    }))
+    .unwrap_err();
+    assert!(
+        matches!(&err, TestError::Job(JobError::Changed { .. })),
+        "{err}"
+    );
+    assert!(err.to_string().contains("your settings file kept changing"));
+    assert_eq!(
+        hub.interfere.borrow()[path],
+        99 - SETTINGS_ATTEMPTS as usize
+    );
+    let s = settings(&hub, &file);
+    assert!(s.app(A).is_some() && s.app(B).is_none());
+}
+
+fn request(scopes: &[&str]) -> cairn_core::protocol::auth::AuthRequest {
+    let transit = PrivateKey::random().unwrap();
+    let token = make_auth_request(
+        &transit,
+        &AuthRequestOptions {
+            domain_name: A.into(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            app_name: Some("Contacts".into()),
+            now_ms: NOW,
+            ..AuthRequestOptions::default()
+        },
+    )
+    .unwrap();
+    verify_auth_request(&token, Some(A), NOW).unwrap()
+}
+
+#[test]
+fn a_sign_in_writes_the_profile_the_connected_app_and_its_collection_keys() {
+    let (hub, kc) = (MemHub::new(), keychain());
+    let req = request(&["store_write", "publish_data", "collection.contact"]);
+    let details = AppDetails {
+        name: Some("Contacts".into()),
+        icon: None,
+    };
+    let out = block(
+        SignInWrites {
+            hub: &hub,
+            bulk: &Software,
+            keychain: &kc,
+            index: 0,
+            request: &req,
+            details: &details,
+            hub_url: HUB_URL,
+            now_ms: NOW,
+        }
+        .run(&ResponseRandomness::generate().unwrap()),
+    )
+    .unwrap();
+    assert!(out.notes.is_empty(), "{:?}", out.notes);
+    assert!(out.redirect.contains("authResponse="));
+    // No request read a file the listing said was absent (no 404 in a console).
+    let reads_of_missing = hub
+        .log
+        .borrow()
+        .iter()
+        .filter(|(_, url)| {
+            url.ends_with(cairn_core::collections::settings::SETTINGS_PATH)
+                || url.ends_with(KEY_FILE_NAME)
+        })
+        .filter(|(m, _)| m.as_str() == "GET")
+        .map(|(_, url)| url.clone())
+        .collect::<Vec<_>>();
+    assert_eq!(reads_of_missing, Vec::<String>::new());
+    let identity = kc.identity(0).unwrap();
+    let profile = hub.get(&identity.address, "profile.json").unwrap();
+    assert!(profile.contains(A), "the profile lists the app's bucket");
+    let file = SettingsFile::new(&identity, HUB_URL, &hub.info(), true);
+    let s = settings(&hub, &file);
+    assert_eq!(s.app(A).unwrap().display_name(), "Contacts");
+    assert_eq!(s.collections["contact"].grants[0].app, A);
+    assert_eq!(key_file_generation(&hub, &kc, A), Some(0));
+}
+
+#[test]
+fn a_sign_in_with_the_hub_down_completes_without_storage_and_says_so() {
+    let (hub, kc) = (MemHub::new(), keychain());
+    hub.dead.set(true);
+    let req = request(&["store_write"]);
+    let out = block(
+        SignInWrites {
+            hub: &hub,
+            bulk: &Software,
+            keychain: &kc,
+            index: 0,
+            request: &req,
+            details: &AppDetails::default(),
+            hub_url: HUB_URL,
+            now_ms: NOW,
+        }
+        .run(&ResponseRandomness::generate().unwrap()),
+    )
+    .unwrap();
+    assert!(out.redirect.contains("authResponse="));
+    assert_eq!(out.notes.len(), 1);
+    assert!(
+        out.notes[0].contains("could not be reached"),
+        "{}",
+        out.notes[0]
+    );
+}

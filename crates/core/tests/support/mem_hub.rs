@@ -1,0 +1,321 @@
+//! An in-memory Gaia hub behind the core's job transport ([`Hub`]), for testing the
+//! jobs' logic natively: files with versions and ETags, `If-Match`/`If-None-Match`,
+//! paged `list-files`, `revoke-all` (published at `<address>-auth/authTimestamp`, as the
+//! real hub does), deletes, and injected faults (a dead transport after N stores to a
+//! bucket, another writer touching a file between a read and a conditional write).
+//! Tokens are not checked: auth is the real hub's part, tested against `cairn-hub`.
+#![allow(dead_code)]
+
+use cairn_core::collections::CollectionError;
+use cairn_core::collections::settings::SettingsError;
+use cairn_core::jobs::hub_io::Method;
+use cairn_core::jobs::{Hub, HubRequest, HubResponse, JobError};
+use cairn_core::keys::keychain::KeychainError;
+use cairn_core::protocol::auth::AuthResponseError;
+use cairn_core::protocol::gaia::HubInfo;
+use cairn_core::support::json::{self, Value};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+/// Where the in-memory hub pretends to live.
+pub(crate) const HUB_URL: &str = "http://hub.test";
+/// Its read URL prefix.
+pub(crate) const READ_PREFIX: &str = "http://read.test/";
+/// Names per listing page (small, so listings span pages).
+const PAGE_SIZE: usize = 7;
+
+/// What a job run over [`MemHub`] can fail with.
+#[derive(Debug)]
+pub(crate) enum TestError {
+    /// The transport failed (the injected fault).
+    Transport(String),
+    /// The job judged an answer.
+    Job(JobError),
+    /// Any other core error, as text.
+    Core(String),
+}
+
+impl fmt::Display for TestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TestError::Transport(m) | TestError::Core(m) => f.write_str(m),
+            TestError::Job(e) => e.fmt(f),
+        }
+    }
+}
+
+impl From<JobError> for TestError {
+    fn from(e: JobError) -> Self {
+        TestError::Job(e)
+    }
+}
+
+macro_rules! core_error {
+    ($($t:ty),*) => {$(
+        impl From<$t> for TestError {
+            fn from(e: $t) -> Self {
+                TestError::Core(e.to_string())
+            }
+        }
+    )*};
+}
+core_error!(
+    SettingsError,
+    CollectionError,
+    KeychainError,
+    AuthResponseError
+);
+
+/// A stored file.
+#[derive(Debug, Clone)]
+pub(crate) struct Stored {
+    /// Its body.
+    pub(crate) body: String,
+    /// Its version (the ETag is `"v<version>"`).
+    pub(crate) version: u64,
+}
+
+/// The in-memory hub.
+#[derive(Default)]
+pub(crate) struct MemHub {
+    files: RefCell<BTreeMap<(String, String), Stored>>,
+    versions: Cell<u64>,
+    /// Every request, as (method, URL).
+    pub(crate) log: RefCell<Vec<(Method, String)>>,
+    /// Stores (successful or not) per bucket address.
+    pub(crate) stores: RefCell<BTreeMap<String, usize>>,
+    /// Once a bucket has had this many stores, every request fails in transit.
+    pub(crate) die_after: RefCell<Option<(String, usize)>>,
+    /// Whether the transport is dead.
+    pub(crate) dead: Cell<bool>,
+    /// Paths another writer rewrites just before each of Cairn's conditional stores
+    /// (with the count of times left).
+    pub(crate) interfere: RefCell<BTreeMap<String, usize>>,
+}
+
+impl MemHub {
+    /// An empty hub.
+    pub(crate) fn new() -> MemHub {
+        MemHub::default()
+    }
+
+    /// Its `/hub_info`.
+    pub(crate) fn info(&self) -> HubInfo {
+        HubInfo {
+            challenge_text: r#"["gaiahub","0","hub.test","blockstack_storage_please_sign"]"#.into(),
+            latest_auth_version: Some("v1".into()),
+            max_file_upload_size_megabytes: Some(20.0),
+            read_url_prefix: READ_PREFIX.into(),
+        }
+    }
+
+    /// Puts a file directly (as another app or device would have).
+    pub(crate) fn put(&self, address: &str, path: &str, body: &str) {
+        let v = self.versions.get() + 1;
+        self.versions.set(v);
+        self.files.borrow_mut().insert(
+            (address.to_string(), path.to_string()),
+            Stored {
+                body: body.to_string(),
+                version: v,
+            },
+        );
+    }
+
+    /// A file's body.
+    pub(crate) fn get(&self, address: &str, path: &str) -> Option<String> {
+        self.files
+            .borrow()
+            .get(&(address.to_string(), path.to_string()))
+            .map(|s| s.body.clone())
+    }
+
+    /// The names in a bucket.
+    pub(crate) fn names(&self, address: &str) -> Vec<String> {
+        self.files
+            .borrow()
+            .keys()
+            .filter(|(a, _)| a == address)
+            .map(|(_, p)| p.clone())
+            .collect()
+    }
+
+    /// Stores into `address` so far.
+    pub(crate) fn stores_to(&self, address: &str) -> usize {
+        self.stores.borrow().get(address).copied().unwrap_or(0)
+    }
+
+    fn answer(status: u16, etag: Option<String>, body: impl Into<String>) -> HubResponse {
+        HubResponse {
+            status,
+            etag,
+            body: body.into(),
+        }
+    }
+
+    fn handle(&self, r: &HubRequest) -> HubResponse {
+        if let Some(rest) = r.url.strip_prefix(READ_PREFIX) {
+            let Some((address, path)) = rest.split_once('/') else {
+                return Self::answer(404, None, "");
+            };
+            return match self
+                .files
+                .borrow()
+                .get(&(address.to_string(), decode(path)))
+            {
+                Some(f) => Self::answer(200, Some(format!("\"v{}\"", f.version)), &f.body),
+                None => Self::answer(404, None, "not found"),
+            };
+        }
+        let Some(rest) = r.url.strip_prefix(HUB_URL) else {
+            return Self::answer(404, None, "");
+        };
+        if rest == "/hub_info" {
+            return Self::answer(200, None, json::to_string(&self.info().to_value()));
+        }
+        let (route, rest) = rest
+            .trim_start_matches('/')
+            .split_once('/')
+            .unwrap_or((rest, ""));
+        match (r.method, route) {
+            (Method::Post, "store") => self.store(r, rest),
+            (Method::Post, "list-files") => self.list(r, rest),
+            (Method::Post, "revoke-all") => {
+                let body: Value = json::from_str(r.body.as_deref().unwrap_or("")).unwrap();
+                let t = body["oldestValidTimestamp"].as_i64().unwrap();
+                self.put(&format!("{rest}-auth"), "authTimestamp", &t.to_string());
+                Self::answer(202, None, "{}")
+            }
+            (Method::Delete, "delete") => {
+                let Some((address, path)) = rest.split_once('/') else {
+                    return Self::answer(400, None, "");
+                };
+                match self
+                    .files
+                    .borrow_mut()
+                    .remove(&(address.to_string(), decode(path)))
+                {
+                    Some(_) => Self::answer(202, None, ""),
+                    None => Self::answer(404, None, ""),
+                }
+            }
+            _ => Self::answer(404, None, ""),
+        }
+    }
+
+    fn store(&self, r: &HubRequest, rest: &str) -> HubResponse {
+        let Some((address, path)) = rest.split_once('/') else {
+            return Self::answer(400, None, "");
+        };
+        let path = decode(path);
+        *self
+            .stores
+            .borrow_mut()
+            .entry(address.to_string())
+            .or_default() += 1;
+        if r.condition.is_some() {
+            let mut interfere = self.interfere.borrow_mut();
+            if let Some(left) = interfere.get_mut(&path)
+                && *left > 0
+            {
+                *left -= 1;
+                let current = self.get(address, &path);
+                drop(interfere);
+                if let Some(body) = current {
+                    self.put(address, &path, &body);
+                }
+            }
+        }
+        let key = (address.to_string(), path.clone());
+        let current = self.files.borrow().get(&key).map(|f| f.version);
+        if let Some(c) = &r.condition {
+            let (name, value) = c.header();
+            let ok = match (name, current) {
+                ("If-None-Match", None) => true,
+                ("If-Match", Some(v)) => value == format!("\"v{v}\""),
+                _ => false,
+            };
+            if !ok {
+                return Self::answer(412, None, "precondition failed");
+            }
+        }
+        self.put(address, &path, r.body.as_deref().unwrap_or(""));
+        let v = self.versions.get();
+        Self::answer(202, Some(format!("\"v{v}\"")), "{}")
+    }
+
+    fn list(&self, r: &HubRequest, address: &str) -> HubResponse {
+        let body: Value = json::from_str(r.body.as_deref().unwrap_or("{}")).unwrap();
+        let start: usize = body["page"].as_str().map_or(0, |p| p.parse().unwrap());
+        let names = self.names(address);
+        let end = (start + PAGE_SIZE).min(names.len());
+        let entries: Vec<Value> = names[start..end]
+            .iter()
+            .map(|n| n.as_str().into())
+            .collect();
+        let page: Value = if end < names.len() {
+            end.to_string().into()
+        } else {
+            Value::Null
+        };
+        let mut m = json::Map::new();
+        m.insert("entries".into(), Value::Array(entries));
+        m.insert("page".into(), page);
+        Self::answer(202, None, json::to_string(&Value::Object(m)))
+    }
+}
+
+impl Hub for MemHub {
+    type Error = TestError;
+
+    async fn send(&self, request: HubRequest) -> Result<HubResponse, TestError> {
+        if let Some((address, n)) = self.die_after.borrow().clone()
+            && self.stores_to(&address) >= n
+        {
+            self.dead.set(true);
+        }
+        if self.dead.get() {
+            return Err(TestError::Transport("the hub did not answer".into()));
+        }
+        self.log
+            .borrow_mut()
+            .push((request.method, request.url.clone()));
+        Ok(self.handle(&request))
+    }
+
+    async fn wait(&self, _ms: u32) {}
+}
+
+/// Percent-decoding of a URL path (the hub's side of `encodeURIComponent`).
+fn decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&path[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// Runs a future whose every step is ready (the in-memory hub and the software bulk
+/// ciphers never wait).
+pub(crate) fn block<F: Future>(f: F) -> F::Output {
+    let mut f = pin!(f);
+    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("a job waited on something the in-memory hub never does"),
+    }
+}
