@@ -123,6 +123,18 @@ pub fn spawn(f: impl Future<Output = ()> + 'static) {
     spawn_boxed(Box::pin(f));
 }
 
+/// An event handler's task, type-erased.
+type Task = Rc<dyn Fn(Rc<App>) -> std::pin::Pin<Box<dyn Future<Output = ()>>>>;
+
+/// `f` as a [`Task`].
+fn boxed_task<F, Fut>(f: F) -> Task
+where
+    F: Fn(Rc<App>) -> Fut + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    Rc::new(move |app| Box::pin(f(app)))
+}
+
 // One instance of the executor's spawn for every task: spawning each future type
 // directly would copy the task machinery per call site (about 12 KB of module).
 fn spawn_boxed(f: std::pin::Pin<Box<dyn Future<Output = ()>>>) {
@@ -175,17 +187,27 @@ impl App {
         F: Fn(Rc<App>) -> Fut + 'static,
         Fut: Future<Output = ()> + 'static,
     {
-        let app = self.clone();
-        self.on(target, "click", move |_| spawn(f(app.clone())));
+        self.on_click_boxed(target, boxed_task(f));
     }
 
     /// Like [`App::on_click`], and also on Enter in any of `fields`.
     pub fn on_submit<F, Fut>(self: &Rc<Self>, button: &EventTarget, fields: &[&EventTarget], f: F)
     where
-        F: Fn(Rc<App>) -> Fut + 'static + Clone,
+        F: Fn(Rc<App>) -> Fut + 'static,
         Fut: Future<Output = ()> + 'static,
     {
-        self.on_click(button, f.clone());
+        self.on_submit_boxed(button, fields, boxed_task(f));
+    }
+
+    // The two below are not generic: one copy of the listener closures in the module
+    // for the dozens of handlers (each generic copy cost about 300 bytes).
+    fn on_click_boxed(self: &Rc<Self>, target: &EventTarget, f: Task) {
+        let app = self.clone();
+        self.on(target, "click", move |_| spawn_boxed(f(app.clone())));
+    }
+
+    fn on_submit_boxed(self: &Rc<Self>, button: &EventTarget, fields: &[&EventTarget], f: Task) {
+        self.on_click_boxed(button, f.clone());
         for field in fields {
             let app = self.clone();
             let btn = button.clone();
@@ -201,7 +223,7 @@ impl App {
                     .unwrap_or(false);
                 if enter && !disabled {
                     e.prevent_default();
-                    spawn(f(app.clone()));
+                    spawn_boxed(f(app.clone()));
                 }
             });
         }

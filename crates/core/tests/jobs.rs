@@ -366,3 +366,71 @@ fn a_sign_in_with_the_hub_down_completes_without_storage_and_says_so() {
         out.notes[0]
     );
 }
+
+#[test]
+fn a_move_survey_lists_every_bucket_cairn_holds_and_names_what_it_cannot_move() {
+    use cairn_core::jobs::migration::{BucketKind, buckets, survey};
+    let (hub, kc) = (MemHub::new(), keychain());
+    let (file, collection) = setup(&hub, &kc, 5);
+    let a = kc.app_private_key(0, A).unwrap().public_key().address();
+    hub.put(&a, "notes/today.json", "0123456789");
+    let profile_apps = vec![
+        (A.to_string(), format!("{}{a}/", mem_hub::READ_PREFIX)),
+        (
+            "https://legacy.example".to_string(),
+            format!("{}1LegacyBucketAddress/", mem_hub::READ_PREFIX),
+        ),
+    ];
+    let s = settings(&hub, &file);
+    let (found, not_moved) = buckets(&kc, 0, &s, &profile_apps).unwrap();
+    let kinds: Vec<String> = found.iter().map(|b| b.kind.describe()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "your identity",
+            "the app https://a.example",
+            "the app https://b.example",
+            "the collection contact"
+        ]
+    );
+    assert!(matches!(&found[1].kind, BucketKind::App { origin, .. } if origin == A));
+    assert_eq!(found[3].address, collection.address);
+    assert_eq!(not_moved.len(), 1);
+    assert_eq!(not_moved[0].what, "https://legacy.example");
+    assert!(
+        not_moved[0].reason.contains("another wallet"),
+        "{}",
+        not_moved[0].reason
+    );
+
+    let plan = block(survey(
+        &hub,
+        HUB_URL,
+        &hub.info().challenge_text,
+        found,
+        not_moved,
+    ))
+    .unwrap();
+    let expected_files: usize = plan
+        .buckets
+        .iter()
+        .map(|b| hub.names(&b.bucket.address).len())
+        .sum();
+    assert_eq!(plan.files(), expected_files as u64);
+    assert_eq!(
+        plan.files(),
+        1 + 2 + 1 + 6,
+        "settings; A's key file and note; B's key file; 5 files and a version"
+    );
+    assert_eq!(plan.history_files(), 1);
+    let bytes: usize = plan
+        .buckets
+        .iter()
+        .flat_map(|b| {
+            hub.names(&b.bucket.address)
+                .into_iter()
+                .map(|n| hub.get(&b.bucket.address, &n).unwrap().len())
+        })
+        .sum();
+    assert_eq!(plan.bytes(), bytes as u64);
+}

@@ -5,7 +5,7 @@
 
 use super::hub_io::{Condition, Hub, HubRequest, HubResponse, JobError, Method};
 use crate::protocol::gaia::{
-    HubInfo, ListFilesPage, ListFilesRequest, RevokeAllRequest, parse_revocation_time,
+    HubInfo, ListFilesPage, ListFilesRequest, ListedFile, RevokeAllRequest, parse_revocation_time,
 };
 use crate::protocol::hub_urls::{delete_url, list_files_url, revoke_all_url};
 use crate::support::json;
@@ -184,9 +184,22 @@ pub async fn list_names<H: Hub>(
     address: &str,
     token: &str,
 ) -> Result<Vec<String>, H::Error> {
+    let entries = list_entries(hub, hub_url, address, token, false).await?;
+    Ok(entries.into_iter().map(|e| e.name).collect())
+}
+
+/// Every entry of bucket `address`, following the listing's pages (at most
+/// [`MAX_LIST_PAGES`]); with `stat`, each with its size, type, ETag and time.
+pub async fn list_entries<H: Hub>(
+    hub: &H,
+    hub_url: &str,
+    address: &str,
+    token: &str,
+    stat: bool,
+) -> Result<Vec<ListedFile>, H::Error> {
     let url = list_files_url(hub_url, address);
-    let mut names = Vec::new();
-    let mut request = ListFilesRequest::default();
+    let mut entries = Vec::new();
+    let mut request = ListFilesRequest { page: None, stat };
     for _ in 0..MAX_LIST_PAGES {
         let answer = post_json(hub, url.clone(), token, request.to_value().to_string()).await?;
         if !(200..300).contains(&answer.status) {
@@ -199,13 +212,13 @@ pub async fn list_names<H: Hub>(
         let page = ListFilesPage::from_json(&answer.body).map_err(|_| JobError::Unreadable {
             what: format!("the hub's listing of {address}"),
         })?;
-        names.extend(page.entries.into_iter().map(|e| e.name));
+        entries.extend(page.entries);
         match page.next {
             Some(next) => request.page = Some(next),
             None => break,
         }
     }
-    Ok(names)
+    Ok(entries)
 }
 
 /// `POST <hub>/revoke-all/<address>`: every token of the bucket issued before

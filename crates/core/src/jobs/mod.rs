@@ -22,6 +22,7 @@ mod drive;
 pub mod hub_io;
 mod journal;
 pub mod key_files;
+pub mod migration;
 pub mod revocation;
 pub mod settings_file;
 pub mod sign_in;

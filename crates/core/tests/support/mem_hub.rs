@@ -12,7 +12,7 @@ use cairn_core::jobs::hub_io::Method;
 use cairn_core::jobs::{Hub, HubRequest, HubResponse, JobError};
 use cairn_core::keys::keychain::KeychainError;
 use cairn_core::protocol::auth::AuthResponseError;
-use cairn_core::protocol::gaia::HubInfo;
+use cairn_core::protocol::gaia::{HubInfo, ListFilesPage, ListedFile};
 use cairn_core::support::json::{self, Value};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -251,21 +251,26 @@ impl MemHub {
     fn list(&self, r: &HubRequest, address: &str) -> HubResponse {
         let body: Value = json::from_str(r.body.as_deref().unwrap_or("{}")).unwrap();
         let start: usize = body["page"].as_str().map_or(0, |p| p.parse().unwrap());
+        let stat = body["stat"].as_bool().unwrap_or(false);
         let names = self.names(address);
         let end = (start + PAGE_SIZE).min(names.len());
-        let entries: Vec<Value> = names[start..end]
-            .iter()
-            .map(|n| n.as_str().into())
-            .collect();
-        let page: Value = if end < names.len() {
-            end.to_string().into()
-        } else {
-            Value::Null
+        let files = self.files.borrow();
+        let page = ListFilesPage {
+            entries: names[start..end]
+                .iter()
+                .map(|n| {
+                    let f = &files[&(address.to_string(), n.clone())];
+                    ListedFile {
+                        etag: format!("\"v{}\"", f.version),
+                        content_length: f.body.len() as u64,
+                        content_type: "application/octet-stream".into(),
+                        ..ListedFile::named(n)
+                    }
+                })
+                .collect(),
+            next: (end < names.len()).then(|| end.to_string()),
         };
-        let mut m = json::Map::new();
-        m.insert("entries".into(), Value::Array(entries));
-        m.insert("page".into(), page);
-        Self::answer(202, None, json::to_string(&Value::Object(m)))
+        Self::answer(202, None, json::to_string(&page.to_value(stat)))
     }
 }
 
