@@ -292,6 +292,25 @@ fn request(scopes: &[&str]) -> cairn_core::protocol::auth::AuthRequest {
     verify_auth_request(&token, Some(A), NOW).unwrap()
 }
 
+fn sign_in(
+    hub: &MemHub,
+    kc: &Keychain,
+    request: &cairn_core::protocol::auth::AuthRequest,
+    details: &AppDetails,
+) -> cairn_core::jobs::sign_in::SignInOutcome {
+    let writes = SignInWrites {
+        hub,
+        bulk: &Software,
+        keychain: kc,
+        index: 0,
+        request,
+        details,
+        hub_url: HUB_URL,
+        now_ms: NOW,
+    };
+    block(writes.run(&ResponseRandomness::generate().unwrap())).unwrap()
+}
+
 #[test]
 fn a_sign_in_writes_the_profile_the_connected_app_and_its_collection_keys() {
     let (hub, kc) = (MemHub::new(), keychain());
@@ -300,20 +319,7 @@ fn a_sign_in_writes_the_profile_the_connected_app_and_its_collection_keys() {
         name: Some("Contacts".into()),
         icon: None,
     };
-    let out = block(
-        SignInWrites {
-            hub: &hub,
-            bulk: &Software,
-            keychain: &kc,
-            index: 0,
-            request: &req,
-            details: &details,
-            hub_url: HUB_URL,
-            now_ms: NOW,
-        }
-        .run(&ResponseRandomness::generate().unwrap()),
-    )
-    .unwrap();
+    let out = sign_in(&hub, &kc, &req, &details);
     assert!(out.notes.is_empty(), "{:?}", out.notes);
     assert!(out.redirect.contains("authResponse="));
     // No request read a file the listing said was absent (no 404 in a console).
@@ -344,20 +350,7 @@ fn a_sign_in_with_the_hub_down_completes_without_storage_and_says_so() {
     let (hub, kc) = (MemHub::new(), keychain());
     hub.dead.set(true);
     let req = request(&["store_write"]);
-    let out = block(
-        SignInWrites {
-            hub: &hub,
-            bulk: &Software,
-            keychain: &kc,
-            index: 0,
-            request: &req,
-            details: &AppDetails::default(),
-            hub_url: HUB_URL,
-            now_ms: NOW,
-        }
-        .run(&ResponseRandomness::generate().unwrap()),
-    )
-    .unwrap();
+    let out = sign_in(&hub, &kc, &req, &AppDetails::default());
     assert!(out.redirect.contains("authResponse="));
     assert_eq!(out.notes.len(), 1);
     assert!(
