@@ -7,6 +7,7 @@ use cairn_browser::Error;
 use cairn_browser::jobs::BrowserHub;
 use cairn_browser::wait::now_ms;
 use cairn_browser::webcrypto::WebCrypto;
+use cairn_core::jobs::Env;
 use cairn_core::jobs::sign_in::{SignInOutcome, SignInWrites};
 use cairn_core::keys::keychain::Keychain;
 use cairn_core::protocol::auth::{AuthRequest, ResponseRandomness};
@@ -22,10 +23,12 @@ pub async fn run(
 ) -> Result<SignInOutcome, Error> {
     let rnd = ResponseRandomness::generate()?;
     SignInWrites {
-        hub: &BrowserHub,
-        bulk: &WebCrypto,
-        keychain,
-        index,
+        env: Env {
+            hub: &BrowserHub,
+            bulk: &WebCrypto,
+            keychain,
+            index,
+        },
         request,
         details,
         hub_url,

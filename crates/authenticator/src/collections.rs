@@ -18,7 +18,7 @@ use cairn_core::collections::{HandOff, HubContext, Revocation, grant_collections
 use cairn_core::jobs::key_files;
 use cairn_core::jobs::revocation::{Monitor, RevocationRun};
 use cairn_core::jobs::settings_file::SettingsFile;
-use cairn_core::jobs::{HubResponse, calls};
+use cairn_core::jobs::{Env, HubResponse, calls};
 use cairn_core::keys::PrivateKey;
 use cairn_core::keys::keychain::{Identity, Keychain};
 use cairn_core::protocol::gaia::HubInfo;
@@ -336,10 +336,12 @@ async fn execute(
     job: &Job,
 ) -> Result<Revocation, Error> {
     RevocationRun {
-        hub: &BrowserHub,
-        bulk: &WebCrypto,
-        keychain,
-        index: ctx.index,
+        env: Env {
+            hub: &BrowserHub,
+            bulk: &WebCrypto,
+            keychain,
+            index: ctx.index,
+        },
         ctx: &ctx.hub,
         settings: &ctx.settings,
         monitor: job,

@@ -18,11 +18,11 @@ use cairn_core::collections::{
 };
 use cairn_core::crypto::bulk::Software;
 use cairn_core::crypto::ecies::{self, CipherTextEncoding};
-use cairn_core::jobs::JobError;
 use cairn_core::jobs::key_files::hand_off;
 use cairn_core::jobs::revocation::{Monitor, RevocationRun};
 use cairn_core::jobs::settings_file::{SETTINGS_ATTEMPTS, SettingsFile};
 use cairn_core::jobs::sign_in::SignInWrites;
+use cairn_core::jobs::{Env, JobError};
 use cairn_core::keys::PrivateKey;
 use cairn_core::keys::keychain::Keychain;
 use cairn_core::protocol::auth::{
@@ -145,10 +145,12 @@ fn run<'a>(
     watch: &'a Watch,
 ) -> RevocationRun<'a, MemHub, Software> {
     RevocationRun {
-        hub,
-        bulk: &Software,
-        keychain: kc,
-        index: 0,
+        env: Env {
+            hub,
+            bulk: &Software,
+            keychain: kc,
+            index: 0,
+        },
         ctx: c,
         settings: file,
         monitor: watch,
@@ -299,10 +301,12 @@ fn sign_in(
     details: &AppDetails,
 ) -> cairn_core::jobs::sign_in::SignInOutcome {
     let writes = SignInWrites {
-        hub,
-        bulk: &Software,
-        keychain: kc,
-        index: 0,
+        env: Env {
+            hub,
+            bulk: &Software,
+            keychain: kc,
+            index: 0,
+        },
         request,
         details,
         hub_url: HUB_URL,

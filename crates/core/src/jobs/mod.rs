@@ -29,5 +29,20 @@ pub mod sign_in;
 pub mod undo;
 
 pub use drive::{RunEnd, drive};
+
+use crate::keys::keychain::Keychain;
+
+/// What every job of an identity runs with: the transport, the bulk cipher steps
+/// (WebCrypto in the page), the keychain and the identity's index.
+pub struct Env<'a, H, B> {
+    /// The one transport.
+    pub hub: &'a H,
+    /// The bulk cipher steps.
+    pub bulk: &'a B,
+    /// The keychain (app keys, collection keys).
+    pub keychain: &'a Keychain,
+    /// The identity's index.
+    pub index: u32,
+}
 pub use hub_io::{Hub, HubJob, HubRequest, HubResponse, JobError, Next};
 pub use journal::{Job, JobKind, Journal};

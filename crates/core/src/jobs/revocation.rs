@@ -5,17 +5,16 @@
 //! step (and every [`SAVE_EVERY`] files while re-encrypting), so a closed tab or a
 //! failing hub only pauses it.
 
-use super::Job;
 use super::calls::{self, FileSpot, FileWrite, Rewrite};
 use super::hub_io::{Hub, JobError};
 use super::key_files::{hand_off, write_key_file};
 use super::settings_file::SettingsFile;
+use super::{Env, Job};
 use crate::collections::settings::{AccessMode, Grant};
 use crate::collections::{
     CollectionKeys, HandOff, HubContext, Revocation, RevocationStep, owner_token, random_salt,
 };
 use crate::crypto::bulk::Bulk;
-use crate::keys::keychain::Keychain;
 use crate::protocol::hub_urls::{read_url, store_url};
 use crate::support::encoding::to_hex;
 use std::collections::BTreeMap;
@@ -39,14 +38,8 @@ pub trait Monitor {
 
 /// Everything a revocation runs with: the hub, the identity's settings file, the keys.
 pub struct RevocationRun<'a, H, B> {
-    /// The transport.
-    pub hub: &'a H,
-    /// The bulk cipher steps (WebCrypto in the page).
-    pub bulk: &'a B,
-    /// The keychain (collection keys, app keys).
-    pub keychain: &'a Keychain,
-    /// The identity's index.
-    pub index: u32,
+    /// Transport, ciphers, keychain, identity.
+    pub env: Env<'a, H, B>,
     /// The hub, as the collection keys and tokens want it.
     pub ctx: &'a HubContext,
     /// The identity's settings file (the journal).
@@ -60,8 +53,12 @@ impl<H: Hub, B: Bulk> RevocationRun<'_, H, B> {
     /// finished. On an error (or [`JobError::Cancelled`]) the progress is journaled as
     /// far as it got, and the run can resume from the journal later.
     pub async fn execute(&self, mut r: Revocation) -> Result<Revocation, H::Error> {
-        let keys =
-            CollectionKeys::derive(self.keychain, self.index, &r.collection, r.to_generation)?;
+        let keys = CollectionKeys::derive(
+            self.env.keychain,
+            self.env.index,
+            &r.collection,
+            r.to_generation,
+        )?;
         // Past the revoke-all: the authenticator's own bucket token must survive it.
         let oldest_valid = r.oldest_valid.max(0) as u64;
         let owner = owner_token(&keys.bucket_key, self.ctx, oldest_valid);
@@ -71,7 +68,7 @@ impl<H: Hub, B: Bulk> RevocationRun<'_, H, B> {
                     self.monitor
                         .say("Stopping every old token of the collection…");
                     calls::revoke_all(
-                        self.hub,
+                        self.env.hub,
                         &self.ctx.hub_url,
                         &keys.address,
                         &owner,
@@ -84,10 +81,10 @@ impl<H: Hub, B: Bulk> RevocationRun<'_, H, B> {
                     if !r.downgrade {
                         self.monitor
                             .say("Removing the collection from the app's key file…");
-                        let key = self.keychain.app_private_key(self.index, &r.app)?;
+                        let key = self.env.keychain.app_private_key(self.env.index, &r.app)?;
                         write_key_file(
-                            self.hub,
-                            self.bulk,
+                            self.env.hub,
+                            self.env.bulk,
                             self.ctx,
                             &key,
                             &[(r.collection.clone(), None)],
@@ -103,7 +100,7 @@ impl<H: Hub, B: Bulk> RevocationRun<'_, H, B> {
                 RevocationStep::Finish => {
                     let now = self.monitor.now_ms();
                     self.settings
-                        .update(self.hub, self.bulk, &mut |s| {
+                        .update(self.env.hub, self.env.bulk, &mut |s| {
                             r.finish(s, &BTreeMap::new(), now);
                             Ok(())
                         })
@@ -120,7 +117,7 @@ impl<H: Hub, B: Bulk> RevocationRun<'_, H, B> {
 
     async fn save(&self, r: &Revocation) -> Result<(), H::Error> {
         self.settings
-            .save_job(self.hub, self.bulk, &Job::Revocation(r.clone()))
+            .save_job(self.env.hub, self.env.bulk, &Job::Revocation(r.clone()))
             .await
             .map(|_| ())
     }
@@ -128,7 +125,7 @@ impl<H: Hub, B: Bulk> RevocationRun<'_, H, B> {
     /// Step 3: a fresh token (new salt, `iat` past the revoke-all) and the new key
     /// generation into the key file of every app that keeps access.
     async fn rewrite_key_files(&self, r: &mut Revocation) -> Result<(), H::Error> {
-        let (settings, _) = self.settings.load(self.hub, self.bulk).await?;
+        let (settings, _) = self.settings.load(self.env.hub, self.env.bulk).await?;
         for (origin, mode) in r.key_file_targets(&settings) {
             let salt = match mode {
                 AccessMode::ReadWrite => to_hex(&r.salt_for(&origin, random_salt())),
@@ -153,10 +150,10 @@ impl<H: Hub, B: Bulk> RevocationRun<'_, H, B> {
                 .unwrap_or_else(|| origin.clone());
             self.monitor.say(&format!("Giving the new key to {name}…"));
             hand_off(
-                self.hub,
-                self.bulk,
-                self.keychain,
-                self.index,
+                self.env.hub,
+                self.env.bulk,
+                self.env.keychain,
+                self.env.index,
                 self.ctx,
                 &origin,
                 &[h],
@@ -175,7 +172,8 @@ impl<H: Hub, B: Bulk> RevocationRun<'_, H, B> {
         owner: &str,
         r: &mut Revocation,
     ) -> Result<(), H::Error> {
-        let names = calls::list_names(self.hub, &self.ctx.hub_url, &keys.address, owner).await?;
+        let names =
+            calls::list_names(self.env.hub, &self.ctx.hub_url, &keys.address, owner).await?;
         let wanted: Vec<String> = names.into_iter().filter(|n| r.wants_file(n)).collect();
         self.monitor.say(&format!(
             "Re-encrypting the files of {} with the new key…",
@@ -227,15 +225,17 @@ impl<H: Hub, B: Bulk> RevocationRun<'_, H, B> {
                 what: path,
             },
         };
-        calls::update_file(self.hub, &spot, true, FILE_ATTEMPTS, async |existing| {
+        calls::update_file(self.env.hub, &spot, true, FILE_ATTEMPTS, async |existing| {
             let Some(a) = existing else {
                 return Ok(Rewrite::Keep(true));
             };
-            Ok(match keys.reencrypt_async(self.bulk, path, &a.body).await {
-                Ok(None) => Rewrite::Keep(true),
-                Ok(Some(body)) => Rewrite::Write { body, out: true },
-                Err(_) => Rewrite::Keep(false),
-            })
+            Ok(
+                match keys.reencrypt_async(self.env.bulk, path, &a.body).await {
+                    Ok(None) => Rewrite::Keep(true),
+                    Ok(Some(body)) => Rewrite::Write { body, out: true },
+                    Err(_) => Rewrite::Keep(false),
+                },
+            )
         })
         .await
     }

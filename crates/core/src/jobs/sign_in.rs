@@ -5,6 +5,7 @@
 //! file. What to write is decided by [`crate::protocol::signin`]. A hub that cannot be
 //! reached does not stop the sign-in: it completes without storage and the notes say so.
 
+use super::Env;
 use super::calls::{self, FileWrite, Stored};
 use super::hub_io::Hub;
 use super::key_files::hand_off;
@@ -12,7 +13,6 @@ use super::settings_file::SettingsFile;
 use crate::collections::settings::SETTINGS_PATH;
 use crate::collections::{HubContext, random_salt};
 use crate::crypto::bulk::Bulk;
-use crate::keys::keychain::Keychain;
 use crate::protocol::auth::{AuthRequest, ResponseRandomness, make_auth_response_async};
 use crate::protocol::signin::{
     AppDetails, ConnectedAppRecord, PROFILE_PATH, apply_sign_in, granted_scopes, plan, read_url,
@@ -31,14 +31,8 @@ pub struct SignInOutcome {
 
 /// An approved sign-in of identity `index` into the app of `request`.
 pub struct SignInWrites<'a, H, B> {
-    /// The transport.
-    pub hub: &'a H,
-    /// The bulk cipher steps.
-    pub bulk: &'a B,
-    /// The keychain.
-    pub keychain: &'a Keychain,
-    /// The identity's index.
-    pub index: u32,
+    /// Transport, ciphers, keychain, identity.
+    pub env: Env<'a, H, B>,
     /// The verified request.
     pub request: &'a AuthRequest,
     /// The app's name and icon.
@@ -53,8 +47,8 @@ impl<H: Hub, B: Bulk> SignInWrites<'_, H, B> {
     /// Builds the response and performs the hub writes. Only a response that cannot be
     /// made is an error; hub failures become notes.
     pub async fn run(&self, rnd: &ResponseRandomness) -> Result<SignInOutcome, H::Error> {
-        let (hub, bulk, request) = (self.hub, self.bulk, self.request);
-        let identity = self.keychain.identity(self.index)?;
+        let (hub, bulk, request) = (self.env.hub, self.env.bulk, self.request);
+        let identity = self.env.keychain.identity(self.env.index)?;
         let mut notes = Vec::new();
         let info = match calls::hub_info(hub, self.hub_url).await {
             Ok(i) => Some(i),
@@ -106,7 +100,8 @@ impl<H: Hub, B: Bulk> SignInWrites<'_, H, B> {
             self.now_ms,
         );
         let sign_in =
-            make_auth_response_async(bulk, self.keychain, self.index, request, &ctx, rnd).await?;
+            make_auth_response_async(bulk, self.env.keychain, self.env.index, request, &ctx, rnd)
+                .await?;
         let plan = plan(&sign_in, self.hub_url, info.as_ref(), &identity.address);
         let (Some(info), Some(file)) = (&info, file) else {
             return Ok(SignInOutcome {
@@ -154,8 +149,8 @@ impl<H: Hub, B: Bulk> SignInWrites<'_, H, B> {
                 if let Err(e) = hand_off(
                     hub,
                     bulk,
-                    self.keychain,
-                    self.index,
+                    self.env.keychain,
+                    self.env.index,
                     &hub_ctx,
                     &request.domain_name,
                     &hand_offs,
