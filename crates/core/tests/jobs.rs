@@ -431,3 +431,262 @@ fn a_move_survey_lists_every_bucket_cairn_holds_and_names_what_it_cannot_move() 
         .sum();
     assert_eq!(plan.bytes(), bytes as u64);
 }
+
+mod moving {
+    use super::*;
+    use cairn_core::collections::settings::SETTINGS_PATH;
+    use cairn_core::jobs::Job;
+    use cairn_core::jobs::migration::{MoveJob, MoveRun, MoveSurvey, buckets, check_hub, survey};
+    use cairn_core::protocol::profile::{
+        add_app_entry, claim_from_profile_file, default_profile, profile_file_body,
+        sign_profile_token,
+    };
+    use mem_hub::TwoHubs;
+
+    fn new_ctx(hubs: &TwoHubs) -> HubContext {
+        let info = hubs.new.info();
+        HubContext {
+            hub_url: hubs.new.hub_url.clone(),
+            read_url_prefix: info.read_url_prefix,
+            challenge_text: info.challenge_text,
+        }
+    }
+
+    /// The old hub with apps A and B, a collection of `n` files and a version, A's
+    /// note, and a profile listing A's bucket.
+    fn seeded(n: usize) -> (TwoHubs, Keychain, SettingsFile, MoveSurvey) {
+        let (hubs, kc) = (TwoHubs::new(), keychain());
+        let (file, _) = setup(&hubs.old, &kc, n);
+        let a = kc.app_private_key(0, A).unwrap();
+        hubs.old.put(
+            &a.public_key().address(),
+            "notes/today.json",
+            "{\"text\":\"hi\"}",
+        );
+        let identity = kc.identity(0).unwrap();
+        let mut claim = default_profile();
+        let old_bucket = format!("{}{}/", mem_hub::READ_PREFIX, a.public_key().address());
+        add_app_entry(&mut claim, A, &old_bucket, &a.public_key().to_hex());
+        let token = sign_profile_token(&claim, &identity.key, NOW, "jti-1");
+        hubs.old.put(
+            &identity.address,
+            "profile.json",
+            &profile_file_body(&token),
+        );
+        let s = settings(&hubs.old, &file);
+        let (found, not_moved) =
+            buckets(&kc, 0, &s, &[(A.to_string(), old_bucket.clone())]).unwrap();
+        let plan = block(survey(
+            &hubs.old,
+            HUB_URL,
+            &hubs.old.info().challenge_text,
+            found,
+            not_moved,
+        ))
+        .unwrap();
+        (hubs, kc, file, plan)
+    }
+
+    fn mover<'a>(
+        hubs: &'a TwoHubs,
+        kc: &'a Keychain,
+        old: &'a HubContext,
+        new: &'a HubContext,
+        file: &'a SettingsFile,
+        watch: &'a Watch,
+        new_limit: Option<u64>,
+    ) -> MoveRun<'a, TwoHubs, Software> {
+        MoveRun {
+            env: Env {
+                hub: hubs,
+                bulk: &Software,
+                keychain: kc,
+                index: 0,
+            },
+            old,
+            new,
+            new_limit,
+            settings: file,
+            monitor: watch,
+        }
+    }
+
+    fn same_files(hubs: &TwoHubs, plan: &MoveSurvey) {
+        for b in &plan.buckets {
+            for f in &b.files {
+                if f.name == SETTINGS_PATH || f.name == KEY_FILE_NAME || f.name == "profile.json" {
+                    continue; // rewritten by the switch
+                }
+                assert_eq!(
+                    hubs.new.get(&b.bucket.address, &f.name),
+                    hubs.old.get(&b.bucket.address, &f.name),
+                    "{}",
+                    f.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_move_copies_every_file_verifies_it_and_switches() {
+        let (hubs, kc, file, plan) = seeded(30);
+        let (old, new, watch) = (ctx(&hubs.old), new_ctx(&hubs), Watch::default());
+        let run = mover(&hubs, &kc, &old, &new, &file, &watch, Some(1 << 20));
+        let mut job = MoveJob::new(&new.hub_url, NOW);
+        block(run.copy(&plan, &mut job)).unwrap();
+        assert_eq!(job.done.len() as u64, plan.files());
+        // The settings file grew meanwhile (the journal): count what the new hub holds.
+        let on_new: usize = plan
+            .buckets
+            .iter()
+            .flat_map(|b| {
+                let a = &b.bucket.address;
+                hubs.new.names(a).into_iter().map(move |n| (a.clone(), n))
+            })
+            .map(|(a, n)| hubs.new.get(&a, &n).unwrap().len())
+            .sum();
+        assert_eq!(job.bytes_done, on_new as u64);
+        assert!(job.bytes_done >= plan.bytes());
+        assert_eq!(watch.files.get(), (plan.files(), plan.files()));
+        same_files(&hubs, &plan);
+        // History versions keep their names.
+        let collection = &plan.buckets[3];
+        assert!(
+            hubs.new
+                .names(&collection.bucket.address)
+                .iter()
+                .any(|n| n.contains(".history."))
+        );
+
+        block(run.switch(&plan, &mut job)).unwrap();
+        assert!(job.switched);
+        // B's key file on the new hub points at the new hub.
+        let b = kc.app_private_key(0, B).unwrap();
+        let body = hubs
+            .new
+            .get(&b.public_key().address(), KEY_FILE_NAME)
+            .unwrap();
+        let entries = read_key_file(&body, &b).unwrap();
+        assert_eq!(
+            entries["contact"]["hubConfig"]["url_prefix"].as_str(),
+            Some(new.read_url_prefix.as_str())
+        );
+        assert_eq!(
+            entries["contact"]["hubConfig"]["server"].as_str(),
+            Some(new.hub_url.as_str())
+        );
+        // The profile on the new hub lists A's bucket there, re-signed.
+        let identity = kc.identity(0).unwrap();
+        let claim =
+            claim_from_profile_file(&hubs.new.get(&identity.address, "profile.json").unwrap())
+                .unwrap();
+        let a = kc.app_private_key(0, A).unwrap().public_key().address();
+        assert_eq!(
+            claim["apps"][A].as_str(),
+            Some(format!("{}{a}/", new.read_url_prefix).as_str())
+        );
+        // Settings on the new hub: no journal entry, the move logged; the old journal
+        // records the switch.
+        let on_new = SettingsFile::new(&identity, &new.hub_url, &hubs.new.info(), true);
+        let s = block(on_new.load(&hubs, &Software)).unwrap().0;
+        assert!(s.journal.is_empty());
+        assert_eq!(s.log.last().unwrap().event, "move");
+        let old_settings = settings(&hubs.old, &file);
+        assert!(matches!(old_settings.journal.jobs(), [Job::Move(m)] if m.switched));
+
+        // Deleting on the old hub leaves every bucket empty; the new hub is untouched.
+        let before = hubs.new.all_stores();
+        let left = block(
+            run.delete_old(
+                &plan
+                    .buckets
+                    .iter()
+                    .map(|b| b.bucket.clone())
+                    .collect::<Vec<_>>(),
+            ),
+        )
+        .unwrap();
+        assert!(left.iter().all(|n| *n == 0), "{left:?}");
+        for b in &plan.buckets {
+            assert!(hubs.old.names(&b.bucket.address).is_empty());
+            assert!(!hubs.new.names(&b.bucket.address).is_empty());
+        }
+        assert_eq!(hubs.new.all_stores(), before);
+    }
+
+    #[test]
+    fn an_interrupted_move_resumes_from_the_journal_without_copying_twice() {
+        let (hubs, kc, file, plan) = seeded(40);
+        let (old, new, watch) = (ctx(&hubs.old), new_ctx(&hubs), Watch::default());
+        let run = mover(&hubs, &kc, &old, &new, &file, &watch, None);
+        // The new hub dies after its 30th write, before that file is read back.
+        *hubs.new.die_after.borrow_mut() = Some(("*".into(), 30));
+        let mut job = MoveJob::new(&new.hub_url, NOW);
+        let err = block(run.copy(&plan, &mut job)).unwrap_err();
+        assert!(matches!(err, TestError::Transport(_)), "{err}");
+        hubs.new.dead.set(false);
+        *hubs.new.die_after.borrow_mut() = None;
+        // The old hub's journal knows the 29 verified ones.
+        let journaled = match settings(&hubs.old, &file).journal.jobs() {
+            [Job::Move(m)] => m.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(journaled.done.len(), 29);
+        let mut resumed = journaled;
+        block(run.copy(&plan, &mut resumed)).unwrap();
+        assert_eq!(resumed.done.len() as u64, plan.files());
+        assert_eq!(
+            hubs.new.all_stores() as u64,
+            plan.files() + 1,
+            "each file written once, but the one never read back: twice"
+        );
+        same_files(&hubs, &plan);
+    }
+
+    #[test]
+    fn a_file_over_the_new_hubs_limit_is_named_before_anything_is_written() {
+        let (hubs, kc, file, plan) = seeded(3);
+        let (old, new, watch) = (ctx(&hubs.old), new_ctx(&hubs), Watch::default());
+        let run = mover(&hubs, &kc, &old, &new, &file, &watch, Some(100));
+        let mut job = MoveJob::new(&new.hub_url, NOW);
+        let err = block(run.copy(&plan, &mut job)).unwrap_err();
+        assert!(
+            matches!(&err, TestError::Job(JobError::TooLarge { limit: 100, .. })),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("more than the hub accepts"),
+            "{err}"
+        );
+        assert_eq!(hubs.new.all_stores(), 0);
+    }
+
+    #[test]
+    fn check_hub_writes_reads_and_deletes_a_probe_or_says_what_failed() {
+        let (hubs, kc) = (TwoHubs::new(), keychain());
+        let identity = kc.identity(0).unwrap();
+        let ok = block(check_hub(
+            &hubs,
+            &identity.key,
+            &hubs.new.hub_url,
+            "cairn-probe-1.txt",
+        ))
+        .unwrap();
+        assert_eq!(ok.info.read_url_prefix, hubs.new.read_prefix);
+        assert_eq!(ok.limit_bytes(), Some(20 << 20));
+        assert!(
+            hubs.new.names(&identity.address).is_empty(),
+            "the probe is deleted"
+        );
+        let err = block(check_hub(
+            &hubs,
+            &identity.key,
+            "http://new-hub.test/nope",
+            "p.txt",
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("hub_info"), "{err}");
+        hubs.new.dead.set(true);
+        assert!(block(check_hub(&hubs, &identity.key, &hubs.new.hub_url, "p.txt")).is_err());
+    }
+}

@@ -170,6 +170,20 @@ pub enum JobError {
     },
     /// The user cancelled; the progress so far is journaled.
     Cancelled,
+    /// A file is larger than the hub accepts.
+    TooLarge {
+        /// The file.
+        file: String,
+        /// Its size in bytes.
+        size: u64,
+        /// The hub's limit in bytes.
+        limit: u64,
+    },
+    /// A copied file read back differently from what was written.
+    Mismatch {
+        /// The file.
+        file: String,
+    },
 }
 
 impl fmt::Display for JobError {
@@ -187,6 +201,14 @@ impl fmt::Display for JobError {
             JobError::Changed { file } => write!(f, "{file} kept changing while Cairn wrote it"),
             JobError::Unreadable { what } => write!(f, "{what} is unreadable"),
             JobError::Cancelled => f.write_str("cancelled"),
+            JobError::TooLarge { file, size, limit } => write!(
+                f,
+                "{file} is {size} bytes, more than the hub accepts ({limit} bytes)"
+            ),
+            JobError::Mismatch { file } => write!(
+                f,
+                "{file} read back from the new hub differs from what was copied"
+            ),
         }
     }
 }
@@ -215,6 +237,43 @@ pub trait Hub {
 
     /// Waits `ms` milliseconds (before retrying a file another writer holds).
     fn wait(&self, ms: u32) -> impl Future<Output = ()>;
+}
+
+/// What [`Copier::copy`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Copied {
+    /// The status of the read.
+    pub read_status: u16,
+    /// The status of the write; `None` when the read failed and nothing was written.
+    pub write_status: Option<u16>,
+    /// The bytes written.
+    pub len: u64,
+    /// Their SHA-256.
+    pub sha256: [u8; 32],
+}
+
+/// What [`Copier::digest`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digested {
+    /// The status of the read.
+    pub status: u16,
+    /// The body's length.
+    pub len: u64,
+    /// Its SHA-256.
+    pub sha256: [u8; 32],
+}
+
+/// A transport that also moves a file's body from one URL to another without it
+/// passing through the job (in the browser, without it entering wasm memory at all),
+/// for moving data between hubs.
+pub trait Copier: Hub {
+    /// `GET`s `from` and, when that answered 2xx, sends its body as the body of `to`
+    /// (`to.body` is ignored).
+    fn copy(&self, from: &str, to: HubRequest)
+    -> impl Future<Output = Result<Copied, Self::Error>>;
+
+    /// `GET`s `url` and hashes its body.
+    fn digest(&self, url: &str) -> impl Future<Output = Result<Digested, Self::Error>>;
 }
 
 /// A multi-step job over a Gaia hub, without I/O (see the module docs).

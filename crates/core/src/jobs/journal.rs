@@ -7,6 +7,7 @@
 
 use crate::collections::Revocation;
 use crate::collections::files::UndoJob;
+use crate::jobs::migration::MoveJob;
 use crate::support::json::{FieldError, Map, Value};
 
 /// The kinds of job, as the journal tags them.
@@ -17,6 +18,8 @@ pub enum JobKind {
     Revocation,
     /// An "undo changes since" in one collection (`"undo"`).
     Undo,
+    /// A move of all the identity's data to another hub (`"move"`).
+    Move,
 }
 
 impl JobKind {
@@ -25,6 +28,7 @@ impl JobKind {
         match self {
             JobKind::Revocation => "revoke",
             JobKind::Undo => "undo",
+            JobKind::Move => "move",
         }
     }
 
@@ -33,6 +37,7 @@ impl JobKind {
         match tag {
             "revoke" => Some(JobKind::Revocation),
             "undo" => Some(JobKind::Undo),
+            "move" => Some(JobKind::Move),
             _ => None,
         }
     }
@@ -46,6 +51,8 @@ pub enum Job {
     Revocation(Revocation),
     /// An "undo changes since".
     Undo(UndoJob),
+    /// A move to another hub.
+    Move(MoveJob),
 }
 
 impl Job {
@@ -54,6 +61,7 @@ impl Job {
         match self {
             Job::Revocation(_) => JobKind::Revocation,
             Job::Undo(_) => JobKind::Undo,
+            Job::Move(_) => JobKind::Move,
         }
     }
 
@@ -68,6 +76,8 @@ impl Job {
             (Job::Undo(a), Job::Undo(b)) => {
                 a.collection == b.collection && a.started_at == b.started_at
             }
+            // One move at a time: a newer one replaces it.
+            (Job::Move(_), Job::Move(_)) => true,
             _ => false,
         }
     }
@@ -77,6 +87,7 @@ impl Job {
         let fields = match self {
             Job::Revocation(r) => r.to_value(),
             Job::Undo(u) => u.to_value(),
+            Job::Move(m) => m.to_value(),
         };
         let mut m = Map::new();
         m.insert("op".into(), self.kind().tag().into());
@@ -100,6 +111,7 @@ impl Job {
         Ok(Some(match kind {
             JobKind::Revocation => Job::Revocation(Revocation::from_value(v)?),
             JobKind::Undo => Job::Undo(UndoJob::from_value(v)?),
+            JobKind::Move => Job::Move(MoveJob::from_value(v)?),
         }))
     }
 }

@@ -8,14 +8,27 @@
 //! A bucket the profile lists at an address that is not the derived one was made by
 //! another wallet's derivation: Cairn has no key for it and says so.
 
-use super::calls;
-use super::hub_io::Hub;
+use super::calls::{self, FileWrite};
+use super::hub_io::{Copier, Hub, HubRequest, JobError, Method};
+use super::key_files::hand_off;
+use super::settings_file::SettingsFile;
+use super::{Env, Job, Monitor};
 use crate::collections::history::is_history_file;
-use crate::collections::settings::Settings;
+use crate::collections::settings::{LogEntry, Settings};
+use crate::collections::{HandOff, HubContext};
+use crate::crypto::bulk::Bulk;
 use crate::keys::PrivateKey;
 use crate::keys::keychain::{Keychain, KeychainError};
-use crate::protocol::gaia::{ListedFile, V1TokenOptions, make_v1_token};
+use crate::protocol::auth::random_uuid;
+use crate::protocol::gaia::{HubInfo, ListedFile, V1TokenOptions, make_v1_token};
+use crate::protocol::hub_urls::{read_url, store_url};
+use crate::protocol::profile::{
+    add_app_entry, claim_from_profile_file, profile_file_body, sign_profile_token,
+};
+use crate::protocol::signin::PROFILE_PATH;
+use crate::support::json::{FieldError, Fields, Map, Value};
 use crate::support::sorting::sort_by;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What a bucket holds, in the user's words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,4 +244,450 @@ pub async fn survey<H: Hub>(
         buckets: out,
         not_moved,
     })
+}
+
+/// Files copied between two journal saves (and at most [`SAVE_EVERY_BYTES`]).
+pub const SAVE_EVERY: u64 = 25;
+/// Bytes copied between two journal saves.
+pub const SAVE_EVERY_BYTES: u64 = 8 << 20;
+/// Attempts of one file when the new hub asks to slow down (429) or is briefly
+/// unavailable (503), with a growing wait.
+const BUSY_ATTEMPTS: u32 = 6;
+
+/// A move's journal entry (`"op": "move"`), in the settings file on the old hub until the
+/// switch: what is already on the new hub, verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveJob {
+    /// The new hub's write URL.
+    pub new_hub_url: String,
+    /// When the move started (ms since the epoch).
+    pub started_at: i64,
+    /// The files copied and verified, as `<address>/<path>`.
+    pub done: BTreeSet<String>,
+    /// Bytes copied and verified.
+    pub bytes_done: u64,
+    /// Whether the switch is done (the new hub holds the settings, profile and key files).
+    pub switched: bool,
+}
+
+impl MoveJob {
+    /// A move to `new_hub_url` starting now.
+    pub fn new(new_hub_url: &str, now_ms: i64) -> MoveJob {
+        MoveJob {
+            new_hub_url: new_hub_url.to_string(),
+            started_at: now_ms,
+            done: BTreeSet::new(),
+            bytes_done: 0,
+            switched: false,
+        }
+    }
+
+    fn key(address: &str, path: &str) -> String {
+        format!("{address}/{path}")
+    }
+
+    /// Whether a file is already on the new hub.
+    pub fn is_done(&self, address: &str, path: &str) -> bool {
+        self.done.contains(&Self::key(address, path))
+    }
+
+    /// The journal fields: `{newHubUrl, startedAt, done: [...], bytesDone, switched}`.
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("newHubUrl".into(), self.new_hub_url.as_str().into());
+        m.insert("startedAt".into(), self.started_at.into());
+        m.insert(
+            "done".into(),
+            Value::Array(self.done.iter().map(|d| d.as_str().into()).collect()),
+        );
+        m.insert("bytesDone".into(), self.bytes_done.into());
+        m.insert("switched".into(), self.switched.into());
+        Value::Object(m)
+    }
+
+    /// Reads the journal fields.
+    pub fn from_value(v: &Value) -> Result<MoveJob, FieldError> {
+        let f = Fields::of(v, "a move")?;
+        // Inserted one by one: collecting into a set would bring in a sort.
+        let mut done = BTreeSet::new();
+        for d in f.list("done", "a list of file names", Value::as_str)? {
+            done.insert(d.to_string());
+        }
+        Ok(MoveJob {
+            new_hub_url: f.str("newHubUrl")?.to_string(),
+            started_at: f.i64("startedAt")?,
+            done,
+            bytes_done: f
+                .opt("bytesDone", "a whole number", Value::as_u64)?
+                .unwrap_or(0),
+            switched: f
+                .opt("switched", "true or false", Value::as_bool)?
+                .unwrap_or(false),
+        })
+    }
+}
+
+/// The answer of "Check hub": where its files are read and how large they may be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HubCheck {
+    /// The hub's `/hub_info`.
+    pub info: HubInfo,
+}
+
+impl HubCheck {
+    /// The size limit in bytes, when the hub states one.
+    pub fn limit_bytes(&self) -> Option<u64> {
+        self.info
+            .max_file_upload_size_megabytes
+            .filter(|mb| mb.is_finite() && *mb > 0.0)
+            .map(|mb| (mb * 1024.0 * 1024.0) as u64)
+    }
+}
+
+/// "Check hub": reads the hub's info, then writes, reads back and deletes a probe file
+/// in the identity's bucket with a token made for its challenge. Each failure says which
+/// step failed.
+pub async fn check_hub<H: Hub>(
+    hub: &H,
+    identity_key: &PrivateKey,
+    hub_url: &str,
+    probe_name: &str,
+) -> Result<HubCheck, H::Error> {
+    let info = calls::hub_info(hub, hub_url).await?;
+    let address = identity_key.public_key().address();
+    let token = make_v1_token(
+        identity_key,
+        &info.challenge_text,
+        &V1TokenOptions {
+            hub_url: Some(hub_url.to_string()),
+            ..V1TokenOptions::default()
+        },
+    );
+    let url = store_url(hub_url, &address, probe_name);
+    let write = FileWrite {
+        url: &url,
+        token: &token,
+        content_type: "text/plain",
+        what: "a probe file",
+    };
+    let body = format!("Cairn checked this hub at {probe_name}");
+    calls::store(hub, &write, body.clone(), None).await?;
+    let read = read_url(&info.read_url_prefix, &address, probe_name);
+    let back = calls::read(hub, &read, "the probe file").await?;
+    if back.map(|a| a.body) != Some(body) {
+        return Err(JobError::Mismatch {
+            file: format!("the probe file at {read}"),
+        }
+        .into());
+    }
+    calls::delete(hub, hub_url, &address, probe_name, &token).await?;
+    Ok(HubCheck { info })
+}
+
+/// Moving the data of one identity from one hub to another.
+pub struct MoveRun<'a, H, B> {
+    /// Transport, ciphers, keychain, identity.
+    pub env: Env<'a, H, B>,
+    /// The hub the data is on.
+    pub old: &'a HubContext,
+    /// The hub it moves to.
+    pub new: &'a HubContext,
+    /// The new hub's size limit in bytes, if it states one.
+    pub new_limit: Option<u64>,
+    /// The identity's settings file on the old hub (the journal, until the switch).
+    pub settings: &'a SettingsFile,
+    /// The screen showing it.
+    pub monitor: &'a dyn Monitor,
+}
+
+fn owner_token_for(key: &PrivateKey, hub: &HubContext) -> String {
+    make_v1_token(
+        key,
+        &hub.challenge_text,
+        &V1TokenOptions {
+            hub_url: Some(hub.hub_url.clone()),
+            ..V1TokenOptions::default()
+        },
+    )
+}
+
+impl<H: Copier, B: Bulk> MoveRun<'_, H, B> {
+    /// Refuses a plan the new hub cannot take, before anything is written: the first
+    /// file over its size limit, by name.
+    pub fn check(&self, survey: &MoveSurvey) -> Result<(), JobError> {
+        let Some(limit) = self.new_limit else {
+            return Ok(());
+        };
+        for b in &survey.buckets {
+            if let Some(f) = b.files.iter().find(|f| f.content_length > limit) {
+                return Err(JobError::TooLarge {
+                    file: format!("{} in {}", f.name, b.bucket.kind.describe()),
+                    size: f.content_length,
+                    limit,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn save(&self, job: &MoveJob) -> Result<(), H::Error> {
+        self.settings
+            .save_job(self.env.hub, self.env.bulk, &Job::Move(job.clone()))
+            .await
+            .map(|_| ())
+    }
+
+    /// Copies every file of `survey` not yet done to the new hub under the same name,
+    /// reads it back and compares length and SHA-256 before it counts as done;
+    /// journals every [`SAVE_EVERY`] files or [`SAVE_EVERY_BYTES`] bytes, and when
+    /// stopped. A resumed run skips what the journal has.
+    pub async fn copy(&self, survey: &MoveSurvey, job: &mut MoveJob) -> Result<(), H::Error> {
+        self.check(survey)?;
+        let (files, bytes) = (survey.files(), survey.bytes());
+        let count_done = |job: &MoveJob| job.done.len() as u64;
+        self.save(job).await?;
+        let (mut since_save, mut bytes_since_save) = (0u64, 0u64);
+        for b in &survey.buckets {
+            let token = owner_token_for(&b.bucket.key, self.new);
+            self.monitor
+                .say(&format!("Copying {}…", b.bucket.kind.describe()));
+            for f in &b.files {
+                if job.is_done(&b.bucket.address, &f.name) {
+                    continue;
+                }
+                if self.monitor.cancelled() {
+                    self.save(job).await?;
+                    return Err(JobError::Cancelled.into());
+                }
+                let copied = match self.copy_one(&b.bucket.address, f, &token).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // Keep what is done; the error says what stopped it.
+                        let _ = self.save(job).await;
+                        return Err(e);
+                    }
+                };
+                job.done.insert(MoveJob::key(&b.bucket.address, &f.name));
+                job.bytes_done += copied;
+                since_save += 1;
+                bytes_since_save += copied;
+                self.monitor.files(count_done(job), files);
+                self.monitor.bytes(job.bytes_done, bytes);
+                if since_save >= SAVE_EVERY || bytes_since_save >= SAVE_EVERY_BYTES {
+                    self.save(job).await?;
+                    (since_save, bytes_since_save) = (0, 0);
+                }
+            }
+        }
+        self.save(job).await
+    }
+
+    /// One file: copy, read back, compare. Returns the bytes copied (0 for a file that
+    /// vanished from the old hub meanwhile: nothing to move).
+    async fn copy_one(&self, address: &str, f: &ListedFile, token: &str) -> Result<u64, H::Error> {
+        let from = read_url(&self.old.read_url_prefix, address, &f.name);
+        let content_type = if f.content_type.is_empty() {
+            "application/octet-stream".to_string()
+        } else {
+            f.content_type.clone()
+        };
+        let mut wait = 500;
+        for attempt in 1..=BUSY_ATTEMPTS {
+            let to = HubRequest {
+                method: Method::Post,
+                url: store_url(&self.new.hub_url, address, &f.name),
+                bearer: Some(token.to_string()),
+                content_type: Some(content_type.clone()),
+                condition: None,
+                body: None,
+            };
+            let c = self.env.hub.copy(&from, to).await?;
+            match (c.read_status, c.write_status) {
+                (404 | 410, _) => return Ok(0),
+                (200..=299, Some(200..=299)) => {
+                    let back = self
+                        .env
+                        .hub
+                        .digest(&read_url(&self.new.read_url_prefix, address, &f.name))
+                        .await?;
+                    if back.status / 100 != 2 || back.len != c.len || back.sha256 != c.sha256 {
+                        return Err(JobError::Mismatch {
+                            file: f.name.clone(),
+                        }
+                        .into());
+                    }
+                    return Ok(c.len);
+                }
+                (200..=299, Some(429 | 503)) if attempt < BUSY_ATTEMPTS => {
+                    self.monitor
+                        .say("The new hub asks Cairn to slow down; waiting…");
+                    self.env.hub.wait(wait).await;
+                    wait = wait.saturating_mul(2);
+                }
+                (200..=299, Some(413)) => {
+                    return Err(JobError::TooLarge {
+                        file: f.name.clone(),
+                        size: c.len,
+                        limit: self.new_limit.unwrap_or(0),
+                    }
+                    .into());
+                }
+                (200..=299, Some(status)) => {
+                    return Err(JobError::Refused {
+                        doing: format!("the write of {} to the new hub", f.name),
+                        status,
+                    }
+                    .into());
+                }
+                (status, _) => {
+                    return Err(JobError::Refused {
+                        doing: format!("reading {} from the old hub", f.name),
+                        status,
+                    }
+                    .into());
+                }
+            }
+        }
+        Err(JobError::Refused {
+            doing: format!("the write of {} to the new hub", f.name),
+            status: 429,
+        }
+        .into())
+    }
+
+    /// After every file is verified: on the new hub, the collection key files get the
+    /// new hub's config and fresh tokens, the profile lists the apps' new bucket URLs
+    /// (re-signed), and the settings file drops the move from its journal and logs it;
+    /// on the old hub the journal records the switch. The caller then points the vault's
+    /// config at the new hub.
+    pub async fn switch(&self, survey: &MoveSurvey, job: &mut MoveJob) -> Result<(), H::Error> {
+        let (hub, bulk) = (self.env.hub, self.env.bulk);
+        let identity = self.env.keychain.identity(self.env.index)?;
+        let (settings, _) = self.settings.load(hub, bulk).await?;
+        self.monitor.say("Giving your apps the new hub's address…");
+        let mut grants: BTreeMap<&str, Vec<HandOff>> = BTreeMap::new();
+        for (name, state) in &settings.collections {
+            for g in &state.grants {
+                grants.entry(g.app.as_str()).or_default().push(HandOff {
+                    collection: name.clone(),
+                    generation: state.generation,
+                    grant: g.clone(),
+                });
+            }
+        }
+        for (origin, hand_offs) in &grants {
+            hand_off(
+                hub,
+                bulk,
+                self.env.keychain,
+                self.env.index,
+                self.new,
+                origin,
+                hand_offs,
+            )
+            .await?;
+        }
+        self.monitor.say("Updating your profile…");
+        let profile_read = read_url(&self.new.read_url_prefix, &identity.address, PROFILE_PATH);
+        let new_token = owner_token_for(&identity.key, self.new);
+        if let Some(found) = calls::read(hub, &profile_read, "your profile").await?
+            && let Some(mut claim) = claim_from_profile_file(&found.body)
+        {
+            let listed: Vec<String> = claim
+                .get("apps")
+                .and_then(Value::as_object)
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            for b in &survey.buckets {
+                if let BucketKind::App { origin, .. } = &b.bucket.kind
+                    && listed.contains(origin)
+                {
+                    let url = format!("{}{}/", self.new.read_url_prefix, b.bucket.address);
+                    add_app_entry(
+                        &mut claim,
+                        origin,
+                        &url,
+                        &b.bucket.key.public_key().to_hex(),
+                    );
+                }
+            }
+            let jti = random_uuid()?;
+            let token = sign_profile_token(&claim, &identity.key, self.monitor.now_ms(), &jti);
+            let url = store_url(&self.new.hub_url, &identity.address, PROFILE_PATH);
+            let write = FileWrite {
+                url: &url,
+                token: &new_token,
+                content_type: "application/json",
+                what: "your profile",
+            };
+            calls::store(hub, &write, profile_file_body(&token), None).await?;
+        }
+        self.monitor.say("Moving your settings…");
+        let info = HubInfo {
+            challenge_text: self.new.challenge_text.clone(),
+            latest_auth_version: None,
+            max_file_upload_size_megabytes: None,
+            read_url_prefix: self.new.read_url_prefix.clone(),
+        };
+        let on_new = SettingsFile::new(&identity, &self.new.hub_url, &info, true);
+        let now = self.monitor.now_ms();
+        let entry = Job::Move(job.clone());
+        let detail = format!(
+            "{} file(s), {} bytes moved from {} to {}",
+            job.done.len(),
+            job.bytes_done,
+            self.old.hub_url,
+            self.new.hub_url
+        );
+        on_new
+            .update(hub, bulk, &mut |s| {
+                s.journal.remove(&entry);
+                s.log.push(LogEntry {
+                    at: now,
+                    event: "move".into(),
+                    collection: None,
+                    app: None,
+                    detail: Some(detail.clone()),
+                });
+                Ok(())
+            })
+            .await?;
+        job.switched = true;
+        self.save(job).await
+    }
+
+    /// "Delete data on the old hub": every file of every bucket, one by one; returns the
+    /// files left per bucket by a final listing (all zero when it worked).
+    pub async fn delete_old(&self, buckets: &[Bucket]) -> Result<Vec<usize>, H::Error> {
+        let hub = self.env.hub;
+        let mut lists = Vec::with_capacity(buckets.len());
+        for b in buckets {
+            let token = owner_token_for(&b.key, self.old);
+            let names = calls::list_names(hub, &self.old.hub_url, &b.address, &token).await?;
+            lists.push((b, token, names));
+        }
+        let total: u64 = lists.iter().map(|(_, _, n)| n.len() as u64).sum();
+        let mut done = 0;
+        for (b, token, names) in &lists {
+            self.monitor
+                .say(&format!("Deleting {} on the old hub…", b.kind.describe()));
+            for name in names {
+                if self.monitor.cancelled() {
+                    return Err(JobError::Cancelled.into());
+                }
+                calls::delete(hub, &self.old.hub_url, &b.address, name, token).await?;
+                done += 1;
+                self.monitor.files(done, total);
+            }
+        }
+        let mut left = Vec::with_capacity(lists.len());
+        for (b, token, _) in &lists {
+            left.push(
+                calls::list_names(hub, &self.old.hub_url, &b.address, token)
+                    .await?
+                    .len(),
+            );
+        }
+        Ok(left)
+    }
 }

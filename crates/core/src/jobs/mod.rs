@@ -44,5 +44,19 @@ pub struct Env<'a, H, B> {
     /// The identity's index.
     pub index: u32,
 }
-pub use hub_io::{Hub, HubJob, HubRequest, HubResponse, JobError, Next};
+pub use hub_io::{Copier, Hub, HubJob, HubRequest, HubResponse, JobError, Next};
 pub use journal::{Job, JobKind, Journal};
+
+/// What a running job tells the screen showing it, and asks of it.
+pub trait Monitor {
+    /// The current step, in plain words.
+    fn say(&self, text: &str);
+    /// Files done and to do.
+    fn files(&self, done: u64, total: u64);
+    /// Bytes done and to do (for jobs that copy files).
+    fn bytes(&self, _done: u64, _total: u64) {}
+    /// Whether the user asked to stop (checked between files).
+    fn cancelled(&self) -> bool;
+    /// The time now, in ms since the epoch.
+    fn now_ms(&self) -> i64;
+}

@@ -5,6 +5,7 @@
 //! step (and every [`SAVE_EVERY`] files while re-encrypting), so a closed tab or a
 //! failing hub only pauses it.
 
+pub use super::Monitor;
 use super::calls::{self, FileSpot, FileWrite, Rewrite};
 use super::hub_io::{Hub, JobError};
 use super::key_files::{hand_off, write_key_file};
@@ -23,18 +24,6 @@ use std::collections::BTreeMap;
 pub const SAVE_EVERY: u64 = 25;
 /// Attempts of one file's re-encryption on 412/409.
 const FILE_ATTEMPTS: u32 = 4;
-
-/// What a running job tells the screen showing it, and asks of it.
-pub trait Monitor {
-    /// The current step, in plain words.
-    fn say(&self, text: &str);
-    /// Files done and to do.
-    fn files(&self, done: u64, total: u64);
-    /// Whether the user asked to stop (checked between files).
-    fn cancelled(&self) -> bool;
-    /// The time now, in ms since the epoch.
-    fn now_ms(&self) -> i64;
-}
 
 /// Everything a revocation runs with: the hub, the identity's settings file, the keys.
 pub struct RevocationRun<'a, H, B> {

@@ -9,7 +9,8 @@
 use cairn_core::collections::CollectionError;
 use cairn_core::collections::settings::SettingsError;
 use cairn_core::jobs::hub_io::Method;
-use cairn_core::jobs::{Hub, HubRequest, HubResponse, JobError};
+use cairn_core::jobs::hub_io::{Copied, Digested};
+use cairn_core::jobs::{Copier, Hub, HubRequest, HubResponse, JobError};
 use cairn_core::keys::keychain::KeychainError;
 use cairn_core::protocol::auth::AuthResponseError;
 use cairn_core::protocol::gaia::{HubInfo, ListFilesPage, ListedFile};
@@ -80,15 +81,19 @@ pub(crate) struct Stored {
 }
 
 /// The in-memory hub.
-#[derive(Default)]
 pub(crate) struct MemHub {
+    /// Its write URL.
+    pub(crate) hub_url: String,
+    /// Its read URL prefix.
+    pub(crate) read_prefix: String,
     files: RefCell<BTreeMap<(String, String), Stored>>,
     versions: Cell<u64>,
     /// Every request, as (method, URL).
     pub(crate) log: RefCell<Vec<(Method, String)>>,
     /// Stores (successful or not) per bucket address.
     pub(crate) stores: RefCell<BTreeMap<String, usize>>,
-    /// Once a bucket has had this many stores, every request fails in transit.
+    /// Once a bucket (`"*"`: all of them) has had this many stores, every request fails
+    /// in transit.
     pub(crate) die_after: RefCell<Option<(String, usize)>>,
     /// Whether the transport is dead.
     pub(crate) dead: Cell<bool>,
@@ -98,18 +103,41 @@ pub(crate) struct MemHub {
 }
 
 impl MemHub {
-    /// An empty hub.
+    /// An empty hub at [`HUB_URL`].
     pub(crate) fn new() -> MemHub {
-        MemHub::default()
+        MemHub::at(HUB_URL, READ_PREFIX)
+    }
+
+    /// An empty hub at `hub_url`, read at `read_prefix`.
+    pub(crate) fn at(hub_url: &str, read_prefix: &str) -> MemHub {
+        MemHub {
+            hub_url: hub_url.to_string(),
+            read_prefix: read_prefix.to_string(),
+            files: RefCell::default(),
+            versions: Cell::default(),
+            log: RefCell::default(),
+            stores: RefCell::default(),
+            die_after: RefCell::default(),
+            dead: Cell::default(),
+            interfere: RefCell::default(),
+        }
+    }
+
+    /// Stores into every bucket so far.
+    pub(crate) fn all_stores(&self) -> usize {
+        self.stores.borrow().values().sum()
     }
 
     /// Its `/hub_info`.
     pub(crate) fn info(&self) -> HubInfo {
         HubInfo {
-            challenge_text: r#"["gaiahub","0","hub.test","blockstack_storage_please_sign"]"#.into(),
+            challenge_text: format!(
+                r#"["gaiahub","0","{}","blockstack_storage_please_sign"]"#,
+                self.hub_url.trim_start_matches("http://")
+            ),
             latest_auth_version: Some("v1".into()),
             max_file_upload_size_megabytes: Some(20.0),
-            read_url_prefix: READ_PREFIX.into(),
+            read_url_prefix: self.read_prefix.clone(),
         }
     }
 
@@ -158,7 +186,7 @@ impl MemHub {
     }
 
     fn handle(&self, r: &HubRequest) -> HubResponse {
-        if let Some(rest) = r.url.strip_prefix(READ_PREFIX) {
+        if let Some(rest) = r.url.strip_prefix(self.read_prefix.as_str()) {
             let Some((address, path)) = rest.split_once('/') else {
                 return Self::answer(404, None, "");
             };
@@ -171,7 +199,7 @@ impl MemHub {
                 None => Self::answer(404, None, "not found"),
             };
         }
-        let Some(rest) = r.url.strip_prefix(HUB_URL) else {
+        let Some(rest) = r.url.strip_prefix(self.hub_url.as_str()) else {
             return Self::answer(404, None, "");
         };
         if rest == "/hub_info" {
@@ -279,7 +307,11 @@ impl Hub for MemHub {
 
     async fn send(&self, request: HubRequest) -> Result<HubResponse, TestError> {
         if let Some((address, n)) = self.die_after.borrow().clone()
-            && self.stores_to(&address) >= n
+            && (if address == "*" {
+                self.all_stores()
+            } else {
+                self.stores_to(&address)
+            }) >= n
         {
             self.dead.set(true);
         }
@@ -322,5 +354,78 @@ pub(crate) fn block<F: Future>(f: F) -> F::Output {
     match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(v) => v,
         Poll::Pending => panic!("a job waited on something the in-memory hub never does"),
+    }
+}
+
+/// Two in-memory hubs behind one transport (requests go to the hub whose URLs they
+/// start with), which can also copy a file from one to the other: for moving data.
+pub(crate) struct TwoHubs {
+    /// The hub the data is on.
+    pub(crate) old: MemHub,
+    /// The hub it moves to.
+    pub(crate) new: MemHub,
+}
+
+impl TwoHubs {
+    /// Two empty hubs.
+    pub(crate) fn new() -> TwoHubs {
+        TwoHubs {
+            old: MemHub::new(),
+            new: MemHub::at("http://new-hub.test", "http://new-read.test/files/"),
+        }
+    }
+
+    fn route(&self, url: &str) -> &MemHub {
+        if url.starts_with(&self.new.hub_url) || url.starts_with(&self.new.read_prefix) {
+            &self.new
+        } else {
+            &self.old
+        }
+    }
+}
+
+impl Hub for TwoHubs {
+    type Error = TestError;
+
+    async fn send(&self, request: HubRequest) -> Result<HubResponse, TestError> {
+        self.route(&request.url).send(request).await
+    }
+
+    async fn wait(&self, _ms: u32) {}
+}
+
+fn sha256(body: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(body.as_bytes()).into()
+}
+
+impl Copier for TwoHubs {
+    async fn copy(&self, from: &str, mut to: HubRequest) -> Result<Copied, TestError> {
+        let read = self.send(HubRequest::get(from.to_string())).await?;
+        if !(200..300).contains(&read.status) {
+            return Ok(Copied {
+                read_status: read.status,
+                write_status: None,
+                len: 0,
+                sha256: [0; 32],
+            });
+        }
+        to.body = Some(read.body.clone());
+        let written = self.send(to).await?;
+        Ok(Copied {
+            read_status: read.status,
+            write_status: Some(written.status),
+            len: read.body.len() as u64,
+            sha256: sha256(&read.body),
+        })
+    }
+
+    async fn digest(&self, url: &str) -> Result<Digested, TestError> {
+        let read = self.send(HubRequest::get(url.to_string())).await?;
+        Ok(Digested {
+            status: read.status,
+            len: read.body.len() as u64,
+            sha256: sha256(&read.body),
+        })
     }
 }
