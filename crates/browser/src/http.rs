@@ -48,7 +48,6 @@ async fn fetch_with_limit(
     timeout_ms: i32,
     max_len: Option<usize>,
 ) -> Result<Answer, Error> {
-    let api = |e: JsValue| Error::js(Api::Fetch, &e);
     let too_large = |len: usize, limit: usize| -> Error {
         ErrorKind::TooLarge {
             url: url.to_string(),
@@ -57,6 +56,62 @@ async fn fetch_with_limit(
         }
         .into()
     };
+    let body = body.map(JsValue::from_str);
+    with_deadline(
+        url,
+        method,
+        headers,
+        body.as_ref(),
+        timeout_ms,
+        async |resp, failed| {
+            let etag = resp.headers().get("ETag").ok().flatten();
+            if let Some(max) = max_len {
+                let announced = resp
+                    .headers()
+                    .get("Content-Length")
+                    .ok()
+                    .flatten()
+                    .and_then(|l| l.trim().parse::<usize>().ok());
+                if let Some(len) = announced.filter(|l| *l > max) {
+                    return Err(too_large(len, max));
+                }
+            }
+            let body = JsFuture::from(resp.text().map_err(api)?)
+                .await
+                .map_err(failed)?
+                .as_string()
+                .unwrap_or_default();
+            if let Some(max) = max_len
+                && body.len() > max
+            {
+                return Err(too_large(body.len(), max));
+            }
+            Ok(Answer {
+                status: resp.status(),
+                etag,
+                body,
+            })
+        },
+    )
+    .await
+}
+
+/// A JS exception of `fetch` (building a request, reading headers).
+pub(crate) fn api(e: JsValue) -> Error {
+    Error::js(Api::Fetch, &e)
+}
+
+/// Sends a request and hands the response to `read`, all within `timeout_ms`: past it
+/// the request (or the body being read) is aborted and the error is a timeout. `read`
+/// gets the response and the mapping of a rejected body read (timeout or network).
+pub(crate) async fn with_deadline<T>(
+    url: &str,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: Option<&JsValue>,
+    timeout_ms: i32,
+    read: impl AsyncFnOnce(Response, &dyn Fn(JsValue) -> Error) -> Result<T, Error>,
+) -> Result<T, Error> {
     // A rejected `fetch` or body read: our timer's abort, else the network.
     let failed = |e: JsValue| -> Error {
         let aborted = Reflect::get(&e, &"name".into())
@@ -93,7 +148,7 @@ async fn fetch_with_limit(
     }
     init.set_headers(&h);
     if let Some(b) = body {
-        init.set_body(&JsValue::from_str(b));
+        init.set_body(b);
     }
     let request = Request::new_with_str_and_init(url, &init).map_err(api)?;
     let abort = Closure::once(move || controller.abort());
@@ -109,33 +164,7 @@ async fn fetch_with_limit(
             .map_err(failed)?
             .dyn_into()
             .map_err(api)?;
-        let etag = resp.headers().get("ETag").ok().flatten();
-        if let Some(max) = max_len {
-            let announced = resp
-                .headers()
-                .get("Content-Length")
-                .ok()
-                .flatten()
-                .and_then(|l| l.trim().parse::<usize>().ok());
-            if let Some(len) = announced.filter(|l| *l > max) {
-                return Err(too_large(len, max));
-            }
-        }
-        let body = JsFuture::from(resp.text().map_err(api)?)
-            .await
-            .map_err(failed)?
-            .as_string()
-            .unwrap_or_default();
-        if let Some(max) = max_len
-            && body.len() > max
-        {
-            return Err(too_large(body.len(), max));
-        }
-        Ok(Answer {
-            status: resp.status(),
-            etag,
-            body,
-        })
+        read(resp, &failed).await
     }
     .await;
     if let Some(t) = timer {

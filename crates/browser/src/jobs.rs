@@ -5,8 +5,10 @@
 
 use crate::Error;
 use crate::http::{self, HUB_TIMEOUT_MS};
+use crate::transfer;
 use crate::wait::sleep;
-use cairn_core::jobs::{Hub, HubRequest, HubResponse};
+use cairn_core::jobs::hub_io::{Copied, Digested};
+use cairn_core::jobs::{Copier, Hub, HubRequest, HubResponse};
 
 /// The browser's [`Hub`]: `fetch`, and `setTimeout` for waits.
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,6 +37,29 @@ impl Hub for BrowserHub {
 
     async fn wait(&self, ms: u32) {
         sleep(ms.min(i32::MAX as u32) as i32).await
+    }
+}
+
+impl Copier for BrowserHub {
+    async fn copy(&self, from: &str, to: HubRequest) -> Result<Copied, Error> {
+        let headers = to.headers();
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let t = transfer::copy(from, &to.url, to.method.as_str(), &headers).await?;
+        Ok(Copied {
+            read_status: t.read_status,
+            write_status: t.write_status,
+            len: t.len,
+            sha256: t.sha256,
+        })
+    }
+
+    async fn digest(&self, url: &str) -> Result<Digested, Error> {
+        let (status, len, sha256) = transfer::digest(url).await?;
+        Ok(Digested {
+            status,
+            len,
+            sha256,
+        })
     }
 }
 

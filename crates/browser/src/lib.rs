@@ -21,6 +21,7 @@ pub mod idb;
 pub mod jobs;
 pub mod js_api;
 pub mod session;
+pub mod transfer;
 pub mod wait;
 pub mod webcrypto;
 

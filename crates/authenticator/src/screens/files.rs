@@ -6,11 +6,12 @@
 //! The list is virtualised: rows are rendered only for the visible window of a
 //! scrolling box, and re-rendered as pages of the listing arrive.
 
+use super::confirm;
 use crate::dom::{self, button, el, heading, para, say, status_line};
 use crate::file_browser::{CollectionBucket, Session, collection_prefix};
 use crate::{App, spawn};
 use cairn_browser::jobs::RunEnd;
-use cairn_browser::wait::{self, now_ms};
+use cairn_browser::wait::now_ms;
 use cairn_browser::webcrypto::WebCrypto;
 use cairn_core::collections::files::{
     Preview, UndoJob, change_target, classify, diff_text, display_name, format_size,
@@ -28,7 +29,6 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{Element, HtmlButtonElement, HtmlInputElement};
 
 /// Height of one row of the file list, px (`.file-row` in style.css).
@@ -158,75 +158,6 @@ fn set_style(e: &Element, prop: &str, value: &str) {
     if let Ok(s) = js_sys::Reflect::get(e, &"style".into()) {
         let _ = js_sys::Reflect::set(&s, &prop.into(), &value.into());
     }
-}
-
-/// A dialog with `action` and "Cancel"; resolves to whether `action` was chosen.
-async fn confirm(app: &Rc<App>, title: &str, text: &str, action: &str) -> bool {
-    let doc = dom::document();
-    let opener = doc.active_element();
-    let ok = button(action, true);
-    let cancel = button("Cancel", false);
-    let id = format!("dialog-{}", (now_ms() as u64) % 1_000_000);
-    let dialog = el("div")
-        .attr("role", "dialog")
-        .attr("aria-modal", "true")
-        .attr("aria-labelledby", &id)
-        .class("dialog")
-        .child(el("h3").attr("id", &id).text(title))
-        .child(para(text))
-        .child(dom::actions([&ok, &cancel]))
-        .done();
-    let backdrop = el("div").class("dialog-backdrop").child(&dialog).done();
-    if let Some(b) = doc.body() {
-        let _ = b.append_child(&backdrop);
-    }
-    let (promise, resolve, _) = wait::pending();
-    let r = resolve.clone();
-    app.on(&ok, "click", move |_| {
-        let _ = r.call1(&JsValue::NULL, &JsValue::TRUE);
-    });
-    let r = resolve.clone();
-    app.on(&cancel, "click", move |_| {
-        let _ = r.call1(&JsValue::NULL, &JsValue::FALSE);
-    });
-    let r = resolve;
-    let (first, last) = (ok.clone(), cancel.clone());
-    app.on(&dialog, "keydown", move |e| {
-        let key = js_sys::Reflect::get(&e, &"key".into())
-            .ok()
-            .and_then(|k| k.as_string())
-            .unwrap_or_default();
-        let shift = js_sys::Reflect::get(&e, &"shiftKey".into())
-            .ok()
-            .and_then(|k| k.as_bool())
-            .unwrap_or(false);
-        let active = dom::document().active_element();
-        if key == "Escape" {
-            let _ = r.call1(&JsValue::NULL, &JsValue::FALSE);
-        } else if key == "Tab" {
-            // Keep focus inside the dialog.
-            let on_last = active.as_ref().is_some_and(|a| a == last.unchecked_ref());
-            let on_first = active.as_ref().is_some_and(|a| a == first.unchecked_ref());
-            if !shift && on_last {
-                e.prevent_default();
-                dom::focus(&first);
-            } else if shift && on_first {
-                e.prevent_default();
-                dom::focus(&last);
-            }
-        }
-    });
-    dom::focus(&cancel);
-    let chosen = JsFuture::from(promise)
-        .await
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
-    backdrop.remove();
-    if let Some(o) = opener {
-        dom::focus(&o);
-    }
-    chosen
 }
 
 impl Browser {

@@ -20,11 +20,14 @@ pub mod unlock;
 pub mod wallet;
 pub mod welcome;
 
-use super::dom::{self, el, field, progress, say};
+use super::dom::{self, button, el, field, para, progress, say};
 use super::{App, kdf};
 use cairn_browser::idb;
+use cairn_browser::wait::{self, now_ms};
 use cairn_core::keys::vault::password_strength;
 use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{Element, HtmlInputElement};
 
 /// The shortest password accepted.
@@ -151,4 +154,73 @@ pub async fn save_vault(
         return false;
     }
     true
+}
+
+/// A dialog with `action` and "Cancel"; resolves to whether `action` was chosen.
+pub async fn confirm(app: &Rc<App>, title: &str, text: &str, action: &str) -> bool {
+    let doc = dom::document();
+    let opener = doc.active_element();
+    let ok = button(action, true);
+    let cancel = button("Cancel", false);
+    let id = format!("dialog-{}", (now_ms() as u64) % 1_000_000);
+    let dialog = el("div")
+        .attr("role", "dialog")
+        .attr("aria-modal", "true")
+        .attr("aria-labelledby", &id)
+        .class("dialog")
+        .child(el("h3").attr("id", &id).text(title))
+        .child(para(text))
+        .child(dom::actions([&ok, &cancel]))
+        .done();
+    let backdrop = el("div").class("dialog-backdrop").child(&dialog).done();
+    if let Some(b) = doc.body() {
+        let _ = b.append_child(&backdrop);
+    }
+    let (promise, resolve, _) = wait::pending();
+    let r = resolve.clone();
+    app.on(&ok, "click", move |_| {
+        let _ = r.call1(&JsValue::NULL, &JsValue::TRUE);
+    });
+    let r = resolve.clone();
+    app.on(&cancel, "click", move |_| {
+        let _ = r.call1(&JsValue::NULL, &JsValue::FALSE);
+    });
+    let r = resolve;
+    let (first, last) = (ok.clone(), cancel.clone());
+    app.on(&dialog, "keydown", move |e| {
+        let key = js_sys::Reflect::get(&e, &"key".into())
+            .ok()
+            .and_then(|k| k.as_string())
+            .unwrap_or_default();
+        let shift = js_sys::Reflect::get(&e, &"shiftKey".into())
+            .ok()
+            .and_then(|k| k.as_bool())
+            .unwrap_or(false);
+        let active = dom::document().active_element();
+        if key == "Escape" {
+            let _ = r.call1(&JsValue::NULL, &JsValue::FALSE);
+        } else if key == "Tab" {
+            // Keep focus inside the dialog.
+            let on_last = active.as_ref().is_some_and(|a| a == last.unchecked_ref());
+            let on_first = active.as_ref().is_some_and(|a| a == first.unchecked_ref());
+            if !shift && on_last {
+                e.prevent_default();
+                dom::focus(&first);
+            } else if shift && on_first {
+                e.prevent_default();
+                dom::focus(&last);
+            }
+        }
+    });
+    dom::focus(&cancel);
+    let chosen = JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    backdrop.remove();
+    if let Some(o) = opener {
+        dom::focus(&o);
+    }
+    chosen
 }
