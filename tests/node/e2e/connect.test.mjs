@@ -8,7 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generateWallet, getAppPrivateKey, getStxAddress } from '@stacks/wallet-sdk';
 import { verifyMessageSignatureRsv } from '@stacks/encryption';
-import { privateKeyToPublic } from '@stacks/transactions';
+import {
+  privateKeyToPublic, Cl, serializeCV, signStructuredData, encodeStructuredDataBytes,
+  publicKeyFromSignatureRsv,
+} from '@stacks/transactions';
+import { createHash } from 'node:crypto';
 import {
   useStack, withPage, restoreToHome, unlock, byRole, freshWords, repo, PASSWORD, SLOW, sleep,
   recordRequests,
@@ -26,7 +30,8 @@ before(async () => {
   const dir = fs.mkdtempSync(path.join(stack.tmp, 'connect-app-'));
   await build({
     stdin: {
-      contents: "export { request, connect, JsonRpcError, JsonRpcErrorCode } from '@stacks/connect';",
+      contents: "export { request, connect, JsonRpcError, JsonRpcErrorCode } from '@stacks/connect';\n" +
+        "export { Cl } from '@stacks/transactions';",
       resolveDir: path.join(repo, 'tests', 'node'),
       loader: 'js',
     },
@@ -248,6 +253,102 @@ test('stx_signMessage with a Sign-In with Stacks message: its fields; a mismatch
     await two.popup.getByLabel('Sign anyway: I know why this message does not match').check();
     await byRole(two.popup, 'button', 'Approve').click();
     assert.ok(verifyMessageSignatureRsv({ message: bad, signature: (await two.outcome).ok.signature, publicKey }));
+  });
+});
+
+/**
+ * Like `call`, for stx_signStructuredMessage: the values travel to the app page as hex and
+ * are turned back into @stacks/transactions ClarityValue objects there (Cl.deserialize), so
+ * Connect serializes them itself, as an app's call does.
+ */
+async function callStructured(page, context, domain, message) {
+  await page.evaluate(([d, m]) => {
+    const { Cl } = window.Connect;
+    window.next = () => window.Connect.request({ provider: window.CairnProvider }, 'stx_signStructuredMessage',
+      { domain: Cl.deserialize(d), message: Cl.deserialize(m) });
+  }, [serializeCV(domain), serializeCV(message)]);
+  const [popup] = await Promise.all([context.waitForEvent('page'), page.click('#go')]);
+  const outcome = popup.waitForEvent('close', { timeout: SLOW }).catch(() => {})
+    .then(() => page.evaluate(() => window.outcome));
+  outcome.catch(() => {});
+  return { popup, outcome };
+}
+
+test('stx_signStructuredMessage: domain and readable tree shown; the signature is @stacks/transactions\' over its hash', { timeout: 120_000 }, async () => {
+  await withPage(stack, 'connect-structured', async ({ page, context, shot }) => {
+    const words = freshWords();
+    await restoreToHome(page, stack, words);
+    const acct = await account(words);
+    const publicKey = privateKeyToPublic(acct.stxPrivateKey);
+    const appPage = await openApp(context);
+    const domain = Cl.tuple({ name: Cl.stringAscii('Cairn Test App'), version: Cl.stringAscii('1.0.0'), 'chain-id': Cl.uint(1) });
+    const message = Cl.tuple({
+      action: Cl.stringAscii('vote'),
+      amount: Cl.uint(1000000n),
+      memo: Cl.some(Cl.stringUtf8('snow \u202e mountain')),
+      choices: Cl.list([Cl.int(-1), Cl.int(2)]),
+      voter: Cl.standardPrincipal(getStxAddress(acct, 'mainnet')),
+      proof: Cl.ok(Cl.bufferFromHex('cafe01')),
+      done: Cl.bool(false),
+    });
+    const { popup, outcome } = await callStructured(appPage, context, domain, message);
+    await unlock(popup);
+    await byRole(popup, 'heading', `Sign structured data for ${app}`).waitFor({ timeout: SLOW });
+    const fields = await popup.locator('dl[aria-label="Domain"] dd').allTextContents();
+    assert.deepEqual(fields, ['"Cairn Test App"', '"1.0.0"', '1 (mainnet)']);
+    const tree = await popup.getByLabel('Structured message to sign').textContent();
+    // The tree as Cairn renders it: fields in the order sent (Clarity's sorted order).
+    assert.match(tree, /^tuple, 7 fields\n/);
+    assert.match(tree, /\n {2}amount: u1000000(\n|$)/);
+    assert.match(tree, /\n {2}memo: \(some u"snow \\u\{202e\} mountain"\)(\n|$)/);
+    assert.match(tree, /\n {2}choices: list, 2 items\n {4}\[0\]: -1\n {4}\[1\]: 2(\n|$)/);
+    assert.match(tree, /\n {2}proof: \(ok 0xcafe01\)(\n|$)/);
+    assert.match(tree, /\n {2}done: false(\n|$)/);
+    await byRole(popup, 'radiogroup', 'Identity').waitFor();
+    await shot('consent', popup);
+    await approve(popup);
+    const r = await outcome;
+    assert.equal(r.ok.publicKey, publicKey);
+    assert.match(r.ok.signature, /^[0-9a-f]{130}$/);
+    // Byte for byte @stacks/transactions' signature (RFC 6979), and it recovers the key
+    // from @stacks/transactions' structured-data hash.
+    assert.equal(r.ok.signature, signStructuredData({ message, domain, privateKey: acct.stxPrivateKey }));
+    const hash = createHash('sha256').update(encodeStructuredDataBytes({ message, domain })).digest('hex');
+    assert.equal(publicKeyFromSignatureRsv(hash, r.ok.signature), publicKey);
+
+    // Deny: -32000; closing the popup: -31001.
+    const denied = await callStructured(appPage, context, domain, Cl.uint(5));
+    await unlock(denied.popup);
+    await byRole(denied.popup, 'heading', `Sign structured data for ${app}`).waitFor({ timeout: SLOW });
+    await byRole(denied.popup, 'button', 'Deny').click();
+    assert.equal((await denied.outcome).err.code, -32000);
+    const closed = await callStructured(appPage, context, domain, Cl.uint(6));
+    await unlock(closed.popup);
+    await byRole(closed.popup, 'heading', `Sign structured data for ${app}`).waitFor({ timeout: SLOW });
+    await closed.popup.close();
+    assert.equal((await closed.outcome).err.code, -31001);
+  });
+});
+
+test('stx_signStructuredMessage: bad params are -32602 naming the field', { timeout: 120_000 }, async () => {
+  await withPage(stack, 'connect-structured-errors', async ({ page, context }) => {
+    await restoreToHome(page, stack, freshWords());
+    const appPage = await openApp(context);
+    const domain = serializeCV(Cl.tuple({ name: Cl.stringAscii('A'), version: Cl.stringAscii('1'), 'chain-id': Cl.uint(1) }));
+    const cases = [
+      [{ domain, message: 42 }, /params\.message must be a hex-serialized Clarity value/],
+      [{ message: '0100000000000000000000000000000005' }, /params\.domain must be/],
+      [{ domain, message: '0e00000010ff' }, /params\.message: Clarity value: the string-utf8 length at byte 1 declares 16/],
+      [{ domain: serializeCV(Cl.tuple({ name: Cl.stringAscii('A'), version: Cl.uint(1), 'chain-id': Cl.uint(1) })),
+        message: '03' }, /params\.domain: SIP-018 domain: field "version" must be a string-ascii/],
+      [{ domain: '0c0000', message: '03' }, /params\.domain: Clarity value/],
+    ];
+    for (const [params, want] of cases) {
+      const { outcome } = await call(appPage, context, 'stx_signStructuredMessage', params);
+      const r = await outcome;
+      assert.equal(r.err?.code, -32602, JSON.stringify(r));
+      assert.match(r.err.message, want);
+    }
   });
 });
 
