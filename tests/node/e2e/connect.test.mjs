@@ -6,7 +6,11 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateWallet, getAppPrivateKey, getStxAddress } from '@stacks/wallet-sdk';
+import {
+  generateWallet, getAppPrivateKey, getStxAddress, getGaiaAddress, signAndUploadProfile,
+  fetchProfileFromUrl,
+} from '@stacks/wallet-sdk';
+import { extractProfile } from '@stacks/profile';
 import { verifyMessageSignatureRsv } from '@stacks/encryption';
 import {
   privateKeyToPublic, Cl, serializeCV, signStructuredData, encodeStructuredDataBytes,
@@ -349,6 +353,66 @@ test('stx_signStructuredMessage: bad params are -32602 naming the field', { time
       assert.equal(r.err?.code, -32602, JSON.stringify(r));
       assert.match(r.err.message, want);
     }
+  });
+});
+
+test('stx_updateProfile: the change shown against the stored profile; signed profile.json on the hub, as wallet-sdk reads it', { timeout: 150_000 }, async () => {
+  await withPage(stack, 'connect-update-profile', async ({ page, context, shot }) => {
+    const words = freshWords();
+    await restoreToHome(page, stack, words);
+    const acct = await account(words);
+    const publicKey = privateKeyToPublic(acct.stxPrivateKey);
+    const info = await (await fetch(`${stack.hubUrl}/hub_info`)).json();
+    const profileUrl = `${info.read_url_prefix}${getGaiaAddress(acct)}/profile.json`;
+    // A profile written before by @stacks/wallet-sdk itself, with another app's bucket.
+    const apps = { 'https://other.example': `${info.read_url_prefix}1OtherBucket/` };
+    await signAndUploadProfile({
+      profile: { '@type': 'Person', '@context': 'http://schema.org', name: 'Old Name', description: 'gone soon', apps },
+      account: acct, gaiaHubUrl: stack.hubUrl,
+    });
+    const appPage = await openApp(context);
+    const update = { '@type': 'Person', name: 'Alice Example', image: [{ '@type': 'ImageObject', name: 'avatar', contentUrl: 'https://example.com/a.png' }] };
+    const { popup, outcome } = await call(appPage, context, 'stx_updateProfile', { profile: update });
+    await unlock(popup);
+    await byRole(popup, 'heading', `Update your public profile for ${app}`).waitFor({ timeout: SLOW });
+    const table = byRole(popup, 'table', 'Profile changes');
+    await table.waitFor({ timeout: SLOW });
+    const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+    assert.deepEqual(rows, [
+      ['name', '"Old Name"', '"Alice Example"'],
+      ['image', '(not set)', JSON.stringify(update.image)],
+      ['description', '"gone soon"', '(removed)'],
+    ]);
+    await shot('consent', popup);
+    await approve(popup);
+    const r = await outcome;
+    const written = { '@type': 'Person', '@context': 'http://schema.org', name: 'Alice Example', image: update.image, apps };
+    assert.deepEqual(r.ok, { profile: written });
+
+    // Read back from the hub: signed by the STX key (extractProfile verifies it), the
+    // claim as wallet-sdk's fetchProfileFromUrl reads it; the other app's entry kept.
+    const body = await (await fetch(profileUrl)).json();
+    assert.equal(body.length, 1);
+    assert.deepEqual(extractProfile(body[0].token, publicKey), written);
+    assert.deepEqual(await fetchProfileFromUrl(profileUrl), written);
+    assert.equal(body[0].decodedToken.payload.issuer.publicKey, publicKey);
+
+    // Deny: -32000, nothing written; closing the popup: -31001.
+    const denied = await call(appPage, context, 'stx_updateProfile', { profile: { name: 'Mallory' } });
+    await unlock(denied.popup);
+    await byRole(denied.popup, 'table', 'Profile changes').waitFor({ timeout: SLOW });
+    await byRole(denied.popup, 'button', 'Deny').click();
+    assert.equal((await denied.outcome).err.code, -32000);
+    assert.deepEqual(await fetchProfileFromUrl(profileUrl), written);
+    const closed = await call(appPage, context, 'stx_updateProfile', { profile: { name: 'Mallory' } });
+    await unlock(closed.popup);
+    await byRole(closed.popup, 'heading', `Update your public profile for ${app}`).waitFor({ timeout: SLOW });
+    await closed.popup.close();
+    assert.equal((await closed.outcome).err.code, -31001);
+    const bad = await call(appPage, context, 'stx_updateProfile', { profile: 'x' });
+    const b = await bad.outcome;
+    assert.equal(b.err.code, -32602);
+    assert.match(b.err.message, /params\.profile/);
   });
 });
 
