@@ -43,6 +43,8 @@ before(async () => {
     outfile: path.join(dir, 'connect.js'), logLevel: 'error',
     define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
   });
+  // The npm package's copy of the provider (pkg/provider.js), served by the app itself.
+  fs.copyFileSync(path.join(repo, 'pkg', 'provider.js'), path.join(dir, 'cairn-provider.js'));
   for (const f of fs.readdirSync(FIXTURES)) {
     const text = fs.readFileSync(path.join(FIXTURES, f), 'utf8');
     fs.writeFileSync(path.join(dir, f), text.replaceAll('__AUTH__', stack.auth));
@@ -413,6 +415,24 @@ test('stx_updateProfile: the change shown against the stored profile; signed pro
     const b = await bad.outcome;
     assert.equal(b.err.code, -32602);
     assert.match(b.err.message, /params\.profile/);
+  });
+});
+
+test("the npm package's provider.js: nothing on import, installCairnProvider(url) makes Cairn a provider for that authenticator", { timeout: 120_000 }, async () => {
+  await withPage(stack, 'connect-package-provider', async ({ page, context }) => {
+    await restoreToHome(page, stack, freshWords());
+    const appPage = await context.newPage();
+    await appPage.goto(`${app}/pkg.html`);
+    await appPage.waitForFunction(() => window.CairnProvider && window.Connect);
+    assert.deepEqual(await appPage.evaluate(() => [window.installedOnImport, window.returned]), [false, true]);
+    assert.deepEqual(await appPage.evaluate(() => window.wbip_providers.map((p) => [p.id, p.webUrl])),
+      [['CairnProvider', `${stack.auth}/`]]);
+    const { popup, outcome } = await call(appPage, context, 'getAddresses');
+    assert.ok(popup.url().startsWith(`${stack.auth}/rpc.html`), popup.url());
+    await unlock(popup);
+    await byRole(popup, 'heading', `${app} wants to connect`).waitFor({ timeout: SLOW });
+    await byRole(popup, 'button', 'Deny').click();
+    assert.equal((await outcome).err.code, -32000);
   });
 });
 
