@@ -176,6 +176,28 @@ async function main() {
     return subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-512', salt: SALT, iterations: 2048 }, k, 512);
   };
   const RECORD = cairn.benchVaultSeal(WORDS, PASSWORD);
+  // The wallet interface: messages to sign and SIP-018 structured data (hex, as it arrives).
+  const MESSAGES = {
+    'a Sign-In with Stacks message (330 B)':
+      `app.example wants you to sign in with your Stacks account:\n${kc.stxAddress(0, true)}\n\n` +
+      `Sign in to the bench app.\n\nURI: ${APP}/\nVersion: 1\nChain ID: 1\nNonce: 8f2a7c1d9e4b6a30\n` +
+      'Issued At: 2026-12-03T09:00:00Z\nExpiration Time: 2026-12-03T09:10:00Z',
+    '4 KiB': text(4096),
+  };
+  const { Cl } = ref;
+  const DOMAIN_HEX = Cl.serialize(Cl.tuple({ name: Cl.stringAscii('Bench App'), version: Cl.stringAscii('1.0.0'), 'chain-id': Cl.uint(1) }));
+  const vote = (i) => Cl.tuple({
+    action: Cl.stringAscii('vote'),
+    amount: Cl.uint(1000000n + BigInt(i)),
+    memo: Cl.some(Cl.stringUtf8(`ballot ${i} \u2713`)),
+    choices: Cl.list([Cl.int(-1), Cl.int(i)]),
+    voter: Cl.standardPrincipal(kc.stxAddress(0, true)),
+    proof: Cl.ok(Cl.bufferFromHex('cafe0123456789ab')),
+  });
+  const STRUCTURED = {
+    'a tuple of 6 fields': Cl.serialize(vote(0)),
+    'a list of 100 such tuples': Cl.serialize(Cl.list(Array.from({ length: 100 }, (_, i) => vote(i)))),
+  };
 
   // ---- cross-checks: the two sides compute the same things ----
   const checks = [];
@@ -213,6 +235,15 @@ async function main() {
   check('BIP39 seed: Cairn = WebCrypto PBKDF2', seedC === hex(new Uint8Array(await webPbkdf2())));
   check('BIP39 seed: Cairn = @scure/bip39', seedC === hex(await ref.bip39Seed(WORDS)));
   check('vault opens', (await cairn.benchVaultOpen(RECORD, PASSWORD)) === 24);
+  for (const [k, m] of Object.entries(MESSAGES)) {
+    check(`message signature, ${k}: same RSV as @stacks/transactions`, cairn.signMessage(PRIV, m) === ref.signMessage(PRIV, m));
+    check(`message signature, ${k}: verifyMessageSignatureRsv accepts Cairn's`,
+      ref.verifyMessageSignatureRsv({ message: m, signature: cairn.signMessage(PRIV, m), publicKey: PUB }));
+  }
+  for (const [k, m] of Object.entries(STRUCTURED)) {
+    check(`SIP-018 hash, ${k}: equal`, cairn.hashStructuredData(DOMAIN_HEX, m) === ref.hashStructured(DOMAIN_HEX, m));
+    check(`SIP-018 signature, ${k}: equal`, cairn.signStructuredData(PRIV, DOMAIN_HEX, m) === ref.signStructured(PRIV, DOMAIN_HEX, m));
+  }
   document.getElementById('bench-checks').textContent = checks
     .map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}`)
     .join('\n');
@@ -288,6 +319,29 @@ async function main() {
       refName: 'jsontokens',
       ref: () => ref.jwtVerify(TOKEN, PUB),
     },
+    ...Object.keys(MESSAGES).map((k) => ({
+      op: `stx_signMessage: hash and sign ${k}`,
+      target: x2,
+      cairn: () => cairn.signMessage(PRIV, MESSAGES[k]),
+      refName: '@stacks/encryption hashMessage + @stacks/transactions signMessageHashRsv',
+      ref: () => ref.signMessage(PRIV, MESSAGES[k]),
+    })),
+    ...Object.keys(STRUCTURED).flatMap((k) => [
+      {
+        op: `stx_signStructuredMessage: decode, hash and sign ${k} (hex in, RSV out)`,
+        target: x2,
+        cairn: () => cairn.signStructuredData(PRIV, DOMAIN_HEX, STRUCTURED[k]),
+        refName: '@stacks/transactions deserializeCV + signStructuredData',
+        ref: () => ref.signStructured(PRIV, DOMAIN_HEX, STRUCTURED[k]),
+      },
+      {
+        op: `SIP-018 hash only: decode and hash ${k}`,
+        target: x2,
+        cairn: () => cairn.hashStructuredData(DOMAIN_HEX, STRUCTURED[k]),
+        refName: '@stacks/transactions deserializeCV + encodeStructuredDataBytes + sha256',
+        ref: () => ref.hashStructured(DOMAIN_HEX, STRUCTURED[k]),
+      },
+    ]),
     {
       op: 'AES-256-GCM encrypt 1 MiB, Cairn\'s bulk path (WebCrypto through `Bulk`, as the page runs it)',
       target: gcm,

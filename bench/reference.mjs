@@ -134,3 +134,35 @@ export function jwtSign(payload, privateKeyHex) {
 export function jwtVerify(token, publicKeyHex) {
   return new TokenVerifier('ES256K', publicKeyHex).verify(token);
 }
+
+// ---- the wallet interface's signatures (stx_signMessage, stx_signStructuredMessage) ----
+// What a JavaScript wallet does with the request's params: @stacks/encryption hashMessage
+// then @stacks/transactions signMessageHashRsv; for SIP-018 the params arrive as hex
+// Clarity values: deserializeCV, then signStructuredData (encode, hash, sign).
+import { hashMessage, verifyMessageSignatureRsv } from '@stacks/encryption';
+import {
+  signMessageHashRsv,
+  deserializeCV,
+  signStructuredData,
+  encodeStructuredDataBytes,
+  Cl,
+} from '@stacks/transactions';
+import { sha256 } from '@noble/hashes/sha256';
+import { bytesToHex } from '@stacks/common';
+
+export { Cl, verifyMessageSignatureRsv };
+
+/** stx_signMessage as a JS wallet answers it: RSV hex of the Stacks message hash. */
+export function signMessage(privateKey, message) {
+  return signMessageHashRsv({ messageHash: bytesToHex(hashMessage(message)), privateKey });
+}
+
+/** stx_signStructuredMessage: hex domain and message → RSV hex. */
+export function signStructured(privateKey, domainHex, messageHex) {
+  return signStructuredData({ domain: deserializeCV(domainHex), message: deserializeCV(messageHex), privateKey });
+}
+
+/** The SIP-018 hash of hex domain and message (hex). */
+export function hashStructured(domainHex, messageHex) {
+  return bytesToHex(sha256(encodeStructuredDataBytes({ domain: deserializeCV(domainHex), message: deserializeCV(messageHex) })));
+}

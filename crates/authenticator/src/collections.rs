@@ -71,6 +71,11 @@ impl Ctx {
         }
     }
 
+    /// The identity bucket's unscoped token.
+    pub fn token(&self) -> &str {
+        self.settings.token()
+    }
+
     /// Reads the settings (a missing file is the default settings).
     pub async fn load_settings(&self) -> Result<Settings, Error> {
         Ok(self.settings.load(&BrowserHub, &WebCrypto).await?.0)
