@@ -54,6 +54,7 @@ JSON
 build cairn-browser api,testing pkg/testing
 build cairn-authenticator "" pkg/app
 build cairn-authenticator wallet pkg/rpc
+build cairn-authenticator data pkg/data
 
 # The page's module and glue are shrunk: wasm-opt without inlining, short import and
 # export names, minified glue (scripts/build-tools/shrink-page.mjs; binaryen and esbuild
@@ -64,8 +65,11 @@ tools="$ROOT/scripts/build-tools"
     || die "the page's build tools are not installed: run scripts/install.sh"
 node "$tools/shrink-page.mjs" pkg/app
 node "$tools/shrink-page.mjs" pkg/rpc
+node "$tools/shrink-page.mjs" pkg/data
 printf '    after shrinking: pkg/app/cairn_bg.wasm %s bytes (%s gzipped), pkg/app/cairn.js %s bytes (%s gzipped)\n' \
     "$(wc -c <pkg/app/cairn_bg.wasm)" "$(gzip -9c pkg/app/cairn_bg.wasm | wc -c)" \
     "$(wc -c <pkg/app/cairn.js)" "$(gzip -9c pkg/app/cairn.js | wc -c)"
-printf '    after shrinking: pkg/rpc/cairn_bg.wasm %s bytes (%s gzipped)\n' \
-    "$(wc -c <pkg/rpc/cairn_bg.wasm)" "$(gzip -9c pkg/rpc/cairn_bg.wasm | wc -c)"
+for m in rpc data; do
+    printf '    after shrinking: pkg/%s/cairn_bg.wasm %s bytes (%s gzipped)\n' "$m" \
+        "$(wc -c <pkg/$m/cairn_bg.wasm)" "$(gzip -9c pkg/$m/cairn_bg.wasm | wc -c)"
+done

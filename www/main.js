@@ -25,9 +25,11 @@ function show(state, text) {
   status.textContent = text;
 }
 
-// The wallet popup (/rpc.html) has its own module, with the wallet interface (pkg/rpc/);
-// the page's (pkg/app/) does not carry it.
-const MODULE = location.pathname === '/rpc.html' ? '/pkg/rpc/cairn.js' : '/pkg/app/cairn.js';
+// The wallet popup (/rpc.html) has its own module, with the wallet interface (pkg/rpc/),
+// and so has "Your data" (/data.html: moving to another hub, pkg/data/); the page's
+// (pkg/app/) carries neither.
+const MODULES = { '/rpc.html': '/pkg/rpc/cairn.js', '/data.html': '/pkg/data/cairn.js' };
+const MODULE = MODULES[location.pathname] ?? '/pkg/app/cairn.js';
 
 try {
   const { default: init, startAuthenticator } = await import(MODULE);

@@ -416,6 +416,14 @@ pub fn resume_pending(app: &Rc<App>) {
             let Ok(settings) = ctx.load_settings().await else {
                 continue;
             };
+            // An unfinished move to another hub resumes on "Your data" (its own module).
+            if settings.journal.has_op("move")
+                && let Some(w) = web_sys::window()
+                && w.location().pathname().ok().as_deref() != Some("/data.html")
+            {
+                let _ = w.location().set_href("/data.html#resume");
+                return;
+            }
             let Some(r) = Revocation::pending(&settings).into_iter().next() else {
                 continue;
             };

@@ -45,6 +45,8 @@ pub struct Prefs {
     pub identity_count: u32,
     /// The identity used for sign-in by default (0-based).
     pub selected: u32,
+    /// The hub the data was moved away from, until its copy there is deleted.
+    pub old_hub_url: Option<String>,
 }
 
 impl Prefs {
@@ -54,6 +56,7 @@ impl Prefs {
             "hubUrl": self.hub_url.as_deref(),
             "identityCount": self.identity_count,
             "selected": self.selected,
+            "oldHubUrl": self.old_hub_url.as_deref(),
         }))
     }
 
@@ -71,6 +74,7 @@ impl Prefs {
             hub_url: f.opt_str("hubUrl").ok().flatten().map(str::to_string),
             identity_count: f.u32("identityCount").unwrap_or(d.identity_count),
             selected: f.u32("selected").unwrap_or(d.selected),
+            old_hub_url: f.opt_str("oldHubUrl").ok().flatten().map(str::to_string),
         }
     }
 }
@@ -81,6 +85,7 @@ impl Default for Prefs {
             hub_url: None,
             identity_count: 1,
             selected: 0,
+            old_hub_url: None,
         }
     }
 }
@@ -295,6 +300,17 @@ impl App {
         if is_framed() {
             return screens::consent::show_framed(self);
         }
+        // "Your data": its own page and module.
+        #[cfg(feature = "data")]
+        if data_page() {
+            return if !has_vault {
+                screens::welcome::show(self)
+            } else if !unlocked {
+                screens::unlock::show(self)
+            } else {
+                screens::data::show(self)
+            };
+        }
         // The wallet interface's popup: its own screens, never a sign-in or Home.
         #[cfg(feature = "wallet")]
         if rpc::active() {
@@ -368,6 +384,14 @@ impl App {
             spawn(async move { app.lock().await });
         }
     }
+}
+
+/// Whether this is "Your data" (`/data.html`).
+#[cfg(feature = "data")]
+fn data_page() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .is_some_and(|p| p == "/data.html")
 }
 
 /// Whether this is the wallet interface's popup (`/rpc.html`).

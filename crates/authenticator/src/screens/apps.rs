@@ -44,6 +44,9 @@ pub fn fill(app: &Rc<App>, body: &Element, screen: u32) {
             Ok(s) if s.apps.is_empty() => say(&status, "No connected apps yet."),
             Ok(s) => {
                 say(&status, &format!("{} connected app(s).", s.apps.len()));
+                // After a move to another hub, an app learns the new hub at its next
+                // sign-in; until then it keeps using the old one.
+                let moved_at = s.log.iter().rev().find(|l| l.event == "move").map(|l| l.at);
                 for a in &s.apps {
                     let when = js_sys::Date::new(&(a.last_sign_in as f64).into())
                         .to_locale_string("en", &wasm_bindgen::JsValue::UNDEFINED);
@@ -72,6 +75,11 @@ pub fn fill(app: &Rc<App>, body: &Element, screen: u32) {
                                 .class("when")
                                 .text(&format!("Last sign-in: {}", String::from(when))),
                         );
+                    if moved_at.is_some_and(|t| a.last_sign_in < t) {
+                        row = row.child(el("span").class("warning").text(
+                            "Not signed in since your data moved: this app still uses the old hub until you sign in to it again.",
+                        ));
+                    }
                     if a.scopes.iter().any(|s| s == WALLET_SCOPE) {
                         let b = button(&format!("Disconnect {}", a.display_name()), false);
                         let origin = a.origin.clone();

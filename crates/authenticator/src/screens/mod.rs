@@ -9,6 +9,8 @@ pub mod backup;
 pub mod bad_request;
 pub mod consent;
 pub mod create;
+#[cfg(feature = "data")]
+pub mod data;
 pub mod files;
 pub mod home;
 pub mod identities;

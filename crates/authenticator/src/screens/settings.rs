@@ -1,7 +1,7 @@
 //! Settings: the Gaia hub URL, with a reachability check.
 
 use crate::App;
-use crate::dom::{actions, button, field, heading, para, say, status_line};
+use crate::dom::{actions, button, field, heading, link, para, say, status_line};
 use cairn_browser::jobs::BrowserHub;
 use cairn_core::jobs::calls;
 use std::rc::Rc;
@@ -20,6 +20,11 @@ pub fn fill(app: &Rc<App>, body: &Element) {
     for n in [&url_field, &actions([&save]), &status] {
         let _ = body.append_child(n);
     }
+    let _ = body.append_child(&heading(3, "Your data"));
+    let _ = body.append_child(&para(
+        "Move everything Cairn holds the keys of to another Gaia hub, with every file checked.",
+    ));
+    let _ = body.append_child(&link("Move my data to another hub", "/data.html"));
     let field_target = url.clone();
     app.on_submit(&save, &[&field_target], move |app| {
         let (url, status) = (url.clone(), status.clone());

@@ -7,6 +7,7 @@
 
 use crate::collections::Revocation;
 use crate::collections::files::UndoJob;
+#[cfg(feature = "migration")]
 use crate::jobs::migration::MoveJob;
 use crate::support::json::{FieldError, Map, Value};
 
@@ -19,6 +20,7 @@ pub enum JobKind {
     /// An "undo changes since" in one collection (`"undo"`).
     Undo,
     /// A move of all the identity's data to another hub (`"move"`).
+    #[cfg(feature = "migration")]
     Move,
 }
 
@@ -28,6 +30,7 @@ impl JobKind {
         match self {
             JobKind::Revocation => "revoke",
             JobKind::Undo => "undo",
+            #[cfg(feature = "migration")]
             JobKind::Move => "move",
         }
     }
@@ -37,6 +40,7 @@ impl JobKind {
         match tag {
             "revoke" => Some(JobKind::Revocation),
             "undo" => Some(JobKind::Undo),
+            #[cfg(feature = "migration")]
             "move" => Some(JobKind::Move),
             _ => None,
         }
@@ -52,6 +56,7 @@ pub enum Job {
     /// An "undo changes since".
     Undo(UndoJob),
     /// A move to another hub.
+    #[cfg(feature = "migration")]
     Move(MoveJob),
 }
 
@@ -61,6 +66,7 @@ impl Job {
         match self {
             Job::Revocation(_) => JobKind::Revocation,
             Job::Undo(_) => JobKind::Undo,
+            #[cfg(feature = "migration")]
             Job::Move(_) => JobKind::Move,
         }
     }
@@ -77,6 +83,7 @@ impl Job {
                 a.collection == b.collection && a.started_at == b.started_at
             }
             // One move at a time: a newer one replaces it.
+            #[cfg(feature = "migration")]
             (Job::Move(_), Job::Move(_)) => true,
             _ => false,
         }
@@ -87,6 +94,7 @@ impl Job {
         let fields = match self {
             Job::Revocation(r) => r.to_value(),
             Job::Undo(u) => u.to_value(),
+            #[cfg(feature = "migration")]
             Job::Move(m) => m.to_value(),
         };
         let mut m = Map::new();
@@ -111,6 +119,7 @@ impl Job {
         Ok(Some(match kind {
             JobKind::Revocation => Job::Revocation(Revocation::from_value(v)?),
             JobKind::Undo => Job::Undo(UndoJob::from_value(v)?),
+            #[cfg(feature = "migration")]
             JobKind::Move => Job::Move(MoveJob::from_value(v)?),
         }))
     }
@@ -160,6 +169,16 @@ impl Journal {
             Job::Revocation(r) => Some(r),
             _ => None,
         })
+    }
+
+    /// Whether the journal holds an entry tagged `op` (read or kept aside): how a
+    /// module without a job's code still sees that it is pending.
+    pub fn has_op(&self, op: &str) -> bool {
+        self.jobs.iter().any(|j| j.kind().tag() == op)
+            || self
+                .foreign
+                .iter()
+                .any(|e| e.get("op").and_then(Value::as_str) == Some(op))
     }
 
     /// The unfinished undos.

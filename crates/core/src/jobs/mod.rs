@@ -22,6 +22,7 @@ mod drive;
 pub mod hub_io;
 mod journal;
 pub mod key_files;
+#[cfg(feature = "migration")]
 pub mod migration;
 pub mod revocation;
 pub mod settings_file;

@@ -1,0 +1,189 @@
+// "Your data": moving every file to another cairn-hub (a second process on another port,
+// so another read URL prefix), end to end in the real page: Check hub, the plan, Move
+// data, every file byte-identical on the new hub (history versions included), the key
+// file and profile pointing at the new hub, Cairn switched; the new hub killed mid-move
+// and restarted: Resume completes with nothing lost or duplicated; Delete on the old hub
+// empties it and leaves the new one alone; a URL that is not a hub is refused clearly.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { signECDSA } from '@stacks/encryption';
+import { generateWallet } from '@stacks/wallet-sdk';
+import {
+  useStack, withPage, cairn, cairnTesting, byRole, freshWords, restoreToHome, startHub, SLOW,
+} from './harness.mjs';
+
+const stack = useStack();
+const APP = 'http://localhost:7777';
+const PNG = crypto.randomBytes(3000); // a binary file: must arrive byte for byte
+
+const hubInfo = async (url) => (await fetch(`${url}/hub_info`)).json();
+
+/** Lists a bucket (stat form, history included) with the bucket key's own token. */
+async function list(hubUrl, key) {
+  const info = await hubInfo(hubUrl);
+  const token = cairn.gaiaAuthToken(key, info.challenge_text, { hubUrl });
+  const address = cairn.publicKeyToAddress(cairn.publicKeyFromPrivate(key));
+  const out = [];
+  let page = null;
+  for (;;) {
+    const r = await fetch(`${hubUrl}/list-files/${address}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `bearer ${token}` },
+      body: JSON.stringify({ page, stat: true }),
+    });
+    assert.equal(r.status, 202, `list ${address} on ${hubUrl}`);
+    const j = await r.json();
+    out.push(...j.entries.filter(Boolean));
+    if (!j.page || j.entries.length === 0) break;
+    page = j.page;
+  }
+  return { address, info, names: out.map((e) => e.name).sort() };
+}
+
+async function get(info, address, name) {
+  const r = await fetch(`${info.read_url_prefix}${address}/${name.split('/').map(encodeURIComponent).join('/')}`);
+  assert.equal(r.status, 200, `read ${name}`);
+  return Buffer.from(await r.arrayBuffer());
+}
+
+async function put(hubUrl, key, name, body, contentType = 'application/octet-stream', tokenOpts = {}) {
+  const info = await hubInfo(hubUrl);
+  const token = cairn.gaiaAuthToken(key, info.challenge_text, { hubUrl, ...tokenOpts });
+  const address = cairn.publicKeyToAddress(cairn.publicKeyFromPrivate(key));
+  const r = await fetch(`${hubUrl}/store/${address}/${name.split('/').map(encodeURIComponent).join('/')}`, {
+    method: 'POST', headers: { 'Content-Type': contentType, Authorization: `bearer ${token}` }, body,
+  });
+  assert.ok(r.ok, `store ${name}: ${r.status}`);
+}
+
+/**
+ * Identity 0 with an app holding a grant on "contact" (settings signed as Cairn signs
+ * them), `n` collection files plus a version of one, and the app's own files (one binary).
+ */
+async function seed(words, n) {
+  const kc = cairnTesting.Keychain.fromMnemonic(words);
+  const bucketKey = kc.collectionBucketKey(0, 'contact');
+  const appKey = kc.appPrivateKey(0, APP);
+  const now = Date.now();
+  const salt = crypto.randomBytes(16).toString('hex');
+  const settings = {
+    v: 1,
+    apps: [{ origin: APP, name: 'Alpha Contacts', firstSignIn: now, lastSignIn: now, scopes: ['store_write', 'collection.contact'] }],
+    collections: {
+      contact: { generation: 0, grants: [{ app: APP, mode: 'rw', grantedAt: now, tokenSalt: salt, tokenIat: Math.floor(now / 1000) }], revokedBefore: 0 },
+    },
+    log: [],
+    journal: [],
+  };
+  const wallet = await generateWallet({ secretKey: words, password: 'e2e-move' });
+  const dataKey = wallet.accounts[0].dataPrivateKey.slice(0, 64);
+  const idPub = cairn.publicKeyFromPrivate(dataKey);
+  const cipherText = cairn.encryptECIES(idPub, JSON.stringify(settings));
+  const { publicKey, signature } = signECDSA(dataKey, cipherText);
+  await put(stack.hubUrl, dataKey, 'cairn/settings.json', JSON.stringify({ signature, publicKey, cipherText }), 'application/json');
+  const encPub = cairn.publicKeyFromPrivate(kc.collectionEncryptionKey(0, 'contact', 0));
+  for (let i = 0; i < n; i++) {
+    await put(stack.hubUrl, bucketKey, `collection/c${String(i).padStart(3, '0')}.json`, cairn.encryptECIES(encPub, `{"i":${i}}`), 'application/json');
+  }
+  // A second write with an archival token keeps the first as a history version.
+  const archival = { scopes: [{ scope: 'putFileArchivalPrefix', domain: 'collection/' }] };
+  await put(stack.hubUrl, bucketKey, 'collection/c000.json', cairn.encryptECIES(encPub, '{"i":"again"}'), 'application/json', archival);
+  await put(stack.hubUrl, appKey, 'photo.png', PNG, 'image/png');
+  await put(stack.hubUrl, appKey, 'notes/today.json', '{"text":"hello"}', 'application/json');
+  return { kc, dataKey, bucketKey, appKey };
+}
+
+/** Every file of the three buckets on both hubs, compared byte for byte. */
+async function assertMoved(keys, newHub, { except = [], added = [] } = {}) {
+  for (const key of [keys.dataKey, keys.bucketKey, keys.appKey]) {
+    const from = await list(stack.hubUrl, key);
+    const to = await list(newHub, key);
+    assert.deepEqual(to.names.filter((n) => !added.includes(n)), from.names, `the same files in ${from.address}`);
+    for (const name of from.names) {
+      if (except.includes(name)) continue;
+      assert.deepEqual(await get(to.info, to.address, name), await get(from.info, from.address, name), name);
+    }
+  }
+}
+
+test('move to another hub: plan, copy with checks, switch; kill the new hub mid-move, Resume; delete on the old hub', { timeout: 300_000 }, async () => {
+  const words = freshWords();
+  const keys = await seed(words, 60);
+  const second = path.join(stack.tmp, 'hub-b');
+  let hubB = await startHub(second);
+  const port = new URL(hubB.url).port;
+  try {
+    await withPage(stack, 'move', async ({ page, shot }) => {
+      await restoreToHome(page, stack, words);
+      await page.goto(`${stack.auth}/data.html`);
+      await byRole(page, 'heading', 'Your data').waitFor({ timeout: SLOW });
+
+      // Not a hub: said clearly, nothing planned.
+      await byRole(page, 'textbox', 'New hub URL').fill(`${stack.demo}/`);
+      await byRole(page, 'button', 'Check hub').click();
+      await page.getByText(/^Check failed: /).waitFor({ timeout: SLOW });
+      assert.ok(await byRole(page, 'button', 'Move data').isDisabled());
+
+      await byRole(page, 'textbox', 'New hub URL').fill(hubB.url);
+      await byRole(page, 'button', 'Check hub').click();
+      await page.getByText(/^Hub ready: /).waitFor({ timeout: SLOW });
+      await page.getByText('The collection contact: 61 file(s)', { exact: false }).waitFor();
+      await page.getByText('The app Alpha Contacts: 2 file(s)', { exact: false }).waitFor();
+      await shot('plan');
+
+      // Kill the new hub once 20 files are through.
+      await byRole(page, 'button', 'Move data').click();
+      const bar = byRole(page, 'progressbar', 'Move progress');
+      await page.waitForFunction(() => Number(document.querySelector('progress[aria-label="Move progress"]')?.getAttribute('value') ?? 0) >= 20, null, { timeout: SLOW });
+      await shot('moving');
+      hubB.child.removeAllListeners('exit');
+      hubB.child.kill('SIGKILL');
+      await page.getByText(/^Stopped: /).waitFor({ timeout: SLOW });
+      await shot('stopped');
+      assert.equal(await bar.isVisible(), false);
+
+      hubB = await startHub(second, `127.0.0.1:${port}`);
+      await byRole(page, 'button', 'Resume').click();
+      await page.getByText(/^Done: /).waitFor({ timeout: 120_000 });
+      await shot('done');
+
+      // Byte-identical on the new hub (history versions too), nothing duplicated; the
+      // switch rewrote the settings and gave the app a key file on the new hub.
+      await assertMoved(keys, hubB.url, { except: ['cairn/settings.json'], added: ['.collections.keys'] });
+      const appOnB = await list(hubB.url, keys.appKey);
+      const keyFile = cairn.decryptECIES(keys.appKey, (await get(appOnB.info, appOnB.address, '.collections.keys')).toString());
+      const entry = JSON.parse(keyFile).contact;
+      assert.equal(entry.hubConfig.server, hubB.url);
+      assert.equal(entry.hubConfig.url_prefix, appOnB.info.read_url_prefix);
+      const history = (await list(hubB.url, keys.bucketKey)).names.filter((n) => n.includes('.history.'));
+      assert.equal(history.length, 1);
+
+      // Apps says which apps still use the old hub.
+      await page.goto(`${stack.auth}/#/apps`);
+      await page.getByText('Not signed in since your data moved', { exact: false }).waitFor({ timeout: SLOW });
+      await shot('apps');
+
+      // Cairn now uses the new hub.
+      await page.goto(`${stack.auth}/data.html`);
+      await page.getByText(`Your data is on the Gaia hub ${hubB.url}.`).waitFor({ timeout: SLOW });
+      await byRole(page, 'button', 'Delete data on the old hub').waitFor();
+      await shot('before-delete');
+      await byRole(page, 'button', 'Delete data on the old hub').click();
+      await byRole(page, 'dialog', 'Delete your data on the old hub?').waitFor({ timeout: SLOW });
+      await shot('confirm');
+      await byRole(page, 'button', 'Delete').click();
+      await page.getByText(/^Deleted\. Every bucket of yours on /).waitFor({ timeout: 60_000 });
+      await shot('deleted');
+    });
+    for (const key of [keys.dataKey, keys.bucketKey, keys.appKey]) {
+      assert.deepEqual((await list(stack.hubUrl, key)).names, [], 'the old hub is empty');
+      assert.ok((await list(hubB.url, key)).names.length > 0, 'the new hub is untouched');
+    }
+  } finally {
+    hubB.child.removeAllListeners('exit');
+    hubB.child.kill('SIGKILL');
+  }
+});
