@@ -110,7 +110,7 @@ function readBody(req) {
  */
 export function createDemoApi({ cairn, domain = null, chainId = 1, now = Date.now } = {}) {
   if (!cairn || typeof cairn.verifySignIn !== 'function') throw new Error('createDemoApi needs Cairn\'s package (loadCairn)');
-  const nonces = new Expiring(); // outstanding: nonce → {expires}
+  const nonces = new Expiring(); // outstanding: nonce → {validUntil, expires}
   const used = new Expiring(); // used: nonce → {expires}
   const sessions = new Expiring(); // cookie value → {address, expires}
   const api = {
@@ -130,9 +130,10 @@ export function createDemoApi({ cairn, domain = null, chainId = 1, now = Date.no
     nonces.prune(t);
     // 128 random bits as 32 hex digits (EIP-4361: at least 8 alphanumerics).
     const nonce = crypto.randomBytes(16).toString('hex');
-    const expires = t + NONCE_TTL_MS;
-    nonces.set(nonce, { expires });
-    return { nonce, expiresAt: new Date(expires).toISOString(), domain: api.domain, uri: `${api.origin}/`, chainId };
+    const validUntil = t + NONCE_TTL_MS;
+    // Remembered for another 5 minutes after it expires, to say "expired" rather than "unknown".
+    nonces.set(nonce, { validUntil, expires: validUntil + NONCE_TTL_MS });
+    return { nonce, expiresAt: new Date(validUntil).toISOString(), domain: api.domain, uri: `${api.origin}/`, chainId };
   }
 
   function verify(body) {
@@ -162,7 +163,7 @@ export function createDemoApi({ cairn, domain = null, chainId = 1, now = Date.no
     if (!issued) {
       throw new ApiError(401, 'unknown_nonce', 'this server did not issue the message\'s nonce (or has forgotten it): ask for a new one');
     }
-    if (issued.expires <= t) {
+    if (issued.validUntil <= t) {
       throw new ApiError(401, 'nonce_expired', 'the nonce expired (5 minutes): ask for a new one');
     }
     let verified;
