@@ -192,7 +192,7 @@ async function main() {
   render();
   const session = await api('GET');
   showServerSession(session.ok ? session.answer.address ?? null : null);
-  say(address ? `Connected as ${address}.` : 'Not connected.');
+  say(address ? `Connected as ${address}.` : '');
 
   $('connect').addEventListener('click', () => busy(connectWallet));
   $('disconnect').addEventListener('click', () => {
