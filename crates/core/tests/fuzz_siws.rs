@@ -163,10 +163,12 @@ fn high_s(sig: &str) -> Option<String> {
 fn parse_checked(text: &str) -> Result<Option<SignInFields>, TestCaseError> {
     match parse_sign_in_message(text) {
         Ok(f) => {
-            let again = create_sign_in_message(&f)
-                .map_err(|e| TestCaseError::fail(format!("{text:?} parses but does not write: {e}")))?;
-            let back = parse_sign_in_message(&again)
-                .map_err(|e| TestCaseError::fail(format!("{again:?} (written from {text:?}): {e}")))?;
+            let again = create_sign_in_message(&f).map_err(|e| {
+                TestCaseError::fail(format!("{text:?} parses but does not write: {e}"))
+            })?;
+            let back = parse_sign_in_message(&again).map_err(|e| {
+                TestCaseError::fail(format!("{again:?} (written from {text:?}): {e}"))
+            })?;
             check!(back == f, "{text:?} → {f:?} → {again:?} → {back:?}");
             Ok(Some(f))
         }
@@ -186,27 +188,22 @@ fn parse_checked(text: &str) -> Result<Option<SignInFields>, TestCaseError> {
 
 #[test]
 fn siws_messages_round_trip() {
-    fuzz(
-        "siws::create+parse",
-        500,
-        fields,
-        |(_, f)| {
-            let text = create_sign_in_message(&f)
-                .map_err(|e| TestCaseError::fail(format!("{f:?} does not write: {e}")))?;
-            let back = parse_sign_in_message(&text)
-                .map_err(|e| TestCaseError::fail(format!("{text:?}: {e}")))?;
-            check!(back == f, "{text:?} parses to {back:?}, written from {f:?}");
-            check!(
-                create_sign_in_message(&back).as_deref() == Ok(text.as_str()),
-                "{text:?} does not write back to itself"
-            );
-            // And through the JSON form the JS API and the CLI use.
-            let json = SignInFields::from_json(&f.to_json())
-                .map_err(|e| TestCaseError::fail(e.to_string()))?;
-            check!(json == f, "{f:?} → JSON → {json:?}");
-            Ok(())
-        },
-    );
+    fuzz("siws::create+parse", 500, fields, |(_, f)| {
+        let text = create_sign_in_message(&f)
+            .map_err(|e| TestCaseError::fail(format!("{f:?} does not write: {e}")))?;
+        let back = parse_sign_in_message(&text)
+            .map_err(|e| TestCaseError::fail(format!("{text:?}: {e}")))?;
+        check!(back == f, "{text:?} parses to {back:?}, written from {f:?}");
+        check!(
+            create_sign_in_message(&back).as_deref() == Ok(text.as_str()),
+            "{text:?} does not write back to itself"
+        );
+        // And through the JSON form the JS API and the CLI use.
+        let json = SignInFields::from_json(&f.to_json())
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        check!(json == f, "{f:?} → JSON → {json:?}");
+        Ok(())
+    });
 }
 
 #[test]
@@ -276,7 +273,10 @@ fn siws_verifies_only_what_was_signed() {
             };
             match verify_sign_in(&sent, &sent_sig, &opts) {
                 Ok(v) => {
-                    check!(sent == text, "changed message {sent:?} verified (from {text:?})");
+                    check!(
+                        sent == text,
+                        "changed message {sent:?} verified (from {text:?})"
+                    );
                     check!(
                         sent_sig.eq_ignore_ascii_case(&sig) || sent_sig.eq_ignore_ascii_case(&twin),
                         "changed signature {sent_sig:?} verified (signed {sig:?})"
@@ -366,7 +366,10 @@ fn sign_in_responses_verify_only_what_was_signed() {
                 let payload = jwt::decode(changed.trim())
                     .map_err(|e| TestCaseError::fail(format!("{changed:?} verified but: {e}")))?
                     .payload;
-                check!(payload == original, "{changed:?} verified with another payload");
+                check!(
+                    payload == original,
+                    "{changed:?} verified with another payload"
+                );
                 check!(
                     !json::to_string(&v.to_json()).contains(&private_key),
                     "the result carries private_key"

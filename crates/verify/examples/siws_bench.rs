@@ -15,8 +15,7 @@
 //! not verify to its address.
 
 use cairn_core::protocol::sign_in_with_stacks::{
-    CHAIN_ID_MAINNET, VerifyOptions, parse_sign_in_message, recover_message_signer,
-    verify_sign_in,
+    CHAIN_ID_MAINNET, VerifyOptions, parse_sign_in_message, recover_message_signer, verify_sign_in,
 };
 use cairn_core::support::json::{self, Value};
 use std::process::ExitCode;
@@ -138,7 +137,10 @@ fn main() -> ExitCode {
         _ => 0.0,
     };
     cpu_samples.sort_by(f64::total_cmp);
-    let cpu_median = cpu_samples.get(cpu_samples.len() / 2).copied().unwrap_or(0.0);
+    let cpu_median = cpu_samples
+        .get(cpu_samples.len() / 2)
+        .copied()
+        .unwrap_or(0.0);
     let part = budget / 4;
     let parse = median_us(&cases, part, |c| parse_sign_in_message(&c.message).is_ok());
     let recover = median_us(&cases, part, |c| {
