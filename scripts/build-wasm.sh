@@ -3,6 +3,8 @@
 #   pkg/      the developer package: crates/browser with the whole JS API (`--features
 #             api`, plus `bench` when CAIRN_WASM_BENCH=1, as scripts/bench.sh asks)
 #             pkg/cairn.js, pkg/cairn.d.ts, pkg/cairn_bg.wasm, pkg/cairn_bg.wasm.d.ts
+#             plus provider.js (www/provider.js, the wallet provider for @stacks/connect 8),
+#             package.json and README.md (scripts/package/README.md: how to use both)
 #   pkg/testing/ the same plus the test-only seeding exports (`--features testing`)
 #   pkg/app/  the authenticator page (crates/authenticator): the UI and the two vault calls
 #             of its KDF worker, nothing else, so the page stays small; then
@@ -31,6 +33,22 @@ build() {
 
 # pkg/app/ lives inside pkg/: wasm-bindgen leaves other files in its out-dir alone.
 build cairn-browser "$api_features" pkg
+# The npm package's other files: the wallet provider module (the same file the authenticator
+# serves at /provider.js), the package's README, and package.json.
+cp www/provider.js pkg/provider.js
+cp scripts/package/README.md pkg/README.md
+version=$(sed -nE 's/^version = "([^"]+)"/\1/p' Cargo.toml | head -1)
+cat >pkg/package.json <<JSON
+{
+  "name": "cairn",
+  "version": "$version",
+  "description": "Cairn: the Stacks/Blockstack authenticator's JS API (wasm) and its wallet provider for @stacks/connect 8",
+  "type": "module",
+  "main": "cairn.js",
+  "types": "cairn.d.ts",
+  "files": ["cairn.js", "cairn.d.ts", "cairn_bg.wasm", "cairn_bg.wasm.d.ts", "provider.js", "README.md"]
+}
+JSON
 # pkg/testing/: the developer package plus the seeding exports tests and benchmarks use
 # (feature `testing`: keys that can write a bucket), never shipped.
 build cairn-browser api,testing pkg/testing

@@ -2,12 +2,16 @@
 //   <script type="module" src="https://<cairn>/provider.js"></script>
 // which defines window.CairnProvider (request(method, params) → Promise of the JSON-RPC
 // response, as Connect's StacksProvider) and lists Cairn in window.wbip_providers (WBIP004),
-// so Connect's wallet picker shows it. The authenticator is wherever this file came from.
+// so Connect's wallet picker shows it. Served by the authenticator at /provider.js, it finds
+// the authenticator where it came from. The npm package ships this file too (pkg/provider.js):
+// there nothing happens on import, and the app calls
+//   import { installCairnProvider } from 'cairn/provider.js';
+//   installCairnProvider('https://<cairn>');
 //
 // Each request goes to Cairn's popup (/rpc.html) by postMessage, to Cairn's origin only;
 // answers are read only from that origin and that popup. Errors reject with an Error that
 // carries {code, message} and the JSON-RPC error response (Connect reads either).
-const AUTH = new URL(import.meta.url).origin;
+let AUTH = '';
 const ICON =
   'data:image/svg+xml,' +
   encodeURIComponent(
@@ -98,8 +102,23 @@ const CairnProvider = {
   },
 };
 
-window.CairnProvider = CairnProvider;
-window.wbip_providers = Array.isArray(window.wbip_providers) ? window.wbip_providers : [];
-if (!window.wbip_providers.some((p) => p && p.id === 'CairnProvider')) {
-  window.wbip_providers.push({ id: 'CairnProvider', name: 'Cairn', icon: ICON, webUrl: `${AUTH}/` });
+/**
+ * Defines window.CairnProvider for the authenticator at `url` (its origin is kept) and lists
+ * Cairn in window.wbip_providers; returns the provider. Throws for a URL that is not http(s).
+ */
+export function installCairnProvider(url) {
+  const u = new URL(url);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('Cairn\u2019s URL must be http(s)');
+  AUTH = u.origin;
+  window.CairnProvider = CairnProvider;
+  const list = (window.wbip_providers = Array.isArray(window.wbip_providers) ? window.wbip_providers : []);
+  const entry = { id: 'CairnProvider', name: 'Cairn', icon: ICON, webUrl: `${AUTH}/` };
+  const i = list.findIndex((p) => p && p.id === 'CairnProvider');
+  if (i < 0) list.push(entry);
+  else list[i] = entry;
+  return CairnProvider;
 }
+
+// Loaded from the authenticator itself (/provider.js at its root): install for it.
+const self = new URL(import.meta.url);
+if (self.pathname === '/provider.js' && /^https?:$/.test(self.protocol)) installCairnProvider(self.origin);

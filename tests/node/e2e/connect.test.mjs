@@ -6,9 +6,17 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateWallet, getAppPrivateKey, getStxAddress } from '@stacks/wallet-sdk';
+import {
+  generateWallet, getAppPrivateKey, getStxAddress, getGaiaAddress, signAndUploadProfile,
+  fetchProfileFromUrl,
+} from '@stacks/wallet-sdk';
+import { extractProfile } from '@stacks/profile';
 import { verifyMessageSignatureRsv } from '@stacks/encryption';
-import { privateKeyToPublic } from '@stacks/transactions';
+import {
+  privateKeyToPublic, Cl, serializeCV, signStructuredData, encodeStructuredDataBytes,
+  publicKeyFromSignatureRsv,
+} from '@stacks/transactions';
+import { createHash } from 'node:crypto';
 import {
   useStack, withPage, restoreToHome, unlock, byRole, freshWords, repo, PASSWORD, SLOW, sleep,
   recordRequests,
@@ -26,7 +34,8 @@ before(async () => {
   const dir = fs.mkdtempSync(path.join(stack.tmp, 'connect-app-'));
   await build({
     stdin: {
-      contents: "export { request, connect, JsonRpcError, JsonRpcErrorCode } from '@stacks/connect';",
+      contents: "export { request, connect, JsonRpcError, JsonRpcErrorCode } from '@stacks/connect';\n" +
+        "export { Cl } from '@stacks/transactions';",
       resolveDir: path.join(repo, 'tests', 'node'),
       loader: 'js',
     },
@@ -34,6 +43,8 @@ before(async () => {
     outfile: path.join(dir, 'connect.js'), logLevel: 'error',
     define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
   });
+  // The npm package's copy of the provider (pkg/provider.js), served by the app itself.
+  fs.copyFileSync(path.join(repo, 'pkg', 'provider.js'), path.join(dir, 'cairn-provider.js'));
   for (const f of fs.readdirSync(FIXTURES)) {
     const text = fs.readFileSync(path.join(FIXTURES, f), 'utf8');
     fs.writeFileSync(path.join(dir, f), text.replaceAll('__AUTH__', stack.auth));
@@ -248,6 +259,180 @@ test('stx_signMessage with a Sign-In with Stacks message: its fields; a mismatch
     await two.popup.getByLabel('Sign anyway: I know why this message does not match').check();
     await byRole(two.popup, 'button', 'Approve').click();
     assert.ok(verifyMessageSignatureRsv({ message: bad, signature: (await two.outcome).ok.signature, publicKey }));
+  });
+});
+
+/**
+ * Like `call`, for stx_signStructuredMessage: the values travel to the app page as hex and
+ * are turned back into @stacks/transactions ClarityValue objects there (Cl.deserialize), so
+ * Connect serializes them itself, as an app's call does.
+ */
+async function callStructured(page, context, domain, message) {
+  await page.evaluate(([d, m]) => {
+    const { Cl } = window.Connect;
+    window.next = () => window.Connect.request({ provider: window.CairnProvider }, 'stx_signStructuredMessage',
+      { domain: Cl.deserialize(d), message: Cl.deserialize(m) });
+  }, [serializeCV(domain), serializeCV(message)]);
+  const [popup] = await Promise.all([context.waitForEvent('page'), page.click('#go')]);
+  const outcome = popup.waitForEvent('close', { timeout: SLOW }).catch(() => {})
+    .then(() => page.evaluate(() => window.outcome));
+  outcome.catch(() => {});
+  return { popup, outcome };
+}
+
+test('stx_signStructuredMessage: domain and readable tree shown; the signature is @stacks/transactions\' over its hash', { timeout: 120_000 }, async () => {
+  await withPage(stack, 'connect-structured', async ({ page, context, shot }) => {
+    const words = freshWords();
+    await restoreToHome(page, stack, words);
+    const acct = await account(words);
+    const publicKey = privateKeyToPublic(acct.stxPrivateKey);
+    const appPage = await openApp(context);
+    const domain = Cl.tuple({ name: Cl.stringAscii('Cairn Test App'), version: Cl.stringAscii('1.0.0'), 'chain-id': Cl.uint(1) });
+    const message = Cl.tuple({
+      action: Cl.stringAscii('vote'),
+      amount: Cl.uint(1000000n),
+      memo: Cl.some(Cl.stringUtf8('snow \u202e mountain')),
+      choices: Cl.list([Cl.int(-1), Cl.int(2)]),
+      voter: Cl.standardPrincipal(getStxAddress(acct, 'mainnet')),
+      proof: Cl.ok(Cl.bufferFromHex('cafe01')),
+      done: Cl.bool(false),
+    });
+    const { popup, outcome } = await callStructured(appPage, context, domain, message);
+    await unlock(popup);
+    await byRole(popup, 'heading', `Sign structured data for ${app}`).waitFor({ timeout: SLOW });
+    const fields = await popup.locator('dl[aria-label="Domain"] dd').allTextContents();
+    assert.deepEqual(fields, ['"Cairn Test App"', '"1.0.0"', '1 (mainnet)']);
+    const tree = await popup.getByLabel('Structured message to sign').textContent();
+    // The tree as Cairn renders it: fields in the order sent (Clarity's sorted order).
+    assert.match(tree, /^tuple, 7 fields\n/);
+    assert.match(tree, /\n {2}amount: u1000000(\n|$)/);
+    assert.match(tree, /\n {2}memo: \(some u"snow \\u\{202e\} mountain"\)(\n|$)/);
+    assert.match(tree, /\n {2}choices: list, 2 items\n {4}\[0\]: -1\n {4}\[1\]: 2(\n|$)/);
+    assert.match(tree, /\n {2}proof: \(ok 0xcafe01\)(\n|$)/);
+    assert.match(tree, /\n {2}done: false(\n|$)/);
+    await byRole(popup, 'radiogroup', 'Identity').waitFor();
+    await shot('consent', popup);
+    await approve(popup);
+    const r = await outcome;
+    assert.equal(r.ok.publicKey, publicKey);
+    assert.match(r.ok.signature, /^[0-9a-f]{130}$/);
+    // Byte for byte @stacks/transactions' signature (RFC 6979), and it recovers the key
+    // from @stacks/transactions' structured-data hash.
+    assert.equal(r.ok.signature, signStructuredData({ message, domain, privateKey: acct.stxPrivateKey }));
+    const hash = createHash('sha256').update(encodeStructuredDataBytes({ message, domain })).digest('hex');
+    assert.equal(publicKeyFromSignatureRsv(hash, r.ok.signature), publicKey);
+
+    // Deny: -32000; closing the popup: -31001.
+    const denied = await callStructured(appPage, context, domain, Cl.uint(5));
+    await unlock(denied.popup);
+    await byRole(denied.popup, 'heading', `Sign structured data for ${app}`).waitFor({ timeout: SLOW });
+    await byRole(denied.popup, 'button', 'Deny').click();
+    assert.equal((await denied.outcome).err.code, -32000);
+    const closed = await callStructured(appPage, context, domain, Cl.uint(6));
+    await unlock(closed.popup);
+    await byRole(closed.popup, 'heading', `Sign structured data for ${app}`).waitFor({ timeout: SLOW });
+    await closed.popup.close();
+    assert.equal((await closed.outcome).err.code, -31001);
+  });
+});
+
+test('stx_signStructuredMessage: bad params are -32602 naming the field', { timeout: 120_000 }, async () => {
+  await withPage(stack, 'connect-structured-errors', async ({ page, context }) => {
+    await restoreToHome(page, stack, freshWords());
+    const appPage = await openApp(context);
+    const domain = serializeCV(Cl.tuple({ name: Cl.stringAscii('A'), version: Cl.stringAscii('1'), 'chain-id': Cl.uint(1) }));
+    const cases = [
+      [{ domain, message: 42 }, /params\.message must be a hex-serialized Clarity value/],
+      [{ message: '0100000000000000000000000000000005' }, /params\.domain must be/],
+      [{ domain, message: '0e00000010ff' }, /params\.message: Clarity value: the string-utf8 length at byte 1 declares 16/],
+      [{ domain: serializeCV(Cl.tuple({ name: Cl.stringAscii('A'), version: Cl.uint(1), 'chain-id': Cl.uint(1) })),
+        message: '03' }, /params\.domain: SIP-018 domain: field "version" must be a string-ascii/],
+      [{ domain: '0c0000', message: '03' }, /params\.domain: Clarity value/],
+    ];
+    for (const [params, want] of cases) {
+      const { outcome } = await call(appPage, context, 'stx_signStructuredMessage', params);
+      const r = await outcome;
+      assert.equal(r.err?.code, -32602, JSON.stringify(r));
+      assert.match(r.err.message, want);
+    }
+  });
+});
+
+test('stx_updateProfile: the change shown against the stored profile; signed profile.json on the hub, as wallet-sdk reads it', { timeout: 150_000 }, async () => {
+  await withPage(stack, 'connect-update-profile', async ({ page, context, shot }) => {
+    const words = freshWords();
+    await restoreToHome(page, stack, words);
+    const acct = await account(words);
+    const publicKey = privateKeyToPublic(acct.stxPrivateKey);
+    const info = await (await fetch(`${stack.hubUrl}/hub_info`)).json();
+    const profileUrl = `${info.read_url_prefix}${getGaiaAddress(acct)}/profile.json`;
+    // A profile written before by @stacks/wallet-sdk itself, with another app's bucket.
+    const apps = { 'https://other.example': `${info.read_url_prefix}1OtherBucket/` };
+    await signAndUploadProfile({
+      profile: { '@type': 'Person', '@context': 'http://schema.org', name: 'Old Name', description: 'gone soon', apps },
+      account: acct, gaiaHubUrl: stack.hubUrl,
+    });
+    const appPage = await openApp(context);
+    const update = { '@type': 'Person', name: 'Alice Example', image: [{ '@type': 'ImageObject', name: 'avatar', contentUrl: 'https://example.com/a.png' }] };
+    const { popup, outcome } = await call(appPage, context, 'stx_updateProfile', { profile: update });
+    await unlock(popup);
+    await byRole(popup, 'heading', `Update your public profile for ${app}`).waitFor({ timeout: SLOW });
+    const table = byRole(popup, 'table', 'Profile changes');
+    await table.waitFor({ timeout: SLOW });
+    const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+    assert.deepEqual(rows, [
+      ['name', '"Old Name"', '"Alice Example"'],
+      ['image', '(not set)', JSON.stringify(update.image)],
+      ['description', '"gone soon"', '(removed)'],
+    ]);
+    await shot('consent', popup);
+    await approve(popup);
+    const r = await outcome;
+    const written = { '@type': 'Person', '@context': 'http://schema.org', name: 'Alice Example', image: update.image, apps };
+    assert.deepEqual(r.ok, { profile: written });
+
+    // Read back from the hub: signed by the STX key (extractProfile verifies it), the
+    // claim as wallet-sdk's fetchProfileFromUrl reads it; the other app's entry kept.
+    const body = await (await fetch(profileUrl)).json();
+    assert.equal(body.length, 1);
+    assert.deepEqual(extractProfile(body[0].token, publicKey), written);
+    assert.deepEqual(await fetchProfileFromUrl(profileUrl), written);
+    assert.equal(body[0].decodedToken.payload.issuer.publicKey, publicKey);
+
+    // Deny: -32000, nothing written; closing the popup: -31001.
+    const denied = await call(appPage, context, 'stx_updateProfile', { profile: { name: 'Mallory' } });
+    await unlock(denied.popup);
+    await byRole(denied.popup, 'table', 'Profile changes').waitFor({ timeout: SLOW });
+    await byRole(denied.popup, 'button', 'Deny').click();
+    assert.equal((await denied.outcome).err.code, -32000);
+    assert.deepEqual(await fetchProfileFromUrl(profileUrl), written);
+    const closed = await call(appPage, context, 'stx_updateProfile', { profile: { name: 'Mallory' } });
+    await unlock(closed.popup);
+    await byRole(closed.popup, 'heading', `Update your public profile for ${app}`).waitFor({ timeout: SLOW });
+    await closed.popup.close();
+    assert.equal((await closed.outcome).err.code, -31001);
+    const bad = await call(appPage, context, 'stx_updateProfile', { profile: 'x' });
+    const b = await bad.outcome;
+    assert.equal(b.err.code, -32602);
+    assert.match(b.err.message, /params\.profile/);
+  });
+});
+
+test("the npm package's provider.js: nothing on import, installCairnProvider(url) makes Cairn a provider for that authenticator", { timeout: 120_000 }, async () => {
+  await withPage(stack, 'connect-package-provider', async ({ page, context }) => {
+    await restoreToHome(page, stack, freshWords());
+    const appPage = await context.newPage();
+    await appPage.goto(`${app}/pkg.html`);
+    await appPage.waitForFunction(() => window.CairnProvider && window.Connect);
+    assert.deepEqual(await appPage.evaluate(() => [window.installedOnImport, window.returned]), [false, true]);
+    assert.deepEqual(await appPage.evaluate(() => window.wbip_providers.map((p) => [p.id, p.webUrl])),
+      [['CairnProvider', `${stack.auth}/`]]);
+    const { popup, outcome } = await call(appPage, context, 'getAddresses');
+    assert.ok(popup.url().startsWith(`${stack.auth}/rpc.html`), popup.url());
+    await unlock(popup);
+    await byRole(popup, 'heading', `${app} wants to connect`).waitFor({ timeout: SLOW });
+    await byRole(popup, 'button', 'Deny').click();
+    assert.equal((await outcome).err.code, -32000);
   });
 });
 

@@ -9,7 +9,9 @@
 use crate::json;
 
 use crate::keys::keychain::Keychain;
+use crate::protocol::clarity::{ClarityValue, Domain, StructuredData};
 use crate::protocol::sign_in_with_stacks::{SignInFields, sign_message};
+use crate::support::encoding::to_hex;
 use crate::support::json::{Map, Value};
 
 /// JSON-RPC error codes (`@stacks/connect` `src/errors.ts`).
@@ -58,7 +60,7 @@ pub const TRANSACTION_METHODS: &[&str] = &[
 ];
 
 /// What an app may ask.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Method {
     /// `getAddresses` / `stx_getAddresses`: the STX address and public key.
     GetAddresses,
@@ -68,6 +70,18 @@ pub enum Method {
     SignMessage {
         /// The text to sign.
         message: String,
+    },
+    /// `stx_signStructuredMessage`: a SIP-018 signature over a Clarity `message` in a
+    /// `domain` (both decoded and checked).
+    SignStructuredMessage {
+        /// The decoded domain and message and the hash to sign.
+        data: Box<StructuredData>,
+    },
+    /// `stx_updateProfile`: the new public profile (a JSON object), to be signed and
+    /// written to the identity's `profile.json`.
+    UpdateProfile {
+        /// The profile the app asks for.
+        profile: Value,
     },
 }
 
@@ -182,6 +196,25 @@ fn network(params: Option<&Map>) -> Result<bool, RpcError> {
     }
 }
 
+/// Reads `stx_signStructuredMessage`'s params: `domain` and `message`, hex-serialized
+/// Clarity values (as Connect's `Cl.serialize` writes them). The error names the field.
+fn structured_message(params: Option<&Map>) -> Result<Method, String> {
+    let hex = |field: &str| match params.and_then(|p| p.get(field)) {
+        Some(Value::String(s)) => Ok(s.as_str()),
+        _ => Err(format!(
+            "params.{field} must be a hex-serialized Clarity value (a string)"
+        )),
+    };
+    let (domain, message) = (hex("domain")?, hex("message")?);
+    let domain_value = ClarityValue::from_hex(domain).map_err(|e| format!("params.domain: {e}"))?;
+    Domain::from_value(&domain_value).map_err(|e| format!("params.domain: {e}"))?;
+    ClarityValue::from_hex(message).map_err(|e| format!("params.message: {e}"))?;
+    let data = StructuredData::from_hex(domain, message).map_err(|e| e.to_string())?;
+    Ok(Method::SignStructuredMessage {
+        data: Box::new(data),
+    })
+}
+
 /// Reads one message posted by an app (as JSON text).
 pub fn parse_request(text: &str) -> Result<Request, Refusal> {
     if text.len() > MAX_REQUEST_LEN {
@@ -223,6 +256,18 @@ pub fn parse_request(text: &str) -> Result<Request, Refusal> {
                 return Err(fail(
                     code::INVALID_PARAMS,
                     "params.message must be a string",
+                ));
+            }
+        },
+        "stx_signStructuredMessage" => {
+            structured_message(params).map_err(|m| fail(code::INVALID_PARAMS, &m))?
+        }
+        "stx_updateProfile" => match params.and_then(|p| p.get("profile")) {
+            Some(p @ Value::Object(_)) => Method::UpdateProfile { profile: p.clone() },
+            _ => {
+                return Err(fail(
+                    code::INVALID_PARAMS,
+                    "params.profile must be an object (the new public profile)",
                 ));
             }
         },
@@ -308,6 +353,26 @@ pub fn sign_message_result(keychain: &Keychain, i: u32, message: &str) -> Result
         "signature": sign_message(&key, message),
         "publicKey": key.public_key().to_hex(),
     }))
+}
+
+/// `stx_signStructuredMessage`: `{signature, publicKey}`, the SIP-018 RSV signature (130
+/// hex characters, as `@stacks/transactions`' `signStructuredData`) with account `i`'s STX
+/// key.
+pub fn sign_structured_message_result(
+    keychain: &Keychain,
+    i: u32,
+    data: &StructuredData,
+) -> Result<Value, String> {
+    let key = keychain.stx_key(i).map_err(|e| e.to_string())?;
+    Ok(json!({
+        "signature": to_hex(&data.sign(&key)),
+        "publicKey": key.public_key().to_hex(),
+    }))
+}
+
+/// `stx_updateProfile`: `{profile}`, the profile as written.
+pub fn update_profile_result(profile: &Value) -> Value {
+    json!({ "profile": profile.clone() })
 }
 
 /// The message as shown for signing: every character that would not print visibly
@@ -415,6 +480,94 @@ mod tests {
         assert!(m.contains("does not sign"));
         let (id, c, _) = err(r#"{"jsonrpc":"2.0","id":"q","method":"nope"}"#);
         assert_eq!((id, c), (Value::String("q".into()), code::METHOD_NOT_FOUND));
+    }
+
+    /// `{name: "A", version: "1", chain-id: u1}` serialized.
+    const DOMAIN: &str = "0c00000003\
+        08636861696e2d69640100000000000000000000000000000001\
+        046e616d650d0000000141\
+        0776657273696f6e0d0000000131";
+
+    fn structured(params: &str) -> Result<Request, Refusal> {
+        parse_request(&format!(
+            r#"{{"jsonrpc":"2.0","id":3,"method":"stx_signStructuredMessage","params":{params}}}"#
+        ))
+    }
+
+    #[test]
+    fn reads_structured_messages() {
+        let r = structured(&format!(
+            r#"{{"domain":"{DOMAIN}","message":"0x0100000000000000000000000000000005"}}"#
+        ))
+        .unwrap();
+        let Method::SignStructuredMessage { data } = &r.method else {
+            panic!("{:?}", r.method)
+        };
+        assert_eq!(data.domain.name, "A");
+        assert_eq!(data.domain.chain_id, 1);
+        assert_eq!(data.message, ClarityValue::UInt(5));
+        let kc = Keychain::from_mnemonic(
+            "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
+        )
+        .unwrap();
+        let out = sign_structured_message_result(&kc, 0, data).unwrap();
+        let key = kc.stx_key(0).unwrap();
+        assert_eq!(out["signature"], to_hex(&data.sign(&key)).as_str());
+        assert_eq!(out["publicKey"], key.public_key().to_hex().as_str());
+    }
+
+    #[test]
+    fn structured_message_errors_name_the_field() {
+        for (params, want) in [
+            (r#"{}"#.to_string(), "params.domain must be"),
+            (
+                format!(r#"{{"domain":"{DOMAIN}"}}"#),
+                "params.message must be",
+            ),
+            (
+                format!(r#"{{"domain":"{DOMAIN}","message":"zz"}}"#),
+                "params.message: Clarity value",
+            ),
+            (
+                r#"{"domain":"0100000000000000000000000000000001","message":"03"}"#.into(),
+                "params.domain: SIP-018 domain: must be a tuple",
+            ),
+            (
+                format!(r#"{{"domain":"{DOMAIN}","message":"0e0000000a"}}"#),
+                "params.message: Clarity value",
+            ),
+        ] {
+            match structured(&params) {
+                Err(Refusal::Error(_, e)) => {
+                    assert_eq!(e.code, code::INVALID_PARAMS, "{params}");
+                    assert!(e.message.starts_with(want), "{params}: {}", e.message);
+                }
+                other => panic!("{params}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn reads_profile_updates() {
+        let r = parse_request(
+            r#"{"jsonrpc":"2.0","id":4,"method":"stx_updateProfile","params":{"profile":{"name":"A"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.method,
+            Method::UpdateProfile {
+                profile: json!({"name": "A"})
+            }
+        );
+        assert_eq!(
+            update_profile_result(&json!({"name": "A"}))["profile"]["name"],
+            "A"
+        );
+        let (_, c, m) = err(
+            r#"{"jsonrpc":"2.0","id":4,"method":"stx_updateProfile","params":{"profile":"x"}}"#,
+        );
+        assert_eq!(c, code::INVALID_PARAMS);
+        assert!(m.starts_with("params.profile must be an object"));
     }
 
     #[test]
