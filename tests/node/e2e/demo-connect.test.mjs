@@ -25,8 +25,8 @@ import {
 
 const stack = useStack();
 
-// stx_signStructuredMessage lands in the wallet on another branch (wt-wallet): its test runs
-// once the wallet interface knows the method.
+// stx_signStructuredMessage came from another branch (wt-wallet, merged here): the test runs
+// when the wallet interface knows the method.
 const STRUCTURED = fs.readFileSync(path.join(repo, 'crates', 'core', 'src', 'protocol', 'wallet_rpc.rs'), 'utf8')
   .includes('"stx_signStructuredMessage"');
 
@@ -236,6 +236,8 @@ test('demo Connect page: "Sign structured data" signs the SIP-018 tuple the page
     const text = `structured ${Date.now()}`;
     await demo.getByLabel('Message', { exact: true }).fill(text);
     const signPopup = await popupFrom(context, demo, 'Sign structured data');
+    await byRole(signPopup, 'heading', `Sign structured data for ${stack.demo}`).waitFor({ timeout: SLOW });
+    await signPopup.getByText(text).first().waitFor();
     await shot('consent', signPopup);
     await approve(signPopup);
     await demo.getByText('Structured data signed.').waitFor({ timeout: SLOW });
