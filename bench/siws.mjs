@@ -177,7 +177,7 @@ point arithmetic, in \`recover_from_prehash\`'s one variable-time double-scalar 
 (GLV + wNAF): projective additions 33 %, doublings 18 %, field squarings 10 %, the constant-time
 (safegcd) inversions of r and of the result's z coordinate 11 %; the parse, the c32 address
 decode and the hashes share the rest. Going faster means other curve code than RustCrypto's
-(libsecp256k1's recovery is about twice as fast), which this project does not take on. So the
+(e.g. libsecp256k1's hand-tuned C, not measured here), which this project does not take on. So the
 10,000/s target sits at the edge of what k256 gives on one core of this machine: runs on 2026-12-03
 measured 8,800–10,200 verifications per CPU-second, while the wall-clock figure depends on how busy
 the two shared cores are; a second core doubles it.
