@@ -318,7 +318,10 @@ Chromium run (every same-origin response), raw and gzip -9; and the reference bu
 ${mdTable(sizeHeader, sizeRows)}
 ${findings()}`;
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
-  fs.writeFileSync(OUT, md);
+  // The "Sign-In with Stacks verification" section is bench/siws.mjs's: kept as it is.
+  const prev = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '';
+  const siws = prev.match(/<!-- siws-bench:begin[^]*?<!-- siws-bench:end -->/);
+  fs.writeFileSync(OUT, siws ? `${md.replace(/\n*$/, '\n\n')}${siws[0]}\n` : md);
   console.log(`wrote ${path.relative(process.cwd(), OUT)}`);
 }
 if (failed.length) process.exit(1);

@@ -4,7 +4,9 @@
 //   node scripts/serve.mjs [--host 127.0.0.1] [--port 8888] [--mount /=www] [--mount /pkg/=pkg]
 //                          [--csp "<policy>" | --csp-preset authenticator|demo] [--name authenticator]
 //                          [--config-json '{"hubUrl": "http://127.0.0.1:4000"}'] [--cors /manifest.json]
-//                          [--keep-opener /rpc.html]
+//                          [--keep-opener /rpc.html] [--coop same-origin-allow-popups]
+//                          [--allow-script ORIGIN]
+//                          [--demo-api [--demo-domain localhost:3000]]
 //
 // Defaults: 127.0.0.1:8888, www/ at / and pkg/ at /pkg/ (paths relative to the repository).
 // Environment: HOST, PORT, CSP override the defaults; flags override the environment.
@@ -18,12 +20,21 @@
 // --keep-opener PATH serves PATH (exact) with `Cross-Origin-Opener-Policy: unsafe-none`
 // instead: the wallet popup (/rpc.html), which must keep `window.opener` to answer the app
 // that opened it (docs/SECURITY.md, "The wallet popup and COOP").
-// Only GET and HEAD; no directory listings; no path may leave its mount's directory.
+// --coop sets the Cross-Origin-Opener-Policy of every other path (default same-origin; the
+// demo app, which opens Cairn's wallet popup, needs same-origin-allow-popups).
+// --allow-script ORIGIN adds ORIGIN to the policy's script-src (the demo's Connect page loads
+// the authenticator's /provider.js).
+// --demo-api answers the demo server's API under /api/ (scripts/demo-api.mjs: Sign-In with
+// Stacks verified with Cairn's package from the /pkg/ mount); --demo-domain is the authority
+// the demo is visited at (default localhost:<port>).
+// Only GET and HEAD (and the API's POST and DELETE); no directory listings; no path may leave
+// its mount's directory.
 
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createDemoApi, loadCairn } from './demo-api.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -46,9 +57,15 @@ export const DEFAULT_CSP = [
 ].join('; ');
 
 /**
- * The demo app's policy: its own scripts and wasm, and fetches to hubs on loopback. It
- * frames nothing and may not be framed either.
+ * The demo app's policy: its own scripts and wasm (and scripts from `scriptOrigins`, e.g.
+ * the authenticator's /provider.js), and fetches to hubs on loopback. It frames nothing and
+ * may not be framed either.
  */
+export function demoCsp(scriptOrigins = []) {
+  return allowScripts(DEMO_CSP, scriptOrigins);
+}
+
+/** The demo app's policy, with no script origin besides its own. */
 export const DEMO_CSP = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
@@ -125,6 +142,12 @@ export function corsAllowed(urlPath, cors) {
   return cors.some((c) => (c.endsWith('/') ? urlPath.startsWith(c) : urlPath === c));
 }
 
+/** Adds `origins` to the script-src of `csp`. */
+export function allowScripts(csp, origins) {
+  if (origins.length === 0) return csp;
+  return csp.replace(/script-src ([^;]*)/, (_, v) => `script-src ${[v, ...origins].join(' ')}`);
+}
+
 /** Parses "PREFIX=DIR" into {prefix, dir}; PREFIX is normalised to start and end with "/". */
 export function parseMount(spec, base = REPO) {
   const eq = spec.indexOf('=');
@@ -186,7 +209,8 @@ async function statFile(file, dir) {
  * `frameOptions` (X-Frame-Options, default "DENY"; null omits it), `coop`
  * (Cross-Origin-Opener-Policy, default "same-origin"; null omits it), `configJson` (an object
  * or JSON text served at /config.json, overriding any file), `cors` (paths, see
- * corsAllowed), `keepOpener` (exact paths served with COOP `unsafe-none`), `log`.
+ * corsAllowed), `keepOpener` (exact paths served with COOP `unsafe-none`), `api` (the
+ * demo API of scripts/demo-api.mjs, answering /api/…), `log`.
  */
 export function startServer({
   host = '127.0.0.1',
@@ -198,6 +222,7 @@ export function startServer({
   configJson,
   cors = [],
   keepOpener = [],
+  api = null,
   log = true,
 } = {}) {
   mounts ??= [parseMount('/=www'), parseMount('/pkg/=pkg')];
@@ -212,6 +237,7 @@ export function startServer({
       res.writeHead(status, { ...headers, ...corsHeaders, 'Content-Type': 'text/plain; charset=utf-8', ...extra });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
+    if (api && (await api.handle(req, res, urlPath, { ...headers, ...corsHeaders }))) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(405, 'method not allowed\n', { Allow: 'GET, HEAD' });
     }
@@ -240,7 +266,10 @@ export function startServer({
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
+    server.listen(port, host, () => {
+      api?.listening(server.address().port);
+      resolve(server);
+    });
   });
 }
 
@@ -252,6 +281,10 @@ function parseArgs(argv) {
     mounts: [],
     cors: [],
     keepOpener: [],
+    allowScript: [],
+    coop: DEFAULT_COOP,
+    demoApi: false,
+    demoDomain: null,
     configJson: undefined,
     name: 'server',
   };
@@ -278,17 +311,41 @@ function parseArgs(argv) {
       const p = val();
       if (!p.startsWith('/')) throw new Error(`--keep-opener ${p}: a path starting with /`);
       opts.keepOpener.push(p);
+    } else if (a === '--allow-script') {
+      const o = val();
+      let u;
+      try {
+        u = new URL(o);
+      } catch {
+        u = null;
+      }
+      if (!u || !/^https?:$/.test(u.protocol) || u.origin !== o) throw new Error(`--allow-script ${o}: an http(s) origin, e.g. http://127.0.0.1:8888`);
+      opts.allowScript.push(o);
+    } else if (a === '--coop') {
+      const c = val();
+      if (!['same-origin', 'same-origin-allow-popups', 'unsafe-none'].includes(c)) {
+        throw new Error(`--coop ${c}: same-origin, same-origin-allow-popups or unsafe-none`);
+      }
+      opts.coop = c;
+    } else if (a === '--demo-api') opts.demoApi = true;
+    else if (a === '--demo-domain') {
+      const d = val();
+      if (!/^[a-z0-9.-]+(:[0-9]{1,5})?$/.test(d)) throw new Error(`--demo-domain ${d}: a lower-case host[:port]`);
+      opts.demoDomain = d;
     } else if (a === '--name') opts.name = val();
     else if (a === '-h' || a === '--help') {
       console.log(
         'usage: node scripts/serve.mjs [--host H] [--port P] [--mount PREFIX=DIR]... [--csp POLICY | --csp-preset authenticator|demo]\n' +
-          "                              [--config-json '{...}'] [--cors PATH]... [--keep-opener PATH]... [--name NAME]",
+          "                              [--config-json '{...}'] [--cors PATH]... [--keep-opener PATH]... [--coop POLICY]\n" +
+          '                              [--allow-script ORIGIN]... [--demo-api [--demo-domain HOST:PORT]] [--name NAME]',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new Error('bad port');
   if (opts.mounts.length === 0) opts.mounts = [parseMount('/=www'), parseMount('/pkg/=pkg')];
+  opts.csp = allowScripts(opts.csp, opts.allowScript);
+  if (opts.demoDomain && !opts.demoApi) throw new Error('--demo-domain needs --demo-api');
   return opts;
 }
 
@@ -300,7 +357,20 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
     console.error(`serve.mjs: ${e.message}`);
     process.exit(2);
   }
-  startServer(opts).then(
+  const withApi = async () => {
+    if (!opts.demoApi) return opts;
+    // Cairn's package: the directory mounted at /pkg/, else the repository's pkg/.
+    const pkg = opts.mounts.find((m) => m.prefix === '/pkg/')?.dir ?? path.join(REPO, 'pkg');
+    let cairn;
+    try {
+      cairn = await loadCairn(pkg);
+    } catch (e) {
+      console.error(`serve.mjs: --demo-api: cannot load Cairn's package from ${pkg} (run scripts/build-wasm.sh): ${e.message}`);
+      process.exit(1);
+    }
+    return { ...opts, api: createDemoApi({ cairn, domain: opts.demoDomain }) };
+  };
+  withApi().then(startServer).then(
     (server) => {
       const { port } = server.address();
       const where = opts.mounts.map((m) => `${m.prefix} → ${path.relative(REPO, m.dir) || '.'}`).join(', ');

@@ -5,14 +5,15 @@
 //     temporary storage directory; its URL comes from its "cairn-hub listening on" line;
 //   - the authenticator (scripts/serve.mjs: www/ + pkg/, the strict CSP, config.json → the
 //     hub) on http://127.0.0.1:<port>;
-//   - the demo app (demo/ + pkg/, the demo CSP, manifest with CORS, config.json → the
-//     authenticator) on http://localhost:<port> — another origin than the authenticator,
-//     as a real app's would be;
+//   - the demo app (demo/ + pkg/, the demo CSP allowing the authenticator's provider.js,
+//     manifest with CORS, config.json → the authenticator, the demo server's /api/ of
+//     scripts/demo-api.mjs) on http://localhost:<port> — another origin than the
+//     authenticator, as a real app's would be;
 //   - headless Chromium (/usr/bin/chromium, no browser download).
 // Each test gets a fresh browser context (fresh profile: no storage shared between tests)
 // through `withPage`, which also saves a screenshot when the test fails.
 //
-// Nothing is built here: ./test builds pkg/ and cairn-hub first.
+// Nothing is built here: ./test builds pkg/, cairn-hub and the demo's Connect bundle first.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -25,7 +26,8 @@ import { chromium } from 'playwright-core';
 import { makeAuthRequestToken } from '@stacks/auth';
 import { makeECPrivateKey } from '@stacks/encryption';
 import { config as stacksConfig } from '@stacks/common';
-import { startServer, parseMount, DEFAULT_CSP, DEMO_CSP } from '../../../scripts/serve.mjs';
+import { startServer, parseMount, DEFAULT_CSP, demoCsp } from '../../../scripts/serve.mjs';
+import { createDemoApi } from '../../../scripts/demo-api.mjs';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SCREENSHOTS = path.join(repo, 'tests', 'artifacts', 'screenshots');
@@ -90,7 +92,7 @@ async function serve(opts) {
 /**
  * Starts hub + authenticator + demo + Chromium for the current test file (before/after
  * hooks) and returns an object filled in once they run:
- *   {hubUrl, auth, demo, browser, servers, tmp, startAuthenticator(opts)}
+ *   {hubUrl, auth, demo, demoServer, demoApi, browser, servers, tmp, startAuthenticator(opts)}
  * `auth` is "http://127.0.0.1:<port>" and `demo` "http://localhost:<port>" (no trailing slash).
  */
 export function useStack() {
@@ -116,13 +118,18 @@ export function useStack() {
     };
     stack.auth = await stack.startAuthenticator();
 
+    stack.demoApi = createDemoApi({ cairn });
     const demo = await serve({
       mounts: [parseMount('/=demo', repo), parseMount(`/pkg/=${pkgDir}`, repo)],
-      csp: DEMO_CSP,
+      csp: demoCsp([stack.auth]),
+      // It opens Cairn's wallet popup (connect.html) and must keep its handle on it.
+      coop: 'same-origin-allow-popups',
       cors: ['/manifest.json', '/icon.png', '/icon.svg'],
       configJson: { authenticator: `${stack.auth}/` },
+      api: stack.demoApi,
     });
     stack.servers.push(demo);
+    stack.demoServer = demo;
     stack.demo = `http://localhost:${demo.address().port}`;
 
     stack.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });

@@ -164,6 +164,14 @@ impl fmt::Debug for PublicKey {
     }
 }
 
+impl From<VerifyingKey> for PublicKey {
+    /// A key k256 already holds as a curve point (e.g. one recovered from a signature):
+    /// no encoding and decompression round trip.
+    fn from(key: VerifyingKey) -> Self {
+        PublicKey(key)
+    }
+}
+
 impl PublicKey {
     /// Parses a compressed (66 hex) or uncompressed (130 hex) SEC1 public key.
     pub fn from_hex(text: &str) -> Result<Self, KeyError> {
