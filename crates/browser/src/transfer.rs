@@ -126,3 +126,26 @@ pub async fn digest(url: &str) -> Result<(u16, u64, [u8; 32]), Error> {
         None => Ok((status, 0, [0; 32])),
     }
 }
+
+/// `GET`s `url` into wasm memory: `None` when it does not exist (404, 410); another
+/// status is an error.
+pub async fn read_bytes(url: &str) -> Result<Option<Vec<u8>>, Error> {
+    let (status, blob) = read_blob(url).await?;
+    match (status, blob) {
+        (_, Some(b)) => {
+            let webcrypto = |e: JsValue| Error::js(Api::Fetch, &e);
+            let buffer: ArrayBuffer = JsFuture::from(b.array_buffer())
+                .await
+                .map_err(webcrypto)?
+                .dyn_into()
+                .map_err(webcrypto)?;
+            Ok(Some(Uint8Array::new(&buffer).to_vec()))
+        }
+        (404 | 410, None) => Ok(None),
+        (status, None) => Err(crate::ErrorKind::Status {
+            status,
+            url: url.to_string(),
+        }
+        .into()),
+    }
+}

@@ -690,3 +690,96 @@ mod moving {
         assert!(block(check_hub(&hubs, &identity.key, &hubs.new.hub_url, "p.txt")).is_err());
     }
 }
+
+mod exporting {
+    use super::*;
+    use cairn_core::collections::settings::SETTINGS_PATH;
+    use cairn_core::jobs::export::{
+        ExportedBucket, ExportedFile, bucket_folder, decrypted, entry_path, manifest,
+    };
+    use cairn_core::jobs::migration::{BucketKind, buckets};
+
+    #[test]
+    fn the_export_opens_what_cairn_can_and_never_a_key_file() {
+        let (hub, kc) = (MemHub::new(), keychain());
+        let (file, collection) = setup(&hub, &kc, 2);
+        let s = settings(&hub, &file);
+        let (found, _) = buckets(&kc, 0, &s, &[]).unwrap();
+        let identity = &found[0];
+        let app_b = found
+            .iter()
+            .find(|b| matches!(&b.kind, BucketKind::App { origin, .. } if origin == B))
+            .unwrap();
+        let coll = found
+            .iter()
+            .find(|b| b.address == collection.address)
+            .unwrap();
+
+        // The settings file: opened, as JSON.
+        let body = hub.get(&identity.address, SETTINGS_PATH).unwrap();
+        let open = decrypted(&kc, 0, &s, identity, SETTINGS_PATH, body.as_bytes()).unwrap();
+        assert!(String::from_utf8(open).unwrap().contains(A));
+        // A collection file: its plaintext.
+        let body = hub.get(&coll.address, "collection/c001.json").unwrap();
+        assert_eq!(
+            decrypted(&kc, 0, &s, coll, "collection/c001.json", body.as_bytes()).unwrap(),
+            b"{\"i\":1}"
+        );
+        // An app's own encrypted file: opened with the app key.
+        let note = ecies::encrypt(
+            &app_b.key.public_key(),
+            b"note",
+            true,
+            CipherTextEncoding::Hex,
+        )
+        .unwrap()
+        .to_json();
+        assert_eq!(
+            decrypted(&kc, 0, &s, app_b, "n.json", note.as_bytes()).unwrap(),
+            b"note"
+        );
+        // The key file holds keys: never opened.
+        let key_file = hub.get(&app_b.address, KEY_FILE_NAME).unwrap();
+        assert_eq!(
+            decrypted(&kc, 0, &s, app_b, KEY_FILE_NAME, key_file.as_bytes()),
+            None
+        );
+        // Not encrypted, or not Cairn's to open: nothing.
+        assert_eq!(decrypted(&kc, 0, &s, coll, "collection/x", b"plain"), None);
+        assert_eq!(decrypted(&kc, 0, &s, identity, "profile.json", b"[]"), None);
+
+        // Archive paths cannot climb out of their folder.
+        assert_eq!(entry_path(&["a", "../b", "/c"]), "a/%2E%2E/b/%/c");
+        assert!(
+            !entry_path(&["x", "..", "."])
+                .split('/')
+                .any(|s| s == ".." || s == ".")
+        );
+        assert!(bucket_folder(0, coll).starts_with("identity-1/collection-contact-"));
+
+        let m = manifest(
+            "http://hub.test",
+            "2026-12-03T00:00:00.000Z",
+            &[ExportedBucket {
+                index: 0,
+                kind: coll.kind.clone(),
+                address: coll.address.clone(),
+                key_generation: Some(0),
+                files: vec![ExportedFile {
+                    name: "collection/c001.json".into(),
+                    size: 3,
+                    sha256: [1; 32],
+                    content_type: "application/json".into(),
+                    stored: "s".into(),
+                    decrypted: Some("d".into()),
+                }],
+            }],
+        );
+        assert_eq!(m["buckets"][0]["kind"].as_str(), Some("collection"));
+        assert_eq!(m["buckets"][0]["keyGeneration"].as_u64(), Some(0));
+        assert_eq!(
+            m["buckets"][0]["files"][0]["sha256"].as_str().map(str::len),
+            Some(64)
+        );
+    }
+}

@@ -187,3 +187,63 @@ test('move to another hub: plan, copy with checks, switch; kill the new hub mid-
     hubB.child.kill('SIGKILL');
   }
 });
+
+test('Download my data: one zip with every file as stored, decrypted beside it, a manifest, and no key', { timeout: 180_000 }, async () => {
+  const { unzipSync } = await import('fflate');
+  const words = freshWords();
+  const keys = await seed(words, 5);
+  await withPage(stack, 'download', async ({ page, shot }) => {
+    await restoreToHome(page, stack, words);
+    await page.goto(`${stack.auth}/data.html`);
+    await byRole(page, 'button', 'Download my data').waitFor({ timeout: SLOW });
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 60_000 }),
+      byRole(page, 'button', 'Download my data').click(),
+    ]);
+    await page.getByText(/^Downloaded: /).waitFor({ timeout: SLOW });
+    await shot('downloaded');
+    assert.match(download.suggestedFilename(), /^cairn-data-\d{4}-\d{2}-\d{2}\.zip$/);
+    const file = path.join(stack.tmp, 'export.zip');
+    await download.saveAs(file);
+    const zip = unzipSync(new Uint8Array(fs.readFileSync(file)));
+    const manifest = JSON.parse(Buffer.from(zip['manifest.json']).toString());
+    assert.equal(manifest.hub, stack.hubUrl);
+
+    // Every file of every bucket, as stored (hash and bytes), in the archive.
+    const kinds = manifest.buckets.map((b) => b.kind).sort();
+    assert.deepEqual(kinds, ['app', 'collection', 'identity']);
+    for (const key of [keys.dataKey, keys.bucketKey, keys.appKey]) {
+      const onHub = await list(stack.hubUrl, key);
+      const bucket = manifest.buckets.find((b) => b.address === onHub.address);
+      assert.deepEqual(bucket.files.map((f) => f.name).sort(), onHub.names);
+      for (const f of bucket.files) {
+        const stored = Buffer.from(zip[f.stored]);
+        assert.deepEqual(stored, await get(onHub.info, onHub.address, f.name), f.name);
+        assert.equal(crypto.createHash('sha256').update(stored).digest('hex'), f.sha256);
+      }
+    }
+    // Decrypted beside each file Cairn can open: what the apps wrote.
+    const collection = manifest.buckets.find((b) => b.kind === 'collection');
+    assert.equal(collection.keyGeneration, 0);
+    const c001 = collection.files.find((f) => f.name === 'collection/c001.json');
+    assert.equal(Buffer.from(zip[c001.decrypted]).toString(), '{"i":1}');
+    const again = collection.files.find((f) => f.name === 'collection/c000.json');
+    assert.equal(Buffer.from(zip[again.decrypted]).toString(), '{"i":"again"}');
+    const identity = manifest.buckets.find((b) => b.kind === 'identity');
+    const settings = identity.files.find((f) => f.name === 'cairn/settings.json');
+    assert.match(Buffer.from(zip[settings.decrypted]).toString(), /Alpha Contacts/);
+    const photo = manifest.buckets.find((b) => b.kind === 'app').files.find((f) => f.name === 'photo.png');
+    assert.deepEqual(Buffer.from(zip[photo.stored]), PNG);
+
+    // No key material anywhere: no three Secret Key words in a row, no private key in hex
+    // or base64.
+    const secrets = [keys.dataKey, keys.bucketKey, keys.appKey, keys.kc.collectionEncryptionKey(0, 'contact', 0)];
+    const needles = secrets.flatMap((k) => [k, Buffer.from(k, 'hex').toString('base64')]);
+    const list3 = words.split(' ');
+    for (let i = 0; i + 3 <= list3.length; i++) needles.push(list3.slice(i, i + 3).join(' '));
+    for (const [name, bytes] of Object.entries(zip)) {
+      const text = Buffer.from(bytes).toString('latin1');
+      for (const n of needles) assert.ok(!text.includes(n), `${name} holds key material`);
+    }
+  });
+});

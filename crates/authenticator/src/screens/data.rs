@@ -11,12 +11,15 @@ use cairn_browser::wait::now_ms;
 use cairn_browser::webcrypto::WebCrypto;
 use cairn_browser::{Error, ErrorKind};
 use cairn_core::collections::HubContext;
+use cairn_core::collections::settings::Settings;
+use cairn_core::jobs::export;
 use cairn_core::jobs::migration::{
-    Bucket, HubCheck, MoveJob, MoveRun, MoveSurvey, buckets, check_hub, survey,
+    Bucket, BucketKind, HubCheck, MoveJob, MoveRun, MoveSurvey, buckets, check_hub, survey,
 };
 use cairn_core::jobs::settings_file::SettingsFile;
 use cairn_core::jobs::{Env, Job, Monitor, calls};
 use cairn_core::keys::keychain::Keychain;
+use cairn_core::protocol::gaia::HubInfo;
 use cairn_core::protocol::hub_urls::read_url;
 use cairn_core::protocol::profile::claim_from_profile_file;
 use cairn_core::protocol::signin::PROFILE_PATH;
@@ -53,6 +56,8 @@ struct Ui {
     resume: HtmlButtonElement,
     delete: HtmlButtonElement,
     delete_status: Element,
+    download: HtmlButtonElement,
+    download_status: Element,
     /// "Your data is on …" and what the old hub still holds.
     where_now: Element,
     old_hub: Element,
@@ -163,6 +168,8 @@ pub fn show(app: &Rc<App>) {
     let status = status_line("");
     let plan = el("div").class("move-plan").done();
     let delete_status = status_line("");
+    let download = button("Download my data", false);
+    let download_status = status_line("");
     let old = app.state.borrow().prefs.old_hub_url.clone();
     delete.set_hidden(old.is_none());
     let current = app.hub_url();
@@ -180,6 +187,12 @@ pub fn show(app: &Rc<App>) {
         progress.clone(),
         status.clone(),
         plan.clone(),
+        heading(2, "Download my data"),
+        para(
+            "One zip file with every file of yours as it is stored, the decrypted content beside each file Cairn can open, and manifest.json listing them all. No key is put in it.",
+        ),
+        actions([&download]),
+        download_status.clone(),
         heading(2, "The old hub"),
         para(
             match &old {
@@ -210,6 +223,8 @@ pub fn show(app: &Rc<App>) {
         resume,
         delete,
         delete_status,
+        download,
+        download_status,
         where_now,
         old_hub,
         cancelled: Cell::new(false),
@@ -251,6 +266,13 @@ pub fn show(app: &Rc<App>) {
             ui2.cancelled.set(true);
             ui2.cancel.set_disabled(true);
             say(&ui2.status, "Cancelling after the current file…");
+        });
+    }
+    {
+        let ui = ui.clone();
+        app.on_click(&ui.download.clone(), move |_| {
+            let ui = ui.clone();
+            async move { download_data(&ui).await }
         });
     }
     {
@@ -415,26 +437,7 @@ async fn plan(
     let count = app.state.borrow().prefs.identity_count.max(1);
     let mut parts = Vec::new();
     for index in 0..count {
-        let identity = keychain.identity(index)?;
-        let settings = SettingsFile::probe(&BrowserHub, &identity, old_url, &info).await;
-        let (s, _) = settings.load(&BrowserHub, &WebCrypto).await?;
-        let profile = calls::read(
-            &BrowserHub,
-            &read_url(&info.read_url_prefix, &identity.address, PROFILE_PATH),
-            "your profile",
-        )
-        .await?;
-        let apps: Vec<(String, String)> = profile
-            .and_then(|p| claim_from_profile_file(&p.body))
-            .and_then(|c| c.get("apps").and_then(Value::as_object).cloned())
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| v.as_str().map(|u| (k.clone(), u.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let (found, not_moved) = buckets(keychain, index, &s, &apps)?;
-        let survey = survey(&BrowserHub, old_url, &info.challenge_text, found, not_moved).await?;
+        let (settings, s, survey) = survey_identity(keychain, index, old_url, &info).await?;
         let job = s
             .journal
             .jobs()
@@ -452,6 +455,37 @@ async fn plan(
         });
     }
     Ok((checked, new, parts))
+}
+
+/// Identity `index`'s settings file on the hub at `hub_url`, the settings, and every
+/// bucket it holds with its files (apps from the settings and the profile's `apps`).
+async fn survey_identity(
+    keychain: &Keychain,
+    index: u32,
+    hub_url: &str,
+    info: &HubInfo,
+) -> Result<(SettingsFile, Settings, MoveSurvey), Error> {
+    let identity = keychain.identity(index)?;
+    let settings = SettingsFile::probe(&BrowserHub, &identity, hub_url, info).await;
+    let (s, _) = settings.load(&BrowserHub, &WebCrypto).await?;
+    let profile = calls::read(
+        &BrowserHub,
+        &read_url(&info.read_url_prefix, &identity.address, PROFILE_PATH),
+        "your profile",
+    )
+    .await?;
+    let apps: Vec<(String, String)> = profile
+        .and_then(|p| claim_from_profile_file(&p.body))
+        .and_then(|c| c.get("apps").and_then(Value::as_object).cloned())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|u| (k.clone(), u.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let (found, not_moved) = buckets(keychain, index, &s, &apps)?;
+    let surveyed = survey(&BrowserHub, hub_url, &info.challenge_text, found, not_moved).await?;
+    Ok((settings, s, surveyed))
 }
 
 /// The plan, as a list per identity; returns the totals (files, bytes).
@@ -707,4 +741,218 @@ async fn delete_old(ui: &Rc<Ui>) {
         say(&ui.delete_status, &format!("Could not delete: {e}"));
         ui.delete.set_disabled(false);
     }
+}
+
+/// The archive as it is written: chunks of at most [`CHUNK`] bytes handed to JS as they
+/// fill (the zip never sits whole in wasm memory), then one `Blob` of them.
+struct BlobSink {
+    parts: js_sys::Array,
+    buf: Vec<u8>,
+}
+
+/// Bytes gathered before a chunk goes to JS.
+const CHUNK: usize = 1 << 20;
+
+impl BlobSink {
+    fn new() -> BlobSink {
+        BlobSink {
+            parts: js_sys::Array::new(),
+            buf: Vec::with_capacity(CHUNK),
+        }
+    }
+
+    fn flush_part(&mut self) {
+        if !self.buf.is_empty() {
+            self.parts.push(&js_sys::Uint8Array::from(&self.buf[..]));
+            self.buf.clear();
+        }
+    }
+
+    /// The whole archive as a `Blob`.
+    fn into_blob(mut self) -> Result<web_sys::Blob, Error> {
+        self.flush_part();
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type("application/zip");
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&self.parts, &options)
+            .map_err(|e| Error::js(cairn_browser::Api::Page, &e))
+    }
+}
+
+impl std::io::Write for BlobSink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.flush_part();
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn zip_error(e: impl std::fmt::Display) -> Error {
+    Error::from(ErrorKind::Browser {
+        api: cairn_browser::Api::Page,
+        message: format!("the archive could not be written: {e}"),
+    })
+}
+
+/// Adds one stored entry.
+fn add_entry(
+    archive: &mut rawzip::ZipArchiveWriter<&mut BlobSink>,
+    path: &str,
+    data: &[u8],
+) -> Result<(), Error> {
+    use std::io::Write;
+    let (mut entry, config) = archive.new_file(path).start().map_err(zip_error)?;
+    let mut writer = config.wrap(&mut entry);
+    writer.write_all(data).map_err(zip_error)?;
+    let (_, output) = writer.finish().map_err(zip_error)?;
+    entry.finish(output).map_err(zip_error)?;
+    Ok(())
+}
+
+/// "Download my data": every file of every bucket as stored, its decrypted content
+/// beside it where Cairn can open it, and `manifest.json`, in one zip.
+async fn download_data(ui: &Rc<Ui>) {
+    let Some(keychain) = ui.app.keychain() else {
+        return;
+    };
+    ui.download.set_disabled(true);
+    let hub_url = ui.app.hub_url();
+    let result: Result<(web_sys::Blob, u64), Error> = async {
+        let info = calls::hub_info(&BrowserHub, &hub_url).await?;
+        let count = ui.app.state.borrow().prefs.identity_count.max(1);
+        let mut sink = BlobSink::new();
+        let mut exported = Vec::new();
+        let mut files_done = 0u64;
+        {
+            let mut archive = rawzip::ZipArchiveWriter::new(&mut sink);
+            for index in 0..count {
+                let (_, settings, surveyed) =
+                    survey_identity(&keychain, index, &hub_url, &info).await?;
+                let total: u64 = surveyed.files();
+                for b in surveyed.buckets {
+                    let folder = export::bucket_folder(index, &b.bucket);
+                    let mut files = Vec::new();
+                    for f in &b.files {
+                        say(
+                            &ui.download_status,
+                            &format!(
+                                "Downloading: {files_done} of {total} files of identity {}…",
+                                index + 1
+                            ),
+                        );
+                        let url = read_url(&info.read_url_prefix, &b.bucket.address, &f.name);
+                        let Some(body) = cairn_browser::transfer::read_bytes(&url).await? else {
+                            continue; // deleted meanwhile
+                        };
+                        let stored = export::entry_path(&[&folder, "files", &f.name]);
+                        add_entry(&mut archive, &stored, &body)?;
+                        let opened = export::decrypted(
+                            &keychain, index, &settings, &b.bucket, &f.name, &body,
+                        );
+                        let decrypted = match opened {
+                            Some(plain) => {
+                                let path = export::entry_path(&[&folder, "decrypted", &f.name]);
+                                add_entry(&mut archive, &path, &plain)?;
+                                Some(path)
+                            }
+                            None => None,
+                        };
+                        files.push(export::ExportedFile {
+                            name: f.name.clone(),
+                            size: body.len() as u64,
+                            sha256: cairn_core::support::encoding::sha256(&body),
+                            content_type: f.content_type.clone(),
+                            stored,
+                            decrypted,
+                        });
+                        files_done += 1;
+                    }
+                    let key_generation = match &b.bucket.kind {
+                        BucketKind::Collection { name } => {
+                            settings.collections.get(name).map(|c| c.generation)
+                        }
+                        _ => None,
+                    };
+                    exported.push(export::ExportedBucket {
+                        index,
+                        kind: b.bucket.kind.clone(),
+                        address: b.bucket.address.clone(),
+                        key_generation,
+                        files,
+                    });
+                }
+            }
+            let when = js_sys::Date::new_0()
+                .to_iso_string()
+                .as_string()
+                .unwrap_or_default();
+            let manifest = export::manifest(&hub_url, &when, &exported);
+            add_entry(
+                &mut archive,
+                "manifest.json",
+                cairn_core::support::json::to_string_pretty(&manifest).as_bytes(),
+            )?;
+            archive.finish().map_err(zip_error)?;
+        }
+        Ok((sink.into_blob()?, files_done))
+    }
+    .await;
+    ui.download.set_disabled(false);
+    match result {
+        Err(e) => say(
+            &ui.download_status,
+            &format!("Could not download your data: {e}"),
+        ),
+        Ok((blob, files)) => {
+            let saved = save_blob(&blob, &format!("cairn-data-{}.zip", today()));
+            match saved {
+                Ok(()) => say(
+                    &ui.download_status,
+                    &format!(
+                        "Downloaded: {files} file(s), with their decrypted content where Cairn can open them, and manifest.json. No key is in the archive."
+                    ),
+                ),
+                Err(e) => say(
+                    &ui.download_status,
+                    &format!("Could not save the archive: {e}"),
+                ),
+            }
+        }
+    }
+}
+
+/// Today as `YYYY-MM-DD`.
+fn today() -> String {
+    let iso = js_sys::Date::new_0()
+        .to_iso_string()
+        .as_string()
+        .unwrap_or_default();
+    iso.get(..10).unwrap_or("export").to_string()
+}
+
+/// Hands `blob` to the browser's download under `name`.
+fn save_blob(blob: &web_sys::Blob, name: &str) -> Result<(), Error> {
+    let page = |e: wasm_bindgen::JsValue| Error::js(cairn_browser::Api::Page, &e);
+    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(page)?;
+    let a: web_sys::HtmlAnchorElement = dom::el("a")
+        .attr("href", &url)
+        .attr("download", name)
+        .cast();
+    a.click();
+    // The download has started from the URL; it goes a minute later.
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+            wasm_bindgen::JsCast::unchecked_ref(&revoke),
+            60_000,
+        );
+    }
+    Ok(())
 }

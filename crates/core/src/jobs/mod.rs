@@ -19,6 +19,8 @@
 
 pub mod calls;
 mod drive;
+#[cfg(feature = "migration")]
+pub mod export;
 pub mod hub_io;
 mod journal;
 pub mod key_files;
