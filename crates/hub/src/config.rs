@@ -107,6 +107,36 @@ pub struct Settings {
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub fsync: Option<bool>,
 
+    /// Several hub processes share this storage: refuse to start unless the storage can
+    /// make conditional writes atomic across processes [default: false].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub multi_process: Option<bool>,
+
+    /// Seconds a bucket listing read for a list-files session is reused for its later
+    /// pages (writes through this process drop it at once), 0..=60 [default: 2].
+    #[arg(long, value_name = "SECONDS")]
+    pub listing_cache_ttl: Option<f64>,
+
+    /// Per-bucket storage quota in MiB; a write that would go over it is refused with
+    /// 507 [default: none].
+    #[arg(long, value_name = "MB")]
+    pub quota_mb: Option<u64>,
+
+    /// Writes (stores and deletes) per second allowed per bucket, per hub process; more
+    /// are refused with 429 and Retry-After [default: unlimited].
+    #[arg(long, value_name = "PER_SECOND")]
+    pub write_rate: Option<f64>,
+
+    /// Writes a bucket may make at once before `write_rate` applies [default: 10, at
+    /// least 1].
+    #[arg(long, value_name = "N")]
+    pub write_burst: Option<u64>,
+
+    /// Who may read GET /metrics: `loopback` (clients on 127.0.0.1/::1 only), `any`,
+    /// or `off` [default: loopback].
+    #[arg(long, value_name = "loopback|any|off")]
+    pub metrics: Option<String>,
+
     /// Extra object_store options for cloud storage URLs (TOML only), e.g.
     /// `aws_region = "eu-west-1"`.
     #[arg(skip)]
@@ -159,6 +189,28 @@ pub struct Config {
     pub body_timeout: Duration,
     /// Make local writes durable (fsync) before acknowledging them.
     pub fsync: bool,
+    /// Several hub processes share the storage.
+    pub multi_process: bool,
+    /// How long a listing is reused for the later pages of a list-files session.
+    pub listing_cache_ttl: Duration,
+    /// Per-bucket quota in bytes.
+    pub quota_bytes: Option<u64>,
+    /// Writes per second per bucket, with the burst allowed.
+    pub write_rate: Option<(f64, u64)>,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsAccess,
+}
+
+/// Who may read `GET /metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MetricsAccess {
+    /// Clients connecting from a loopback address only.
+    Loopback,
+    /// Anyone.
+    Any,
+    /// Nobody (404).
+    Off,
 }
 
 impl Config {
@@ -346,6 +398,47 @@ pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
         DEFAULT_BODY_TIMEOUT_S,
     )?;
 
+    let ttl = flags
+        .listing_cache_ttl
+        .or(file.listing_cache_ttl)
+        .unwrap_or(2.0);
+    if !(ttl.is_finite() && (0.0..=60.0).contains(&ttl)) {
+        return Err(invalid(
+            "listing_cache_ttl",
+            "must be between 0 and 60 seconds",
+        ));
+    }
+
+    let quota_bytes = match flags.quota_mb.or(file.quota_mb) {
+        None => None,
+        Some(0) => return Err(invalid("quota_mb", "must be at least 1")),
+        Some(mb) => Some(mb.saturating_mul(1024 * 1024)),
+    };
+    let write_rate = match flags.write_rate.or(file.write_rate) {
+        None => None,
+        Some(r) if r.is_finite() && r > 0.0 && r <= 1e6 => {
+            let burst = flags.write_burst.or(file.write_burst).unwrap_or(10).max(1);
+            Some((r, burst))
+        }
+        Some(_) => {
+            return Err(invalid(
+                "write_rate",
+                "must be a number of writes per second above 0 (at most 1000000)",
+            ));
+        }
+    };
+    let metrics = match flags.metrics.or(file.metrics).as_deref() {
+        None | Some("loopback") => MetricsAccess::Loopback,
+        Some("any") => MetricsAccess::Any,
+        Some("off") => MetricsAccess::Off,
+        Some(other) => {
+            return Err(invalid(
+                "metrics",
+                format!("`{other}`: use loopback, any or off"),
+            ));
+        }
+    };
+
     let mut storage_options = file.storage_options;
     storage_options.extend(flags.storage_options);
 
@@ -368,6 +461,11 @@ pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
         header_timeout,
         body_timeout,
         fsync: flags.fsync.or(file.fsync).unwrap_or(true),
+        multi_process: flags.multi_process.or(file.multi_process).unwrap_or(false),
+        listing_cache_ttl: Duration::from_secs_f64(ttl),
+        quota_bytes,
+        write_rate,
+        metrics,
     })
 }
 
@@ -408,6 +506,34 @@ mod tests {
         assert_eq!(c.header_timeout, Duration::from_secs(30));
         assert_eq!(c.body_timeout, Duration::from_secs(30));
         assert!(c.fsync);
+        assert!(!c.multi_process);
+        assert_eq!(c.listing_cache_ttl, Duration::from_secs(2));
+        assert_eq!(c.quota_bytes, None);
+        assert_eq!(c.write_rate, None);
+        assert_eq!(c.metrics, MetricsAccess::Loopback);
+    }
+
+    #[test]
+    fn operator_controls() {
+        let file = parse_toml(
+            "multi_process = true\nlisting_cache_ttl = 0.5\nquota_mb = 3\nwrite_rate = 2.5\nmetrics = \"any\"",
+        )
+        .unwrap();
+        let c = merge(Settings::default(), file).unwrap();
+        assert!(c.multi_process);
+        assert_eq!(c.listing_cache_ttl, Duration::from_millis(500));
+        assert_eq!(c.quota_bytes, Some(3 * 1024 * 1024));
+        assert_eq!(c.write_rate, Some((2.5, 10)));
+        assert_eq!(c.metrics, MetricsAccess::Any);
+        for (bad, field) in [
+            (&["--quota-mb", "0"][..], "quota_mb"),
+            (&["--write-rate", "0"], "write_rate"),
+            (&["--metrics", "everyone"], "metrics"),
+            (&["--listing-cache-ttl", "61"], "listing_cache_ttl"),
+        ] {
+            let e = merge(flags(bad), Settings::default()).unwrap_err();
+            assert!(e.to_string().contains(field), "{e}");
+        }
     }
 
     #[test]

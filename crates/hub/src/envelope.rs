@@ -29,8 +29,8 @@ pub const MAX_TRAILER_LEN: usize = MAX_META_LEN + FIXED_TRAILER_LEN;
 pub const MAX_CONTENT_TYPE_LEN: usize = 1024;
 
 /// Metadata stored with each file, as the JSON object
-/// `{"contentType","etag","size","writer"?}` (in that order, compact, `writer` only when
-/// known). Written and read with the core's JSON layer ([`Meta::to_json`],
+/// `{"contentType","etag","size","writer"?,"vid"?,"hprev"?}` (in that order, compact,
+/// the optional members only when known). Written and read with the core's JSON layer ([`Meta::to_json`],
 /// [`Meta::from_json`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meta {
@@ -43,6 +43,15 @@ pub struct Meta {
     /// The `salt` of the token that wrote this version, when it had one: lets the
     /// owner tell which app (each app's collection token has its own salt) wrote what.
     pub writer: Option<String>,
+    /// This version's random id (10 characters of `[0-9A-Za-z]`): tells two versions
+    /// with the same content apart, names the version's archive claim (see
+    /// `Storage::commit`) and lets a replicated store tell which backend lags. Absent
+    /// in files written by older hubs.
+    pub vid: Option<String>,
+    /// The history number (archival time, ms) under which the version this one
+    /// replaced was archived, when it was: the next archival of this version takes a
+    /// larger number, so a file's history numbers grow even across clocks.
+    pub hprev: Option<u64>,
 }
 
 impl Meta {
@@ -53,6 +62,10 @@ impl Meta {
         m.insert("etag".into(), self.etag.as_str().into());
         m.insert("size".into(), self.size.into());
         m.insert_opt("writer", self.writer.as_deref());
+        m.insert_opt("vid", self.vid.as_deref());
+        if let Some(n) = self.hprev {
+            m.insert("hprev".into(), n.into());
+        }
         json::to_string(&Value::Object(m)).into_bytes()
     }
 
@@ -67,6 +80,8 @@ impl Meta {
                 etag: f.str("etag")?.to_string(),
                 size: f.u64("size")?,
                 writer: f.opt_str("writer")?.map(str::to_string),
+                vid: f.opt_str("vid")?.map(str::to_string),
+                hprev: f.opt("hprev", "a whole number", Value::as_u64)?,
             })
         };
         read().map_err(|_| EnvelopeError::BadMeta)
@@ -150,6 +165,8 @@ pub fn encode(content: &[u8], content_type: &str, etag: &str) -> Vec<u8> {
         etag: etag.to_string(),
         size: content.len() as u64,
         writer: None,
+        vid: None,
+        hprev: None,
     };
     let mut out = content.to_vec();
     out.extend_from_slice(&encode_trailer(&meta));

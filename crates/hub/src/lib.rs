@@ -13,6 +13,7 @@ pub mod auth;
 pub mod config;
 pub mod envelope;
 pub mod listing;
+pub mod metrics;
 pub mod paths;
 pub mod precondition;
 pub mod serve;

@@ -45,6 +45,8 @@ async fn verify(hub: &HubProc, app: &App) -> usize {
     let mut page = Value::Null;
     let mut entries = Vec::new();
     let mut plain_count = 0;
+    let mut seeds_in_history: std::collections::HashMap<String, Vec<(u64, u64)>> =
+        Default::default();
     loop {
         let r = c
             .post(format!("{}/list-files/{a}", hub.url))
@@ -101,6 +103,30 @@ async fn verify(hub: &HubProc, app: &App) -> usize {
             "{name}: metadata from another version"
         );
         assert_eq!(e["contentType"], ct.as_str());
+        // History: per archived file, (history number, content seed).
+        let (dir, file) = name.rsplit_once('/').unwrap_or(("", name));
+        if let Some(rest) = file.strip_prefix(".history.") {
+            let mut parts = rest.splitn(3, '.');
+            let n: u64 = parts.next().unwrap().parse().unwrap();
+            let _id = parts.next().unwrap();
+            let base = parts.next().unwrap();
+            seeds_in_history
+                .entry(format!("{dir}/{base}"))
+                .or_default()
+                .push((n, seed));
+        }
+    }
+    // No version archived twice, no history number used twice, across kills.
+    for (file, mut v) in seeds_in_history {
+        let n = v.len();
+        v.sort();
+        let mut numbers: Vec<u64> = v.iter().map(|x| x.0).collect();
+        numbers.dedup();
+        assert_eq!(numbers.len(), n, "{file}: history numbers reused: {v:?}");
+        let mut seeds: Vec<u64> = v.iter().map(|x| x.1).collect();
+        seeds.sort_unstable();
+        seeds.dedup();
+        assert_eq!(seeds.len(), n, "{file}: a version archived twice: {v:?}");
     }
     entries.len()
 }
@@ -119,15 +145,24 @@ async fn sigkill_during_writes_leaves_whole_files() {
         let stop = Arc::new(AtomicBool::new(false));
         let ok = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
-        for w in 0..6u64 {
+        for w in 0..7u64 {
             let (stop, ok, app, url) = (stop.clone(), ok.clone(), app.clone(), hub.url.clone());
             tasks.push(tokio::spawn(async move {
                 let c = client();
-                let t = app.token();
+                // Writer 6 writes with an archival token: every overwrite archives.
+                let archival = w == 6;
+                let t = if archival {
+                    app.token_with(cairn_core::protocol::gaia::V1TokenOptions {
+                        scopes: vec![cairn_core::protocol::gaia::Scope::new("putFileArchivalPrefix", "w6/")],
+                        ..Default::default()
+                    })
+                } else {
+                    app.token()
+                };
                 let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (round * 1000 + w + 1));
                 while !stop.load(Ordering::Relaxed) {
                     let n = rng.next();
-                    let path = format!("w{w}/f{}", n % 12);
+                    let path = format!("w{w}/f{}", n % if archival { 3 } else { 12 });
                     let seed = rng.next();
                     let len = match n % 20 {
                         0 => 9 * 1024 * 1024 + (seed % 1000) as usize, // multipart upload path
