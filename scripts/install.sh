@@ -63,7 +63,7 @@ if [ "$browser" -eq 1 ]; then
 fi
 
 # 4. npm packages (lock files committed; never downloads browsers): the Node-side tests
-#    (tests/node), Azurite for the hub tests (hub/tests/azurite) and the page's build tools (scripts/build-tools: esbuild, which
+#    (tests/node), Azurite for the hub tests (crates/hub/tests/azurite) and the page's build tools (scripts/build-tools: esbuild, which
 #    scripts/build-wasm.sh uses to minify the page's JS glue).
 npm_install() {
     local dir="$1"
@@ -84,5 +84,5 @@ npm_install() {
 npm_install "$ROOT/tests/node"
 npm_install "$ROOT/scripts/build-tools"
 # Azurite (Azure Blob emulator) for cairn-hub's multi-process test on a real store
-# with conditional writes (hub/tests/multiproc.rs); about 30 s the first time.
-npm_install "$ROOT/hub/tests/azurite"
+# with conditional writes (crates/hub/tests/multiproc.rs); about 30 s the first time.
+npm_install "$ROOT/crates/hub/tests/azurite"

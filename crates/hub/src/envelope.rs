@@ -197,11 +197,23 @@ mod tests {
             etag: "e".into(),
             size: 5,
             writer: Some("00ff".into()),
+            vid: None,
+            hprev: None,
         };
         assert_eq!(
             String::from_utf8(m.to_json()).unwrap_or_default(),
             r#"{"contentType":"text/plain; \"x\"\u0001é","etag":"e","size":5,"writer":"00ff"}"#
         );
+        let versioned = Meta {
+            vid: Some("AKPzqHN0r8".into()),
+            hprev: Some(1795215739348),
+            ..m.clone()
+        };
+        assert_eq!(
+            String::from_utf8(versioned.to_json()).unwrap_or_default(),
+            r#"{"contentType":"text/plain; \"x\"\u0001é","etag":"e","size":5,"writer":"00ff","vid":"AKPzqHN0r8","hprev":1795215739348}"#
+        );
+        assert_eq!(Meta::from_json(&versioned.to_json()), Ok(versioned));
         assert_eq!(Meta::from_json(&m.to_json()), Ok(m.clone()));
         let without = Meta { writer: None, ..m };
         assert!(!String::from_utf8_lossy(&without.to_json()).contains("writer"));
@@ -211,13 +223,17 @@ mod tests {
                 content_type: "a".into(),
                 etag: "b".into(),
                 size: 1,
-                writer: None
+                writer: None,
+                vid: None,
+                hprev: None,
             })
         );
         for bad in [
             &b"[]"[..],
             br#"{"contentType":"a","etag":"b"}"#,
             br#"{"contentType":"a","etag":"b","size":-1}"#,
+            br#"{"contentType":"a","etag":"b","size":1,"hprev":"1"}"#,
+            br#"{"contentType":"a","etag":"b","size":1,"vid":5}"#,
             b"\xff",
         ] {
             assert_eq!(Meta::from_json(bad), Err(EnvelopeError::BadMeta));

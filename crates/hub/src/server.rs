@@ -863,6 +863,10 @@ async fn delete(
     let archival = auth.scopes.check_archival(&address, &path)?;
     auth.scopes.check_delete(&address, &path)?;
     paths::validate_path(&path)?;
+    if archival {
+        // The history name must be valid (a name starting with `.` is refused).
+        paths::validate_path(&paths::history_path(&path, now_ms(), &new_history_id()))?;
+    }
     hub.check_write_rate(&address)?;
 
     let mut attempt = 0;

@@ -425,9 +425,9 @@ fn envelopes_read_back_from_any_sufficient_suffix() {
                 content_type: content_type.clone(),
                 etag: etag.clone(),
                 size: size.unwrap_or(content.len() as u64),
+                vid: writer.clone(),
+                hprev: size,
                 writer,
-                hseq: None,
-                hid: None,
             };
             let mut forged = content.clone();
             forged.extend_from_slice(&envelope::encode_trailer(&meta));
@@ -620,8 +620,8 @@ fn envelope_size_near_u64_max_is_refused() {
         etag: String::new(),
         size: u64::MAX - 67,
         writer: None,
-        hseq: None,
-        hid: None,
+        vid: None,
+        hprev: None,
     };
     let trailer = envelope::encode_trailer(&meta);
     for object_len in [trailer.len() as u64, u64::MAX, 100] {
