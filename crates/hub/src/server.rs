@@ -803,8 +803,7 @@ async fn store(
             (Some(c), true) => Expect::Version(Box::new(c.clone())),
         };
         // The replaced version (if any) goes to history, named when it is archived.
-        match hub.storage.commit(upload, &expect, archival).await?
-        {
+        match hub.storage.commit(upload, &expect, archival).await? {
             Ok(etag) => {
                 hub.add_usage(&address, size);
                 return Ok(json_response(
