@@ -405,17 +405,84 @@ async fn three_processes_on_azurite() {
     workload(hubs.iter().map(|h| h.url.clone()).collect()).await;
 }
 
-/// S3: only against a server given in `CAIRN_HUB_S3_ENDPOINT` (an S3-compatible server
-/// with conditional writes and an existing bucket `CAIRN_HUB_S3_BUCKET`, default
-/// `hubtest`, e.g. `moto_server` from PyPI `moto[server]`, checked with 5.2.5; not installed by
-/// scripts/install.sh, to keep installs short). Skipped when unset.
+/// moto (PyPI `moto[server]` 5.2.5, an S3-compatible server with conditional writes:
+/// `If-None-Match: *` and `If-Match` on PutObject), installed by scripts/install.sh into
+/// `crates/hub/tests/s3/.venv`, on a loopback port, in memory; killed on drop.
+pub(crate) struct Moto {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Moto {
+    fn start() -> Option<Moto> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/s3");
+        let bin = dir.join(".venv/bin/moto_server");
+        if !bin.exists() {
+            if std::env::var_os("CAIRN_HUB_SKIP_S3").is_some() {
+                eprintln!("moto not installed; skipped (CAIRN_HUB_SKIP_S3)");
+                return None;
+            }
+            panic!(
+                "{} is missing: run scripts/install.sh (or set CAIRN_HUB_SKIP_S3=1)",
+                bin.display()
+            );
+        }
+        // A free loopback port (moto cannot report one it picked itself).
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = std::process::Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .current_dir(&dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        // Up when it answers; then create the bucket (moto takes unsigned requests).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "moto did not start");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Some(moto)
+    }
+
+    async fn create_bucket(&self, bucket: &str) {
+        let r = client()
+            .put(format!("{}/{bucket}", self.url))
+            .send()
+            .await
+            .expect("moto answers");
+        assert!(r.status().is_success(), "create bucket: {}", r.status());
+    }
+}
+
+/// Three hub processes on S3 (moto on loopback), after checking that multi_process
+/// refuses the store when conditional puts are turned off.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn three_processes_on_s3_if_configured() {
-    let Ok(endpoint) = std::env::var("CAIRN_HUB_S3_ENDPOINT") else {
-        eprintln!("CAIRN_HUB_S3_ENDPOINT not set; S3 multi-process test skipped");
+async fn three_processes_on_s3() {
+    let Some(moto) = Moto::start() else {
         return;
     };
-    let bucket = std::env::var("CAIRN_HUB_S3_BUCKET").unwrap_or_else(|_| "hubtest".into());
+    let bucket = "hubtest";
+    moto.create_bucket(bucket).await;
+    let endpoint = moto.url.clone();
     let tmp = tempfile::tempdir().unwrap();
     let prefix = format!("run{}", std::process::id());
     let write_cfg = |name: &str, conditional: &str| {
