@@ -53,7 +53,13 @@ pub struct Settings {
     /// Storage: a directory path, file://, s3://, az:// (azure://), gs:// or memory:// URL
     /// [default: data].
     #[arg(long, value_name = "PATH|URL")]
+    #[serde(skip)]
     pub storage: Option<String>,
+
+    /// The TOML `storage` key: one location, or a `[[storage]]` list of backends.
+    #[arg(skip)]
+    #[serde(rename = "storage", default)]
+    pub storage_file: Option<StorageSetting>,
 
     /// Server name used in the challenge text [default: localhost].
     #[arg(long, value_name = "NAME")]
@@ -144,6 +150,48 @@ pub struct Settings {
     pub storage_options: BTreeMap<String, String>,
 }
 
+/// The TOML `storage` key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum StorageSetting {
+    /// `storage = "PATH|URL"`.
+    One(String),
+    /// `[[storage]]` tables: a replicated storage.
+    Many(Vec<BackendSetting>),
+}
+
+/// One `[[storage]]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendSetting {
+    /// Its location (as `storage`).
+    pub url: String,
+    /// Whether a write must reach it before it is acknowledged [default: false].
+    #[serde(default)]
+    pub required: bool,
+    /// Its name in logs, metrics and the repair journal [default: `backend<N>`, from 1];
+    /// keep it stable (journal entries name it).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `object_store` options for this backend (as `[storage_options]`).
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+}
+
+/// One backend of a replicated storage, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendConfig {
+    /// Its name.
+    pub name: String,
+    /// Where it is.
+    pub location: StorageLocation,
+    /// Its `object_store` options.
+    pub options: BTreeMap<String, String>,
+    /// Whether writes must reach it.
+    pub required: bool,
+}
+
 /// Where files are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -161,8 +209,10 @@ pub enum StorageLocation {
 pub struct Config {
     /// Address to bind.
     pub bind: SocketAddr,
-    /// Storage location.
+    /// Storage location (with `[[storage]]`: the primary backend's).
     pub storage: StorageLocation,
+    /// The `[[storage]]` backends, in the listed order; empty for one storage.
+    pub replicas: Vec<BackendConfig>,
     /// Options for cloud storage.
     pub storage_options: BTreeMap<String, String>,
     /// Server name for the challenge.
@@ -320,10 +370,55 @@ pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
         )
     })?;
 
-    let storage_s = flags
-        .storage
-        .or(file.storage)
-        .unwrap_or_else(|| DEFAULT_STORAGE.to_string());
+    let mut replicas = Vec::new();
+    let storage_s = match (flags.storage, file.storage_file) {
+        (Some(s), _) | (None, Some(StorageSetting::One(s))) => s,
+        (None, None) => DEFAULT_STORAGE.to_string(),
+        (None, Some(StorageSetting::Many(list))) => {
+            if list.is_empty() {
+                return Err(invalid("storage", "the [[storage]] list is empty"));
+            }
+            for (i, b) in list.into_iter().enumerate() {
+                let name = b.name.unwrap_or_else(|| format!("backend{}", i + 1));
+                if name.is_empty()
+                    || name.len() > 64
+                    || !name
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+                {
+                    return Err(invalid(
+                        "storage",
+                        format!("backend name `{name}`: use 1–64 of A–Z a–z 0–9 - _"),
+                    ));
+                }
+                if replicas.iter().any(|r: &BackendConfig| r.name == name) {
+                    return Err(invalid(
+                        "storage",
+                        format!("two backends are named `{name}`"),
+                    ));
+                }
+                replicas.push(BackendConfig {
+                    name,
+                    location: parse_storage(&b.url)?,
+                    options: b.options,
+                    required: b.required,
+                });
+            }
+            match replicas.iter().find(|r| r.required) {
+                Some(p) => match &p.location {
+                    StorageLocation::Local(d) => d.display().to_string(),
+                    StorageLocation::Memory => "memory://".to_string(),
+                    StorageLocation::Cloud(u) => u.to_string(),
+                },
+                None => {
+                    return Err(invalid(
+                        "storage",
+                        "at least one [[storage]] backend needs required = true",
+                    ));
+                }
+            }
+        }
+    };
     let storage = parse_storage(&storage_s)?;
 
     let server_name = flags
@@ -445,6 +540,7 @@ pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
     Ok(Config {
         bind,
         storage,
+        replicas,
         storage_options,
         server_name,
         read_url,

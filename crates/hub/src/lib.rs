@@ -16,6 +16,7 @@ pub mod listing;
 pub mod metrics;
 pub mod paths;
 pub mod precondition;
+pub mod replica;
 pub mod serve;
 pub mod server;
 pub mod storage;

@@ -177,6 +177,67 @@ impl Metrics {
     }
 }
 
+/// A metric family of the replication lines: name, type, help, value per backend.
+type Family = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&crate::replica::BackendStats) -> f64,
+);
+
+/// The replication lines of `/metrics` for a `[[storage]]` list: per backend, the repair
+/// queue, its lag (age of the oldest entry), errors, repairs done and objects missing at
+/// the last listing.
+pub fn render_replication(stats: &[crate::replica::BackendStats]) -> String {
+    let mut out = String::new();
+    let families: [Family; 5] = [
+        (
+            "cairn_hub_repair_queue_length",
+            "gauge",
+            "Repair entries waiting, per storage backend.",
+            |b| b.queued as f64,
+        ),
+        (
+            "cairn_hub_replication_lag_seconds",
+            "gauge",
+            "Age of the oldest waiting repair entry, per storage backend.",
+            |b| b.lag_seconds,
+        ),
+        (
+            "cairn_hub_replica_errors_total",
+            "counter",
+            "Failed operations, per backend of the replicated storage.",
+            |b| b.errors as f64,
+        ),
+        (
+            "cairn_hub_repairs_total",
+            "counter",
+            "Repairs done, per storage backend.",
+            |b| b.repaired as f64,
+        ),
+        (
+            "cairn_hub_backend_missing_objects",
+            "gauge",
+            "Objects the primary had and this backend lacked, at the last listing.",
+            |b| b.missing as f64,
+        ),
+    ];
+    for (name, kind, help, value) in families {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        for b in stats {
+            let _ = writeln!(
+                out,
+                "{name}{{backend=\"{}\",required=\"{}\"}} {}",
+                b.name,
+                b.required,
+                value(b)
+            );
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

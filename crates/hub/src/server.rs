@@ -636,9 +636,12 @@ async fn metrics(State(hub): State<Arc<Hub>>, req: Request) -> Response {
     if !metrics_allowed(hub.config.metrics, peer) {
         return ApiError::NoRoute("GET /metrics".into()).into_response();
     }
-    let text = hub
+    let mut text = hub
         .metrics
         .render(&[(hub.storage.description(), hub.storage.error_count())]);
+    if let Some(r) = hub.storage.replicated() {
+        text.push_str(&crate::metrics::render_replication(&r.stats()));
+    }
     (
         StatusCode::OK,
         [(

@@ -10,6 +10,7 @@
 
 use crate::config::{Config, StorageLocation};
 use crate::envelope::{self, EnvelopeError, MAX_TRAILER_LEN, Meta};
+use crate::replica::{Authoritative, Backend, Replicated};
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -335,6 +336,103 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// Opens one storage location: the store, its description, and how it keeps a check
+/// and its write atomic ([`Atomicity::InProcess`] for cloud stores until probed).
+/// `short_retry`: a backend of a replicated storage gives up after two quick retries
+/// (the repair journal catches it up), instead of retrying for minutes.
+fn open_backend(
+    location: &StorageLocation,
+    options: &std::collections::BTreeMap<String, String>,
+    fsync: bool,
+    short_retry: bool,
+) -> Result<(Arc<dyn ObjectStore>, String, Atomicity), StorageError> {
+    Ok(match location {
+        StorageLocation::Local(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StorageError::Open(format!("cannot create directory {}: {e}", dir.display()))
+            })?;
+            // with_fsync: the staged file is synced before its rename and the
+            // directory after it, so a 202 means the write survives a power cut.
+            let fs = LocalFileSystem::new_with_prefix(dir)
+                .map_err(|e| StorageError::Open(format!("{}: {e}", dir.display())))?
+                .with_automatic_cleanup(true)
+                .with_fsync(fsync);
+            let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+            let locks = canonical.join(LOCK_DIR);
+            std::fs::create_dir_all(&locks).map_err(|e| {
+                StorageError::Open(format!("cannot create {}: {e}", locks.display()))
+            })?;
+            (
+                Arc::new(fs),
+                format!("file://{}", canonical.display()),
+                Atomicity::FileLock(locks),
+            )
+        }
+        StorageLocation::Memory => (
+            Arc::new(InMemory::new()),
+            "memory://".to_string(),
+            Atomicity::Conditional,
+        ),
+        StorageLocation::Cloud(url) => {
+            let (store, prefix) = if short_retry {
+                cloud_with_short_retry(url, options)
+            } else {
+                object_store::parse_url_opts(url, options.iter())
+            }
+            .map_err(|e| StorageError::Open(format!("{url}: {e}")))?;
+            let store: Arc<dyn ObjectStore> = if prefix.as_ref().is_empty() {
+                Arc::from(store)
+            } else {
+                Arc::new(PrefixStore::new(store, prefix))
+            };
+            (
+                store,
+                url.to_string(),
+                Atomicity::InProcess("not probed yet".into()),
+            )
+        }
+    })
+}
+
+/// `object_store::parse_url_opts` with a short retry policy (S3, Azure, GCS).
+fn cloud_with_short_retry(
+    url: &url::Url,
+    options: &std::collections::BTreeMap<String, String>,
+) -> Result<(Box<dyn ObjectStore>, Path), object_store::Error> {
+    use object_store::{BackoffConfig, ObjectStoreScheme, RetryConfig};
+    let retry = RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+            base: 2.0,
+        },
+        max_retries: 2,
+        retry_timeout: Duration::from_secs(5),
+    };
+    let (scheme, path) = ObjectStoreScheme::parse(url)?;
+    macro_rules! build {
+        ($builder:ty) => {{
+            let b = options.iter().fold(
+                <$builder>::new().with_url(url.to_string()),
+                |b, (k, v)| match k.to_ascii_lowercase().parse() {
+                    Ok(k) => b.with_config(k, v),
+                    Err(_) => b,
+                },
+            );
+            Box::new(b.with_retry(retry).build()?) as Box<dyn ObjectStore>
+        }};
+    }
+    let store = match scheme {
+        ObjectStoreScheme::AmazonS3 => build!(object_store::aws::AmazonS3Builder),
+        ObjectStoreScheme::MicrosoftAzure => build!(object_store::azure::MicrosoftAzureBuilder),
+        ObjectStoreScheme::GoogleCloudStorage => {
+            build!(object_store::gcp::GoogleCloudStorageBuilder)
+        }
+        _ => return object_store::parse_url_opts(url, options.iter()),
+    };
+    Ok((store, path))
+}
+
 /// Holds a local-disk stripe lock until dropped (closing the file releases it).
 struct FileLockGuard {
     _file: std::fs::File,
@@ -350,6 +448,8 @@ pub struct Storage {
     errors: Arc<AtomicU64>,
     /// Set once the store refused a suffix range read (Azure).
     no_suffix_ranges: Arc<std::sync::atomic::AtomicBool>,
+    /// The replicated store behind `store`, for `[[storage]]` lists.
+    replicated: Option<Replicated>,
 }
 
 impl fmt::Debug for Storage {
@@ -359,6 +459,16 @@ impl fmt::Debug for Storage {
             .field("atomicity", &self.atomicity)
             .finish()
     }
+}
+
+/// The `GetOptions` extensions of a read: [`Authoritative`] when a conditional write is
+/// decided on it.
+fn extensions(authoritative: bool) -> object_store::Extensions {
+    let mut x = object_store::Extensions::new();
+    if authoritative {
+        x.insert(Authoritative);
+    }
+    x
 }
 
 fn is_not_found(e: &object_store::Error) -> bool {
@@ -397,6 +507,7 @@ impl Storage {
             atomicity,
             errors: Arc::new(AtomicU64::new(0)),
             no_suffix_ranges: Arc::default(),
+            replicated: None,
         }
     }
 
@@ -404,57 +515,70 @@ impl Storage {
     /// refuses a storage that cannot make a check and its write atomic across processes.
     pub async fn open(cfg: &Config) -> Result<Storage, StorageError> {
         let ttl = cfg.listing_cache_ttl;
-        let mut storage = match &cfg.storage {
-            StorageLocation::Local(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StorageError::Open(format!("cannot create directory {}: {e}", dir.display()))
-                })?;
-                // with_fsync: the staged file is synced before its rename and the
-                // directory after it, so a 202 means the write survives a power cut.
-                let fs = LocalFileSystem::new_with_prefix(dir)
-                    .map_err(|e| StorageError::Open(format!("{}: {e}", dir.display())))?
-                    .with_automatic_cleanup(true)
-                    .with_fsync(cfg.fsync);
-                let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
-                let locks = canonical.join(LOCK_DIR);
-                std::fs::create_dir_all(&locks).map_err(|e| {
-                    StorageError::Open(format!("cannot create {}: {e}", locks.display()))
-                })?;
-                Storage::with_atomicity(
-                    Arc::new(fs),
-                    format!("file://{}", canonical.display()),
-                    Atomicity::FileLock(locks),
-                    ttl,
-                )
-            }
-            StorageLocation::Memory => Storage::with_atomicity(
-                Arc::new(InMemory::new()),
-                "memory://",
-                Atomicity::Conditional,
-                ttl,
-            ),
-            StorageLocation::Cloud(url) => {
-                let (store, prefix) = object_store::parse_url_opts(url, cfg.storage_options.iter())
-                    .map_err(|e| StorageError::Open(format!("{url}: {e}")))?;
-                let store: Arc<dyn ObjectStore> = if prefix.as_ref().is_empty() {
-                    Arc::from(store)
-                } else {
-                    Arc::new(PrefixStore::new(store, prefix))
-                };
-                Storage::with_atomicity(
+        let mut storage = if cfg.replicas.is_empty() {
+            let (store, description, atomicity) =
+                open_backend(&cfg.storage, &cfg.storage_options, cfg.fsync, false)?;
+            Storage::with_atomicity(store, description, atomicity, ttl)
+        } else {
+            let mut backends = Vec::new();
+            let mut primary_atomicity = None;
+            for b in &cfg.replicas {
+                // Each backend's own options, over the shared [storage_options].
+                let mut options = cfg.storage_options.clone();
+                options.extend(b.options.clone());
+                let (store, description, atomicity) =
+                    open_backend(&b.location, &options, cfg.fsync, true)?;
+                if b.required && primary_atomicity.is_none() {
+                    primary_atomicity = Some(atomicity);
+                }
+                backends.push(Backend {
+                    name: b.name.clone(),
+                    description,
                     store,
-                    url.to_string(),
-                    Atomicity::InProcess("not probed yet".into()),
-                    ttl,
-                )
+                    required: b.required,
+                });
             }
+            let replicated = Replicated::new(backends).map_err(StorageError::Open)?;
+            for b in replicated.backends() {
+                let s = Storage::with_atomicity(
+                    b.store.clone(),
+                    b.description.clone(),
+                    Atomicity::Conditional,
+                    ttl,
+                );
+                match s.probe().await {
+                    Ok(()) => {}
+                    // An optional backend may be down at startup: the journal catches up.
+                    Err(e) if !b.required => {
+                        tracing::warn!(backend = %b.name, error = %e, "optional storage backend unreachable at startup");
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            let description = replicated.to_string();
+            let mut s = Storage::with_atomicity(
+                Arc::new(replicated.clone()),
+                description,
+                primary_atomicity.unwrap_or(Atomicity::InProcess("no primary".into())),
+                ttl,
+            );
+            s.replicated = Some(replicated);
+            s
         };
         storage.probe().await?;
         if matches!(storage.atomicity, Atomicity::InProcess(_)) {
             storage.atomicity = storage.probe_conditional().await;
         }
         storage.check_multi_process(cfg.multi_process)?;
+        if let Some(r) = &storage.replicated {
+            tokio::spawn(r.clone().drain_forever());
+        }
         Ok(storage)
+    }
+
+    /// The replicated store, when the storage is a `[[storage]]` list.
+    pub fn replicated(&self) -> Option<&Replicated> {
+        self.replicated.as_ref()
     }
 
     /// In multi-process mode, refuses a storage that can only keep a check and its
@@ -561,6 +685,16 @@ impl Storage {
         Ok(Some(FileLockGuard { _file: file }))
     }
 
+    /// The object's metadata (`authoritative`: from a replicated store's primary).
+    async fn head(&self, path: &Path, authoritative: bool) -> object_store::Result<ObjectMeta> {
+        let opts = GetOptions {
+            head: true,
+            extensions: extensions(authoritative),
+            ..Default::default()
+        };
+        Ok(self.store.get_opts(path, opts).await?.meta)
+    }
+
     /// Where the storage is, for the startup line.
     pub fn description(&self) -> &str {
         &self.description
@@ -588,14 +722,18 @@ impl Storage {
     /// Reads the end of an object: the trailer, and the whole object if it is small.
     /// One suffix-range read where the store has them; Azure Blob has none, so there
     /// (after the first refusal) a `head` and a bounded range read of that same version.
+    /// `authoritative`: a conditional write is decided on this read, so on a replicated
+    /// store it must come from the primary backend.
     async fn read_tail(
         &self,
         path: &Path,
         want: u64,
+        authoritative: bool,
     ) -> Result<Option<(Bytes, ObjectMeta)>, StorageError> {
         if !self.no_suffix_ranges.load(Ordering::Relaxed) {
             let opts = GetOptions {
                 range: Some(GetRange::Suffix(want)),
+                extensions: extensions(authoritative),
                 ..Default::default()
             };
             match self.store.get_opts(path, opts).await {
@@ -614,7 +752,7 @@ impl Storage {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let head = match self.store.head(path).await {
+            let head = match self.head(path, authoritative).await {
                 Ok(m) => m,
                 Err(e) if is_not_found(&e) => return Ok(None),
                 Err(e) => return Err(e.into()),
@@ -642,7 +780,7 @@ impl Storage {
     /// The metadata of the file at `key`, `None` if there is none.
     pub async fn stat(&self, key: &str) -> Result<Option<FileInfo>, StorageError> {
         let path = key_to_path(key);
-        let tail = self.read_tail(&path, MAX_TRAILER_LEN as u64).await;
+        let tail = self.read_tail(&path, MAX_TRAILER_LEN as u64, false).await;
         let Some((tail, om)) = self.count(tail)? else {
             return Ok(None);
         };
@@ -659,7 +797,7 @@ impl Storage {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let tail = self.read_tail(&path, SMALL_READ).await;
+            let tail = self.read_tail(&path, SMALL_READ, false).await;
             let Some((tail, om)) = self.count(tail)? else {
                 return Ok(None);
             };
@@ -702,7 +840,7 @@ impl Storage {
         } else {
             MAX_TRAILER_LEN as u64
         };
-        let r = self.read_tail(&key_to_path(key), want).await;
+        let r = self.read_tail(&key_to_path(key), want, true).await;
         let Some((tail, om)) = self.count(r)? else {
             return Ok(None);
         };
@@ -982,7 +1120,7 @@ impl Storage {
         if matches!(expect, Expect::Any) {
             return Ok(true);
         }
-        let head = match self.store.head(path).await {
+        let head = match self.head(path, true).await {
             Ok(m) => Some(m),
             Err(e) if is_not_found(&e) => None,
             Err(e) => return Err(e.into()),

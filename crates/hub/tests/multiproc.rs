@@ -8,6 +8,8 @@
 //! `If-None-Match: *` / `If-Match`), and on an in-process conditional store (three hubs
 //! in this process on one shared `InMemory` store, each with its own in-process locks).
 
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
+
 mod common;
 
 use cairn_core::protocol::gaia::{Scope, V1TokenOptions};

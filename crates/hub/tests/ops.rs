@@ -1,6 +1,8 @@
 //! Operator controls: per-bucket quota (507), write rate limit (429 + Retry-After),
 //! and `GET /metrics` (Prometheus text).
 
+#![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
+
 mod common;
 
 use common::{App, HubProc, client};

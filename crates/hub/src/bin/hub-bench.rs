@@ -8,6 +8,10 @@
 //! `--multi-process` on the one storage directory, and the clients go round-robin
 //! through them. Latency percentiles (p50/p99) are printed per phase.
 //!
+//! `--replicated 1` stores on a `[[storage]]` list of two local directories (the
+//! primary required, the second optional, written in the background); `--replicated 2`
+//! makes both required (every write waits for both).
+//!
 //! `--fsync 0` turns off the durable-write fsyncs (to measure what they cost). Before the
 //! phases it times the per-request revocation-timestamp read (absent and present).
 
@@ -59,7 +63,9 @@ async fn phase(
                 }
                 n += 1;
             }
-            latencies.lock().unwrap().extend(mine);
+            if let Ok(mut l) = latencies.lock() {
+                l.extend(mine);
+            }
         }));
     }
     tokio::time::sleep(Duration::from_secs(seconds)).await;
@@ -70,7 +76,7 @@ async fn phase(
     let secs = start.elapsed().as_secs_f64();
     let n = ok.load(Ordering::Relaxed);
     let rate = n as f64 / secs;
-    let mut l = latencies.lock().unwrap().clone();
+    let mut l = latencies.lock().map(|l| l.clone()).unwrap_or_default();
     l.sort_unstable();
     let pct = |p: f64| {
         l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1)))
@@ -125,22 +131,36 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let size = arg(&args, "--size", 1024) as usize;
     let fsync = arg(&args, "--fsync", 1) != 0;
     let hubs = arg(&args, "--hubs", 1).max(1);
+    let replicated = arg(&args, "--replicated", 0);
 
     let dir = std::env::temp_dir().join(format!("cairn-hub-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
+    // The config file the hub processes (and the in-process hub) read.
+    let toml_path = dir.with_extension("toml");
+    let storage_toml = if replicated == 0 {
+        format!("storage = {:?}\n", dir.join("a").display().to_string())
+    } else {
+        format!(
+            "[[storage]]\nname = \"a\"\nurl = {:?}\nrequired = true\n\
+             [[storage]]\nname = \"b\"\nurl = {:?}\nrequired = {}\n",
+            dir.join("a").display().to_string(),
+            dir.join("b").display().to_string(),
+            replicated > 1
+        )
+    };
+    std::fs::write(&toml_path, &storage_toml)?;
     let flags = Settings {
         bind: Some("127.0.0.1:0".into()),
-        storage: Some(dir.display().to_string()),
         log: Some("warn".into()),
         fsync: Some(fsync),
         ..Default::default()
     };
-    let cfg = config::merge(flags, Settings::default())?;
+    let cfg = config::merge(flags, config::parse_toml(&storage_toml)?)?;
     revocation_read_cost(&cfg).await?;
     let mut _running = None;
     let mut children = Vec::new();
     let urls: Vec<String> = if hubs == 1 {
-        let running = cairn_hub::server::start(cfg).await?;
+        let running = cairn_hub::server::start(cfg.clone()).await?;
         let url = format!("http://{}", running.addr);
         _running = Some(running);
         vec![url]
@@ -151,8 +171,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             let mut child = std::process::Command::new(&bin)
                 .args(["--bind", "127.0.0.1:0", "--multi-process", "--log", "warn"])
                 .args(["--fsync", if fsync { "true" } else { "false" }])
-                .arg("--storage")
-                .arg(&dir)
+                .arg("--config")
+                .arg(&toml_path)
                 .stdout(std::process::Stdio::piped())
                 .spawn()
                 .map_err(|e| format!("{}: {e}", bin.display()))?;
@@ -214,12 +234,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     .await;
 
     println!(
-        "RESULT hubs={hubs} clients={clients} size={size} fsync={fsync} writes/s={writes:.0} reads/s={reads:.0}"
+        "RESULT hubs={hubs} replicated={replicated} clients={clients} size={size} fsync={fsync} writes/s={writes:.0} reads/s={reads:.0}"
     );
     for mut c in children {
         let _ = c.kill();
         let _ = c.wait();
     }
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&toml_path);
     Ok(())
 }
