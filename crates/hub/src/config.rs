@@ -713,6 +713,42 @@ mod tests {
     }
 
     #[test]
+    fn replicated_storage_list() {
+        let cfg = |text: &str| parse_toml(text).and_then(|f| merge(Settings::default(), f));
+        let c = cfg(
+            "[[storage]]\nurl = \"az://c\"\n[storage.options]\nazure_storage_use_emulator = \"true\"\n\
+             [[storage]]\nname = \"disk\"\nurl = \"/srv/g\"\nrequired = true\n",
+        )
+        .unwrap();
+        assert_eq!(c.replicas.len(), 2);
+        assert_eq!(c.replicas[0].name, "backend1");
+        assert!(!c.replicas[0].required);
+        assert_eq!(
+            c.replicas[0]
+                .options
+                .get("azure_storage_use_emulator")
+                .map(String::as_str),
+            Some("true")
+        );
+        assert_eq!(c.replicas[1].name, "disk");
+        // The primary's location is the storage.
+        assert_eq!(c.storage, StorageLocation::Local("/srv/g".into()));
+        // One storage stays one storage.
+        assert!(cfg("storage = \"/x\"").unwrap().replicas.is_empty());
+        for bad in [
+            "[[storage]]\nurl = \"/a\"\n",
+            "[[storage]]\nurl = \"/a\"\nrequired = true\nname = \"a\"\n[[storage]]\nurl = \"/b\"\nname = \"a\"\n",
+            "[[storage]]\nurl = \"/a\"\nrequired = true\nname = \"a b\"\n",
+            "[[storage]]\nurl = \"ftp://x\"\nrequired = true\n",
+            "storage = []\n",
+        ] {
+            assert!(cfg(bad).is_err(), "{bad}");
+        }
+        // Unknown keys in a backend are errors.
+        assert!(parse_toml("[[storage]]\nurl = \"/a\"\nrequird = true\n").is_err());
+    }
+
+    #[test]
     fn storage_urls() {
         assert_eq!(
             parse_storage("file:///tmp/x").unwrap(),
