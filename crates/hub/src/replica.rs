@@ -353,9 +353,7 @@ impl Replicated {
     /// that saw the new version on the primary cannot then get the old one elsewhere).
     fn begin(&self, location: &Path) -> Vec<(usize, u64)> {
         let mut marks = Vec::new();
-        let (Ok(mut inflight), Ok(mut scheduled)) =
-            (self.inner.inflight.lock(), self.inner.scheduled.lock())
-        else {
+        let Ok(mut inflight) = self.inner.inflight.lock() else {
             return marks;
         };
         for i in 0..self.inner.backends.len() {
@@ -364,8 +362,7 @@ impl Replicated {
             }
             let seq = self.inner.seq.fetch_add(1, Ordering::Relaxed) + 1;
             let key = (i, location.clone());
-            *inflight.entry(key.clone()).or_default() += 1;
-            scheduled.insert(key, seq);
+            *inflight.entry(key).or_default() += 1;
             marks.push((i, seq));
         }
         marks
@@ -400,6 +397,13 @@ impl Replicated {
         primary_tag: Option<String>,
         marks: Vec<(usize, u64)>,
     ) -> object_store::Result<()> {
+        // These writes are now the newest for the key: an older background write that
+        // has not run yet is skipped.
+        if let Ok(mut m) = self.inner.scheduled.lock() {
+            for (i, seq) in &marks {
+                m.insert((*i, location.clone()), *seq);
+            }
+        }
         let mut required = Vec::new();
         for (i, seq) in marks {
             let b = &self.inner.backends[i];
