@@ -48,6 +48,9 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// How often the journal is read when it was empty.
 const DRAIN_IDLE: Duration = Duration::from_millis(500);
 
+/// Shortest time between two comparisons of a listing across backends.
+const COMPARE_EVERY: Duration = Duration::from_secs(30);
+
 /// Key stripes that serialise this process's background writes and repairs per key.
 const STRIPES: usize = 256;
 
@@ -109,6 +112,9 @@ struct Inner {
     /// Per backend: skipped for reads and optional writes until then (it just failed),
     /// and the pause it got.
     down: Mutex<Vec<(Option<Instant>, Duration)>>,
+    /// When a listing was last compared across backends (at most every
+    /// [`COMPARE_EVERY`], so listings do not cost every backend a listing too).
+    compared: Mutex<Option<Instant>>,
 }
 
 /// A store that replicates over several backends (see the module docs).
@@ -215,6 +221,7 @@ impl Replicated {
                 seq: AtomicU64::new(0),
                 stripes: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
                 down: Mutex::new(vec![(None, Duration::ZERO); n]),
+                compared: Mutex::new(None),
             }),
         })
     }
@@ -936,9 +943,18 @@ impl ObjectStore for Replicated {
                 .collect();
             match got {
                 Ok(v) => {
-                    let report = this.clone();
-                    let (pre, all) = (prefix.clone(), v.clone());
-                    tokio::spawn(async move { report.compare_listing(pre, all).await });
+                    let due = this.inner.compared.lock().is_ok_and(|mut at| {
+                        let due = at.is_none_or(|t| t.elapsed() >= COMPARE_EVERY);
+                        if due {
+                            *at = Some(Instant::now());
+                        }
+                        due
+                    });
+                    if due {
+                        let report = this.clone();
+                        let (pre, all) = (prefix.clone(), v.clone());
+                        tokio::spawn(async move { report.compare_listing(pre, all).await });
+                    }
                     futures::stream::iter(v.into_iter().map(move |m| Ok(tag_meta(p, m)))).boxed()
                 }
                 Err(e) => {

@@ -4,9 +4,10 @@
 //! and increasing, and a revoke-all through one hub refused by every hub's next write.
 //!
 //! Run on local disk (three spawned `cairn-hub` processes: flock stripes), on Azure Blob
-//! storage through Azurite (three spawned processes: the store's conditional writes,
-//! `If-None-Match: *` / `If-Match`), and on an in-process conditional store (three hubs
-//! in this process on one shared `InMemory` store, each with its own in-process locks).
+//! storage through Azurite and on S3 through moto (three spawned processes each: the
+//! store's conditional writes, `If-None-Match: *` / `If-Match`), and on an in-process
+//! conditional store (three hubs in this process on one shared `InMemory` store, each
+//! with its own in-process locks).
 
 #![allow(clippy::unwrap_used)] // a test that unwraps fails, which is what it should do
 
