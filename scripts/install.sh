@@ -63,7 +63,7 @@ if [ "$browser" -eq 1 ]; then
 fi
 
 # 4. npm packages (lock files committed; never downloads browsers): the Node-side tests
-#    (tests/node) and the page's build tools (scripts/build-tools: esbuild, which
+#    (tests/node), Azurite for the hub tests (crates/hub/tests/azurite) and the page's build tools (scripts/build-tools: esbuild, which
 #    scripts/build-wasm.sh uses to minify the page's JS glue).
 npm_install() {
     local dir="$1"
@@ -83,3 +83,16 @@ npm_install() {
 }
 npm_install "$ROOT/tests/node"
 npm_install "$ROOT/scripts/build-tools"
+# Azurite (Azure Blob emulator) for cairn-hub's multi-process test on a real store
+# with conditional writes (crates/hub/tests/multiproc.rs); about 30 s the first time.
+npm_install "$ROOT/crates/hub/tests/azurite"
+
+# 5. moto (PyPI moto[server], an S3-compatible server with conditional writes) for
+#    cairn-hub's S3 test (crates/hub/tests/multiproc.rs), in its own virtualenv.
+moto_venv="$ROOT/crates/hub/tests/s3/.venv"
+if [ ! -x "$moto_venv/bin/moto_server" ]; then
+    header "install: moto[server] 5.2.5 for the hub's S3 test (about 30 s)"
+    command -v python3 >/dev/null 2>&1 || die "python3 not found: needed for the hub's S3 test server (moto)"
+    python3 -m venv "$moto_venv"
+    "$moto_venv/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.5'
+fi

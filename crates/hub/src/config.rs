@@ -53,7 +53,13 @@ pub struct Settings {
     /// Storage: a directory path, file://, s3://, az:// (azure://), gs:// or memory:// URL
     /// [default: data].
     #[arg(long, value_name = "PATH|URL")]
+    #[serde(skip)]
     pub storage: Option<String>,
+
+    /// The TOML `storage` key: one location, or a `[[storage]]` list of backends.
+    #[arg(skip)]
+    #[serde(rename = "storage", default)]
+    pub storage_file: Option<StorageSetting>,
 
     /// Server name used in the challenge text [default: localhost].
     #[arg(long, value_name = "NAME")]
@@ -107,11 +113,83 @@ pub struct Settings {
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub fsync: Option<bool>,
 
+    /// Several hub processes share this storage: refuse to start unless the storage can
+    /// make conditional writes atomic across processes [default: false].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub multi_process: Option<bool>,
+
+    /// Seconds a bucket listing read for a list-files session is reused for its later
+    /// pages (writes through this process drop it at once), 0..=60 [default: 2].
+    #[arg(long, value_name = "SECONDS")]
+    pub listing_cache_ttl: Option<f64>,
+
+    /// Per-bucket storage quota in MiB; a write that would go over it is refused with
+    /// 507 [default: none].
+    #[arg(long, value_name = "MB")]
+    pub quota_mb: Option<u64>,
+
+    /// Writes (stores and deletes) per second allowed per bucket, per hub process; more
+    /// are refused with 429 and Retry-After [default: unlimited].
+    #[arg(long, value_name = "PER_SECOND")]
+    pub write_rate: Option<f64>,
+
+    /// Writes a bucket may make at once before `write_rate` applies [default: 10, at
+    /// least 1].
+    #[arg(long, value_name = "N")]
+    pub write_burst: Option<u64>,
+
+    /// Who may read GET /metrics: `loopback` (clients on 127.0.0.1/::1 only), `any`,
+    /// or `off` [default: loopback].
+    #[arg(long, value_name = "loopback|any|off")]
+    pub metrics: Option<String>,
+
     /// Extra object_store options for cloud storage URLs (TOML only), e.g.
     /// `aws_region = "eu-west-1"`.
     #[arg(skip)]
     #[serde(default)]
     pub storage_options: BTreeMap<String, String>,
+}
+
+/// The TOML `storage` key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum StorageSetting {
+    /// `storage = "PATH|URL"`.
+    One(String),
+    /// `[[storage]]` tables: a replicated storage.
+    Many(Vec<BackendSetting>),
+}
+
+/// One `[[storage]]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendSetting {
+    /// Its location (as `storage`).
+    pub url: String,
+    /// Whether a write must reach it before it is acknowledged [default: false].
+    #[serde(default)]
+    pub required: bool,
+    /// Its name in logs, metrics and the repair journal [default: `backend<N>`, from 1];
+    /// keep it stable (journal entries name it).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `object_store` options for this backend (as `[storage_options]`).
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+}
+
+/// One backend of a replicated storage, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendConfig {
+    /// Its name.
+    pub name: String,
+    /// Where it is.
+    pub location: StorageLocation,
+    /// Its `object_store` options.
+    pub options: BTreeMap<String, String>,
+    /// Whether writes must reach it.
+    pub required: bool,
 }
 
 /// Where files are kept.
@@ -131,8 +209,10 @@ pub enum StorageLocation {
 pub struct Config {
     /// Address to bind.
     pub bind: SocketAddr,
-    /// Storage location.
+    /// Storage location (with `[[storage]]`: the primary backend's).
     pub storage: StorageLocation,
+    /// The `[[storage]]` backends, in the listed order; empty for one storage.
+    pub replicas: Vec<BackendConfig>,
     /// Options for cloud storage.
     pub storage_options: BTreeMap<String, String>,
     /// Server name for the challenge.
@@ -159,6 +239,28 @@ pub struct Config {
     pub body_timeout: Duration,
     /// Make local writes durable (fsync) before acknowledging them.
     pub fsync: bool,
+    /// Several hub processes share the storage.
+    pub multi_process: bool,
+    /// How long a listing is reused for the later pages of a list-files session.
+    pub listing_cache_ttl: Duration,
+    /// Per-bucket quota in bytes.
+    pub quota_bytes: Option<u64>,
+    /// Writes per second per bucket, with the burst allowed.
+    pub write_rate: Option<(f64, u64)>,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsAccess,
+}
+
+/// Who may read `GET /metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MetricsAccess {
+    /// Clients connecting from a loopback address only.
+    Loopback,
+    /// Anyone.
+    Any,
+    /// Nobody (404).
+    Off,
 }
 
 impl Config {
@@ -268,10 +370,55 @@ pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
         )
     })?;
 
-    let storage_s = flags
-        .storage
-        .or(file.storage)
-        .unwrap_or_else(|| DEFAULT_STORAGE.to_string());
+    let mut replicas = Vec::new();
+    let storage_s = match (flags.storage, file.storage_file) {
+        (Some(s), _) | (None, Some(StorageSetting::One(s))) => s,
+        (None, None) => DEFAULT_STORAGE.to_string(),
+        (None, Some(StorageSetting::Many(list))) => {
+            if list.is_empty() {
+                return Err(invalid("storage", "the [[storage]] list is empty"));
+            }
+            for (i, b) in list.into_iter().enumerate() {
+                let name = b.name.unwrap_or_else(|| format!("backend{}", i + 1));
+                if name.is_empty()
+                    || name.len() > 64
+                    || !name
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+                {
+                    return Err(invalid(
+                        "storage",
+                        format!("backend name `{name}`: use 1–64 of A–Z a–z 0–9 - _"),
+                    ));
+                }
+                if replicas.iter().any(|r: &BackendConfig| r.name == name) {
+                    return Err(invalid(
+                        "storage",
+                        format!("two backends are named `{name}`"),
+                    ));
+                }
+                replicas.push(BackendConfig {
+                    name,
+                    location: parse_storage(&b.url)?,
+                    options: b.options,
+                    required: b.required,
+                });
+            }
+            match replicas.iter().find(|r| r.required) {
+                Some(p) => match &p.location {
+                    StorageLocation::Local(d) => d.display().to_string(),
+                    StorageLocation::Memory => "memory://".to_string(),
+                    StorageLocation::Cloud(u) => u.to_string(),
+                },
+                None => {
+                    return Err(invalid(
+                        "storage",
+                        "at least one [[storage]] backend needs required = true",
+                    ));
+                }
+            }
+        }
+    };
     let storage = parse_storage(&storage_s)?;
 
     let server_name = flags
@@ -346,12 +493,54 @@ pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
         DEFAULT_BODY_TIMEOUT_S,
     )?;
 
+    let ttl = flags
+        .listing_cache_ttl
+        .or(file.listing_cache_ttl)
+        .unwrap_or(2.0);
+    if !(ttl.is_finite() && (0.0..=60.0).contains(&ttl)) {
+        return Err(invalid(
+            "listing_cache_ttl",
+            "must be between 0 and 60 seconds",
+        ));
+    }
+
+    let quota_bytes = match flags.quota_mb.or(file.quota_mb) {
+        None => None,
+        Some(0) => return Err(invalid("quota_mb", "must be at least 1")),
+        Some(mb) => Some(mb.saturating_mul(1024 * 1024)),
+    };
+    let write_rate = match flags.write_rate.or(file.write_rate) {
+        None => None,
+        Some(r) if r.is_finite() && r > 0.0 && r <= 1e6 => {
+            let burst = flags.write_burst.or(file.write_burst).unwrap_or(10).max(1);
+            Some((r, burst))
+        }
+        Some(_) => {
+            return Err(invalid(
+                "write_rate",
+                "must be a number of writes per second above 0 (at most 1000000)",
+            ));
+        }
+    };
+    let metrics = match flags.metrics.or(file.metrics).as_deref() {
+        None | Some("loopback") => MetricsAccess::Loopback,
+        Some("any") => MetricsAccess::Any,
+        Some("off") => MetricsAccess::Off,
+        Some(other) => {
+            return Err(invalid(
+                "metrics",
+                format!("`{other}`: use loopback, any or off"),
+            ));
+        }
+    };
+
     let mut storage_options = file.storage_options;
     storage_options.extend(flags.storage_options);
 
     Ok(Config {
         bind,
         storage,
+        replicas,
         storage_options,
         server_name,
         read_url,
@@ -368,6 +557,11 @@ pub fn merge(flags: Settings, file: Settings) -> Result<Config, ConfigError> {
         header_timeout,
         body_timeout,
         fsync: flags.fsync.or(file.fsync).unwrap_or(true),
+        multi_process: flags.multi_process.or(file.multi_process).unwrap_or(false),
+        listing_cache_ttl: Duration::from_secs_f64(ttl),
+        quota_bytes,
+        write_rate,
+        metrics,
     })
 }
 
@@ -408,6 +602,34 @@ mod tests {
         assert_eq!(c.header_timeout, Duration::from_secs(30));
         assert_eq!(c.body_timeout, Duration::from_secs(30));
         assert!(c.fsync);
+        assert!(!c.multi_process);
+        assert_eq!(c.listing_cache_ttl, Duration::from_secs(2));
+        assert_eq!(c.quota_bytes, None);
+        assert_eq!(c.write_rate, None);
+        assert_eq!(c.metrics, MetricsAccess::Loopback);
+    }
+
+    #[test]
+    fn operator_controls() {
+        let file = parse_toml(
+            "multi_process = true\nlisting_cache_ttl = 0.5\nquota_mb = 3\nwrite_rate = 2.5\nmetrics = \"any\"",
+        )
+        .unwrap();
+        let c = merge(Settings::default(), file).unwrap();
+        assert!(c.multi_process);
+        assert_eq!(c.listing_cache_ttl, Duration::from_millis(500));
+        assert_eq!(c.quota_bytes, Some(3 * 1024 * 1024));
+        assert_eq!(c.write_rate, Some((2.5, 10)));
+        assert_eq!(c.metrics, MetricsAccess::Any);
+        for (bad, field) in [
+            (&["--quota-mb", "0"][..], "quota_mb"),
+            (&["--write-rate", "0"], "write_rate"),
+            (&["--metrics", "everyone"], "metrics"),
+            (&["--listing-cache-ttl", "61"], "listing_cache_ttl"),
+        ] {
+            let e = merge(flags(bad), Settings::default()).unwrap_err();
+            assert!(e.to_string().contains(field), "{e}");
+        }
     }
 
     #[test]
@@ -488,6 +710,42 @@ mod tests {
         assert!(e.to_string().contains("read_url"));
         assert!(parse_toml("unknown_key = 1").is_err());
         assert!(parse_toml("page_size = \"x\"").is_err());
+    }
+
+    #[test]
+    fn replicated_storage_list() {
+        let cfg = |text: &str| parse_toml(text).and_then(|f| merge(Settings::default(), f));
+        let c = cfg(
+            "[[storage]]\nurl = \"az://c\"\n[storage.options]\nazure_storage_use_emulator = \"true\"\n\
+             [[storage]]\nname = \"disk\"\nurl = \"/srv/g\"\nrequired = true\n",
+        )
+        .unwrap();
+        assert_eq!(c.replicas.len(), 2);
+        assert_eq!(c.replicas[0].name, "backend1");
+        assert!(!c.replicas[0].required);
+        assert_eq!(
+            c.replicas[0]
+                .options
+                .get("azure_storage_use_emulator")
+                .map(String::as_str),
+            Some("true")
+        );
+        assert_eq!(c.replicas[1].name, "disk");
+        // The primary's location is the storage.
+        assert_eq!(c.storage, StorageLocation::Local("/srv/g".into()));
+        // One storage stays one storage.
+        assert!(cfg("storage = \"/x\"").unwrap().replicas.is_empty());
+        for bad in [
+            "[[storage]]\nurl = \"/a\"\n",
+            "[[storage]]\nurl = \"/a\"\nrequired = true\nname = \"a\"\n[[storage]]\nurl = \"/b\"\nname = \"a\"\n",
+            "[[storage]]\nurl = \"/a\"\nrequired = true\nname = \"a b\"\n",
+            "[[storage]]\nurl = \"ftp://x\"\nrequired = true\n",
+            "storage = []\n",
+        ] {
+            assert!(cfg(bad).is_err(), "{bad}");
+        }
+        // Unknown keys in a backend are errors.
+        assert!(parse_toml("[[storage]]\nurl = \"/a\"\nrequird = true\n").is_err());
     }
 
     #[test]

@@ -29,8 +29,8 @@ pub const MAX_TRAILER_LEN: usize = MAX_META_LEN + FIXED_TRAILER_LEN;
 pub const MAX_CONTENT_TYPE_LEN: usize = 1024;
 
 /// Metadata stored with each file, as the JSON object
-/// `{"contentType","etag","size","writer"?}` (in that order, compact, `writer` only when
-/// known). Written and read with the core's JSON layer ([`Meta::to_json`],
+/// `{"contentType","etag","size","writer"?,"vid"?,"hprev"?}` (in that order, compact,
+/// the optional members only when known). Written and read with the core's JSON layer ([`Meta::to_json`],
 /// [`Meta::from_json`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meta {
@@ -43,6 +43,15 @@ pub struct Meta {
     /// The `salt` of the token that wrote this version, when it had one: lets the
     /// owner tell which app (each app's collection token has its own salt) wrote what.
     pub writer: Option<String>,
+    /// This version's random id (10 characters of `[0-9A-Za-z]`): tells two versions
+    /// with the same content apart, names the version's archive claim (see
+    /// `Storage::commit`) and lets a replicated store tell which backend lags. Absent
+    /// in files written by older hubs.
+    pub vid: Option<String>,
+    /// The history number (archival time, ms) under which the version this one
+    /// replaced was archived, when it was: the next archival of this version takes a
+    /// larger number, so a file's history numbers grow even across clocks.
+    pub hprev: Option<u64>,
 }
 
 impl Meta {
@@ -53,6 +62,10 @@ impl Meta {
         m.insert("etag".into(), self.etag.as_str().into());
         m.insert("size".into(), self.size.into());
         m.insert_opt("writer", self.writer.as_deref());
+        m.insert_opt("vid", self.vid.as_deref());
+        if let Some(n) = self.hprev {
+            m.insert("hprev".into(), n.into());
+        }
         json::to_string(&Value::Object(m)).into_bytes()
     }
 
@@ -67,6 +80,8 @@ impl Meta {
                 etag: f.str("etag")?.to_string(),
                 size: f.u64("size")?,
                 writer: f.opt_str("writer")?.map(str::to_string),
+                vid: f.opt_str("vid")?.map(str::to_string),
+                hprev: f.opt("hprev", "a whole number", Value::as_u64)?,
             })
         };
         read().map_err(|_| EnvelopeError::BadMeta)
@@ -150,6 +165,8 @@ pub fn encode(content: &[u8], content_type: &str, etag: &str) -> Vec<u8> {
         etag: etag.to_string(),
         size: content.len() as u64,
         writer: None,
+        vid: None,
+        hprev: None,
     };
     let mut out = content.to_vec();
     out.extend_from_slice(&encode_trailer(&meta));
@@ -180,11 +197,23 @@ mod tests {
             etag: "e".into(),
             size: 5,
             writer: Some("00ff".into()),
+            vid: None,
+            hprev: None,
         };
         assert_eq!(
             String::from_utf8(m.to_json()).unwrap_or_default(),
             r#"{"contentType":"text/plain; \"x\"\u0001é","etag":"e","size":5,"writer":"00ff"}"#
         );
+        let versioned = Meta {
+            vid: Some("AKPzqHN0r8".into()),
+            hprev: Some(1795215739348),
+            ..m.clone()
+        };
+        assert_eq!(
+            String::from_utf8(versioned.to_json()).unwrap_or_default(),
+            r#"{"contentType":"text/plain; \"x\"\u0001é","etag":"e","size":5,"writer":"00ff","vid":"AKPzqHN0r8","hprev":1795215739348}"#
+        );
+        assert_eq!(Meta::from_json(&versioned.to_json()), Ok(versioned));
         assert_eq!(Meta::from_json(&m.to_json()), Ok(m.clone()));
         let without = Meta { writer: None, ..m };
         assert!(!String::from_utf8_lossy(&without.to_json()).contains("writer"));
@@ -194,13 +223,17 @@ mod tests {
                 content_type: "a".into(),
                 etag: "b".into(),
                 size: 1,
-                writer: None
+                writer: None,
+                vid: None,
+                hprev: None,
             })
         );
         for bad in [
             &b"[]"[..],
             br#"{"contentType":"a","etag":"b"}"#,
             br#"{"contentType":"a","etag":"b","size":-1}"#,
+            br#"{"contentType":"a","etag":"b","size":1,"hprev":"1"}"#,
+            br#"{"contentType":"a","etag":"b","size":1,"vid":5}"#,
             b"\xff",
         ] {
             assert_eq!(Meta::from_json(bad), Err(EnvelopeError::BadMeta));

@@ -51,6 +51,7 @@ fn main() -> ExitCode {
         };
         tracing::info!(
             storage = %running.hub_storage(),
+            atomicity = %running.hub.storage_atomicity(),
             read_url_prefix = %running.hub.read_url_prefix(),
             "started"
         );

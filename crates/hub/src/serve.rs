@@ -235,10 +235,15 @@ async fn drain(mut body: TimedBody, limit: u64) -> bool {
 /// `linger` is set when the connection must be closed gracefully after the response.
 async fn handle(
     router: Router,
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
     limits: Arc<Limits>,
     linger: Arc<AtomicBool>,
+    peer: Option<std::net::SocketAddr>,
 ) -> Result<Response<Body>, Infallible> {
+    if let Some(peer) = peer {
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+    }
     let declared = declared_length(req.headers());
     let wants_continue = expects_continue(req.headers());
     let slot = Arc::new(Mutex::new(None));
@@ -303,11 +308,18 @@ async fn serve_connection(
     mut stop: watch::Receiver<bool>,
 ) {
     let linger = Arc::new(AtomicBool::new(false));
+    let peer = stream.peer_addr().ok();
     let service = {
         let linger = linger.clone();
         let limits = limits.clone();
         hyper::service::service_fn(move |req: Request<Incoming>| {
-            Box::pin(handle(router.clone(), req, limits.clone(), linger.clone()))
+            Box::pin(handle(
+                router.clone(),
+                req,
+                limits.clone(),
+                linger.clone(),
+                peer,
+            ))
         })
     };
     let mut builder = hyper::server::conn::http1::Builder::new();

@@ -2,11 +2,12 @@
 //! between the pure request logic and [`Storage`].
 
 use crate::auth::{self, AuthError, AuthPolicy};
-use crate::config::Config;
+use crate::config::{Config, MetricsAccess};
 use crate::listing::{self, ListError};
+use crate::metrics::{Metrics, route_of};
 use crate::paths::{self, PathError};
 use crate::precondition::{self, PreconditionError};
-use crate::storage::{Content, Storage, StorageError};
+use crate::storage::{Content, Current, Deleted, Expect, Storage, StorageError, new_history_id};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path as AxPath, Request, State};
@@ -22,9 +23,10 @@ use cairn_core::protocol::gaia::{
 use cairn_core::support::js::truthy as js_truthy;
 use cairn_core::support::json::{Map as JsonMap, Value};
 use futures::StreamExt;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -64,6 +66,10 @@ pub enum ApiError {
     NoRoute(String),
     /// 500 `{"message":"Server Error"}`; the detail is logged, not sent.
     Server(String),
+    /// 507 `QuotaExceededError`: the bucket's storage quota is used up.
+    QuotaExceeded(String),
+    /// 429 `TooManyRequestsError` with `Retry-After` (seconds).
+    RateLimited(u64),
 }
 
 impl fmt::Display for ApiError {
@@ -79,6 +85,8 @@ impl fmt::Display for ApiError {
             ApiError::Precondition(e) => write!(f, "{e}"),
             ApiError::NoRoute(m) => write!(f, "no route: {m}"),
             ApiError::Server(m) => write!(f, "server error: {m}"),
+            ApiError::QuotaExceeded(m) => f.write_str(m),
+            ApiError::RateLimited(s) => write!(f, "rate limited; retry after {s} s"),
         }
     }
 }
@@ -171,6 +179,23 @@ impl IntoResponse for ApiError {
                 format!("<pre>Cannot {}</pre>", html_escape(what)),
             )
                 .into_response(),
+            ApiError::QuotaExceeded(m) => {
+                let mut r = err(StatusCode::INSUFFICIENT_STORAGE, m, "QuotaExceededError");
+                // The body may be partly unread (refused mid-stream).
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                r
+            }
+            ApiError::RateLimited(secs) => {
+                let mut r = err(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &format!("Too many writes to this bucket; try again in {secs} s"),
+                    "TooManyRequestsError",
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+                r
+            }
             ApiError::Server(detail) => {
                 tracing::error!(error = %detail, "request failed");
                 json_response(
@@ -196,7 +221,15 @@ pub struct Hub {
     storage: Storage,
     read_url_prefix: String,
     locks: Mutex<HashSet<String>>,
+    metrics: Metrics,
+    /// Write-rate token buckets: bucket address -> (tokens, last refill).
+    rates: Mutex<HashMap<String, (f64, Instant)>>,
+    /// Quota: bucket address -> (when measured, bytes stored then plus writes since).
+    usage: Mutex<HashMap<String, (Instant, u64)>>,
 }
+
+/// Most buckets whose write rate or usage is tracked at once (beyond, the oldest go).
+const MAX_TRACKED_BUCKETS: usize = 10_000;
 
 /// Holds the per-path lock until dropped.
 struct PathLock {
@@ -236,27 +269,6 @@ fn megabytes(bytes: u64) -> String {
     s.to_string()
 }
 
-fn new_history_id() -> String {
-    loop {
-        let mut buf = [0u8; 32];
-        if getrandom::fill(&mut buf).is_err() {
-            // No OS randomness: fall back to the clock (ids only need to be unique-ish).
-            let t = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0);
-            buf[..16].copy_from_slice(&t.to_le_bytes());
-            buf[16..].copy_from_slice(&t.rotate_left(64).to_le_bytes());
-            for b in &mut buf {
-                *b %= 248;
-            }
-        }
-        if let Some(id) = paths::history_id_from_bytes(&buf) {
-            return id;
-        }
-    }
-}
-
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -281,7 +293,126 @@ impl Hub {
             storage,
             read_url_prefix,
             locks: Mutex::new(HashSet::new()),
+            metrics: Metrics::default(),
+            rates: Mutex::new(HashMap::new()),
+            usage: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Takes one write from the bucket's token bucket, or says when to retry.
+    fn check_write_rate(&self, address: &str) -> Result<(), ApiError> {
+        let Some((rate, burst)) = self.config.write_rate else {
+            return Ok(());
+        };
+        let burst = burst as f64;
+        let now = Instant::now();
+        let mut m = self.rates.lock().unwrap_or_else(PoisonError::into_inner);
+        if m.len() >= MAX_TRACKED_BUCKETS && !m.contains_key(address) {
+            // Buckets that have refilled completely carry no state worth keeping.
+            m.retain(|_, (tokens, at)| *tokens + at.elapsed().as_secs_f64() * rate < burst);
+            if m.len() >= MAX_TRACKED_BUCKETS {
+                m.clear();
+            }
+        }
+        let (tokens, at) = m.entry(address.to_string()).or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = ((1.0 - *tokens) / rate).ceil().max(1.0);
+            Err(ApiError::RateLimited(wait as u64))
+        }
+    }
+
+    /// The bucket's stored bytes: measured (a listing) at most every
+    /// `listing_cache_ttl`, plus the writes through this process since.
+    async fn bucket_usage(&self, address: &str) -> Result<u64, ApiError> {
+        let ttl = self.config.listing_cache_ttl;
+        if let Some((at, bytes)) = self
+            .usage
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(address)
+            && at.elapsed() < ttl
+        {
+            return Ok(*bytes);
+        }
+        let bytes = self.storage.bucket_bytes(address).await?;
+        let mut m = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
+        if m.len() >= MAX_TRACKED_BUCKETS {
+            m.retain(|_, (at, _)| at.elapsed() < ttl);
+            if m.len() >= MAX_TRACKED_BUCKETS {
+                m.clear();
+            }
+        }
+        m.insert(address.to_string(), (Instant::now(), bytes));
+        Ok(bytes)
+    }
+
+    /// Counts `bytes` just written against the bucket's measured usage.
+    fn add_usage(&self, address: &str, bytes: u64) {
+        if let Some((_, used)) = self
+            .usage
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(address)
+        {
+            *used = used.saturating_add(bytes);
+        }
+    }
+
+    /// Forgets the bucket's measured usage (after a delete).
+    fn forget_usage(&self, address: &str) {
+        self.usage
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(address);
+    }
+
+    /// How many content bytes a write to `key` may bring under the bucket's quota
+    /// (`None`: no quota). A non-archival write frees the file it replaces, so that
+    /// file's size counts as room.
+    async fn quota_room(
+        &self,
+        address: &str,
+        key: &str,
+        archival: bool,
+        current: Option<&Current>,
+    ) -> Result<Option<u64>, ApiError> {
+        let Some(quota) = self.config.quota_bytes else {
+            return Ok(None);
+        };
+        let used = self.bucket_usage(address).await?;
+        let freed = if archival {
+            0
+        } else if let Some(c) = current {
+            c.info.meta.size
+        } else {
+            self.storage
+                .stat(key)
+                .await
+                .ok()
+                .flatten()
+                .map_or(0, |i| i.meta.size)
+        };
+        Ok(Some(quota.saturating_add(freed).saturating_sub(used)))
+    }
+
+    fn quota_error(&self, room: u64, incoming: u64) -> ApiError {
+        ApiError::QuotaExceeded(format!(
+            "The bucket's storage quota of {} megabytes is used up: this write needs {} \
+             megabytes and {} are left",
+            megabytes(self.config.quota_bytes.unwrap_or(0)),
+            megabytes(incoming),
+            megabytes(room)
+        ))
+    }
+
+    /// How the storage keeps conditional writes atomic across processes.
+    pub fn storage_atomicity(&self) -> &crate::storage::Atomicity {
+        self.storage.atomicity()
     }
 
     /// The read URL prefix announced in `hub_info`.
@@ -357,9 +488,10 @@ pub fn router(hub: Arc<Hub>) -> Router {
                 .head(read)
                 .layer(middleware::from_fn(read_safety_headers)),
         )
+        .route("/metrics", get(metrics))
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
-        .layer(middleware::from_fn(log_requests))
+        .layer(middleware::from_fn_with_state(hub.clone(), log_requests))
         .layer(middleware::from_fn(cors))
         .with_state(hub)
 }
@@ -403,7 +535,39 @@ async fn cors(req: Request, next: Next) -> Response {
     res
 }
 
-async fn log_requests(req: Request, next: Next) -> Response {
+/// A request body that counts the bytes read from it (for `/metrics`).
+struct CountingBody {
+    inner: Body,
+    seen: Arc<AtomicU64>,
+}
+
+impl http_body::Body for CountingBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        let r = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        if let std::task::Poll::Ready(Some(Ok(f))) = &r
+            && let Some(d) = f.data_ref()
+        {
+            self.seen.fetch_add(d.len() as u64, Ordering::Relaxed);
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+async fn log_requests(State(hub): State<Arc<Hub>>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
@@ -412,8 +576,32 @@ async fn log_requests(req: Request, next: Next) -> Response {
         (Some("store" | "delete" | "list-files" | "revoke-all" | "read"), Some(a)) => a.to_string(),
         _ => String::new(),
     };
+    let received = Arc::new(AtomicU64::new(0));
+    let req = req.map(|inner| {
+        Body::new(CountingBody {
+            inner,
+            seen: received.clone(),
+        })
+    });
     let res = next.run(req).await;
-    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    let took = start.elapsed();
+    let sent = res
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .or_else(|| http_body::Body::size_hint(res.body()).exact())
+        .unwrap_or(0);
+    let sent = if method == Method::HEAD { 0 } else { sent };
+    hub.metrics.record(
+        route_of(&path),
+        method.as_str(),
+        res.status().as_u16(),
+        took,
+        received.load(Ordering::Relaxed),
+        sent,
+    );
+    let ms = took.as_secs_f64() * 1000.0;
     tracing::info!(
         method = %method,
         path = %path,
@@ -423,6 +611,46 @@ async fn log_requests(req: Request, next: Next) -> Response {
         "request"
     );
     res
+}
+
+/// Whether a client at `peer` may read `/metrics`.
+fn metrics_allowed(access: MetricsAccess, peer: Option<std::net::IpAddr>) -> bool {
+    match access {
+        MetricsAccess::Any => true,
+        MetricsAccess::Loopback => peer.is_some_and(|ip| match ip {
+            std::net::IpAddr::V6(v6) => {
+                v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+            }
+            v4 => v4.is_loopback(),
+        }),
+        _ => false,
+    }
+}
+
+/// `GET /metrics`: Prometheus text format; loopback clients only unless configured.
+async fn metrics(State(hub): State<Arc<Hub>>, req: Request) -> Response {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if !metrics_allowed(hub.config.metrics, peer) {
+        return ApiError::NoRoute("GET /metrics".into()).into_response();
+    }
+    let mut text = hub
+        .metrics
+        .render(&[(hub.storage.description(), hub.storage.error_count())]);
+    if let Some(r) = hub.storage.replicated() {
+        text.push_str(&crate::metrics::render_replication(&r.stats()));
+    }
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response()
 }
 
 async fn hub_info(State(hub): State<Arc<Hub>>) -> Response {
@@ -471,6 +699,7 @@ async fn store(
     let archival = auth.scopes.check_archival(&address, &path)?;
     auth.scopes.check_write(&address, &path)?;
     paths::validate_path(&path)?;
+    hub.check_write_rate(&address)?;
 
     let content_type = match headers.get(header::CONTENT_TYPE) {
         None => "application/octet-stream".to_string(),
@@ -483,15 +712,19 @@ async fn store(
         )));
     }
 
-    // Preconditions, checked under the per-path lock so that they hold at commit.
+    // Preconditions: checked now (before the body is read) and again atomically when
+    // the upload is published (`Storage::commit`), so they hold against other processes.
     let pre = precondition::parse(
         header_str(&headers, header::IF_MATCH),
         header_str(&headers, header::IF_NONE_MATCH),
     )?;
-    if pre.needs_current() {
-        let current = hub.storage.stat(&key).await?;
-        pre.check(current.as_ref().map(|i| i.meta.etag.as_str()))?;
-    }
+    let conditional = pre.needs_current() || archival;
+    let mut current = if conditional {
+        hub.storage.current(&key, false).await?
+    } else {
+        None
+    };
+    pre.check(current.as_ref().map(|c| c.info.meta.etag.as_str()))?;
 
     let max = hub.config.max_upload_bytes();
     let max_mb = hub.config.max_upload_mb;
@@ -505,13 +738,20 @@ async fn store(
         )));
     }
 
-    let history = if archival {
-        let h = paths::history_path(&path, now_ms(), &new_history_id());
-        paths::validate_path(&h)?;
-        Some(paths::object_key(&address, &h))
-    } else {
-        None
-    };
+    if archival {
+        // The history name must be valid (a name starting with `.` is refused).
+        paths::validate_path(&paths::history_path(&path, now_ms(), &new_history_id()))?;
+    }
+    let room = hub
+        .quota_room(&address, &key, archival, current.as_ref())
+        .await?;
+    if let (Some(room), Some(len)) = (
+        room,
+        header_str(&headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok()),
+    ) && len > room
+    {
+        return Err(hub.quota_error(room, len));
+    }
 
     // Stream the body into a staged upload; nothing is visible until commit.
     let author = auth
@@ -520,7 +760,12 @@ async fn store(
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty() && s.len() <= 64)
         .map(str::to_string);
-    let mut upload = hub.storage.upload(&key, &content_type).with_author(author);
+    let mut upload = if conditional {
+        hub.storage.conditional_upload(&key, &content_type)
+    } else {
+        hub.storage.upload(&key, &content_type)
+    }
+    .with_author(author);
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = match chunk {
@@ -540,28 +785,61 @@ async fn store(
                 megabytes(total)
             )));
         }
+        if let Some(room) = room
+            && total > room
+        {
+            upload.abort().await;
+            return Err(hub.quota_error(room, total));
+        }
         if let Err(e) = upload.push(chunk).await {
             upload.abort().await;
             return Err(e.into());
         }
     }
-    if let Err(e) = upload.seal().await {
-        upload.abort().await;
-        return Err(e.into());
-    }
-    if let Some(history) = &history {
-        // Keep the current version (if any) under its history name first.
-        if let Err(e) = hub.storage.copy(&key, history).await {
-            upload.abort().await;
-            return Err(e.into());
+    let size = upload.size();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let expect = match (&current, conditional) {
+            (_, false) => Expect::Any,
+            (None, true) => Expect::Absent,
+            (Some(c), true) => Expect::Version(Box::new(c.clone())),
+        };
+        // The replaced version (if any) goes to history, named when it is archived.
+        match hub.storage.commit(upload, &expect, archival).await? {
+            Ok(etag) => {
+                hub.add_usage(&address, size);
+                return Ok(json_response(
+                    StatusCode::ACCEPTED,
+                    &json!({"publicURL": hub.public_url(&address, &path), "etag": etag}),
+                ));
+            }
+            Err(back) => upload = back,
+        }
+        // Another process changed the file since it was read: read it again.
+        let again = async {
+            if attempt >= MAX_COMMIT_ATTEMPTS {
+                return Err(ApiError::Conflict(format!(
+                    "Concurrent operation (store) attempted on {key}"
+                )));
+            }
+            let c = hub.storage.current(&key, false).await?;
+            pre.check(c.as_ref().map(|c| c.info.meta.etag.as_str()))?;
+            Ok(c)
+        }
+        .await;
+        match again {
+            Ok(c) => current = c,
+            Err(e) => {
+                upload.abort().await;
+                return Err(e);
+            }
         }
     }
-    let etag = upload.commit().await?;
-    Ok(json_response(
-        StatusCode::ACCEPTED,
-        &json!({"publicURL": hub.public_url(&address, &path), "etag": etag}),
-    ))
 }
+
+/// How often a write whose file changed under it (another process) is retried.
+const MAX_COMMIT_ATTEMPTS: u32 = 8;
 
 /// The error for a request body that could not be read to the end.
 fn body_error(e: axum::Error) -> ApiError {
@@ -587,17 +865,37 @@ async fn delete(
     let archival = auth.scopes.check_archival(&address, &path)?;
     auth.scopes.check_delete(&address, &path)?;
     paths::validate_path(&path)?;
+    if archival {
+        // The history name must be valid (a name starting with `.` is refused).
+        paths::validate_path(&paths::history_path(&path, now_ms(), &new_history_id()))?;
+    }
+    hub.check_write_rate(&address)?;
 
-    let done = if archival {
-        let h = paths::history_path(&path, now_ms(), &new_history_id());
-        paths::validate_path(&h)?;
-        hub.storage
-            .rename(&key, &paths::object_key(&address, &h))
-            .await?
-    } else {
-        hub.storage.delete(&key).await?
+    let mut attempt = 0;
+    let done = loop {
+        attempt += 1;
+        let outcome = if archival {
+            // Archived (named when it is moved), and only if it is still that version
+            // when moved (another process may replace it).
+            let Some(c) = hub.storage.current(&key, false).await? else {
+                break Deleted::Missing;
+            };
+            hub.storage.delete_if(&key, Some(&c), true).await?
+        } else {
+            hub.storage.delete_if(&key, None, false).await?
+        };
+        match outcome {
+            Deleted::Conflict if attempt < MAX_COMMIT_ATTEMPTS => continue,
+            Deleted::Conflict => {
+                return Err(ApiError::Conflict(format!(
+                    "Concurrent operation (delete) attempted on {key}"
+                )));
+            }
+            other => break other,
+        }
     };
-    if !done {
+    hub.forget_usage(&address);
+    if done == Deleted::Missing {
         if hub.storage.is_prefix(&key).await? {
             return Err(ApiError::DoesNotExist("Path is not a file"));
         }
@@ -780,16 +1078,42 @@ async fn revoke_all(
         ))));
     }
 
-    // Monotonic: a lower value never replaces a higher one (the real hub's behaviour
-    // depends on its cache; see README).
-    if ts > current {
-        hub.storage
-            .put_small(
-                &key,
-                revocation_time_text(ts).as_bytes(),
-                "text/plain; charset=UTF-8",
-            )
-            .await?;
+    // Monotonic: a lower value never replaces a higher one, also when several hub
+    // processes revoke at once (a conditional write on the timestamp read; retried).
+    let mut seen = current;
+    let mut attempt = 0;
+    while ts > seen {
+        attempt += 1;
+        let cur = hub.storage.current(&key, true).await?;
+        seen = match &cur {
+            None => 0,
+            Some(c) => c
+                .content
+                .as_ref()
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .and_then(parse_revocation_time)
+                .and_then(|t| u64::try_from(t).ok())
+                .ok_or_else(|| ApiError::Server("unreadable revocation timestamp".into()))?,
+        };
+        if ts <= seen {
+            break;
+        }
+        let expect = cur.map_or(Expect::Absent, |c| Expect::Version(Box::new(c)));
+        let mut up = hub
+            .storage
+            .conditional_upload(&key, "text/plain; charset=UTF-8");
+        up.push(Bytes::from(revocation_time_text(ts))).await?;
+        match hub.storage.commit(up, &expect, false).await? {
+            Ok(_) => break,
+            Err(back) => {
+                back.abort().await;
+                if attempt >= MAX_COMMIT_ATTEMPTS {
+                    return Err(ApiError::Conflict(format!(
+                        "Concurrent operation (revoke-all) attempted on {key}"
+                    )));
+                }
+            }
+        }
     }
     Ok(json_response(
         StatusCode::ACCEPTED,
@@ -908,6 +1232,14 @@ impl Running {
 /// Opens storage, binds the configured address and starts serving in a task.
 pub async fn start(config: Config) -> Result<Running, Box<dyn std::error::Error + Send + Sync>> {
     let storage = Storage::open(&config).await?;
+    start_with_storage(config, storage).await
+}
+
+/// Like [`start`] on an already opened storage (tests: several hubs on one store).
+pub async fn start_with_storage(
+    config: Config,
+    storage: Storage,
+) -> Result<Running, Box<dyn std::error::Error + Send + Sync>> {
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
@@ -959,6 +1291,25 @@ mod tests {
         assert_eq!(megabytes(22020096), "21");
         assert_eq!(megabytes(1024 * 1024 + 1), "1");
         assert_eq!(megabytes(1572864), "1.5");
+    }
+
+    #[test]
+    fn metrics_access() {
+        let ip = |s: &str| Some(s.parse::<std::net::IpAddr>().unwrap());
+        assert!(metrics_allowed(MetricsAccess::Loopback, ip("127.0.0.1")));
+        assert!(metrics_allowed(MetricsAccess::Loopback, ip("::1")));
+        assert!(metrics_allowed(
+            MetricsAccess::Loopback,
+            ip("::ffff:127.0.0.1")
+        ));
+        assert!(!metrics_allowed(MetricsAccess::Loopback, ip("10.0.0.1")));
+        assert!(!metrics_allowed(
+            MetricsAccess::Loopback,
+            ip("::ffff:10.0.0.1")
+        ));
+        assert!(!metrics_allowed(MetricsAccess::Loopback, None));
+        assert!(metrics_allowed(MetricsAccess::Any, ip("10.0.0.1")));
+        assert!(!metrics_allowed(MetricsAccess::Off, ip("127.0.0.1")));
     }
 
     #[test]

@@ -9,6 +9,13 @@ use cairn_core::protocol::gaia::{
     Scope, V1TokenOptions, challenge_text, make_association_token, make_v1_token,
 };
 use common::{App, HubProc, client, md5_hex, now_s};
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
@@ -617,6 +624,10 @@ async fn archival_history() {
     )
     .await;
     assert_error(&r, 412, "PreconditionFailedError");
+    // v1 is archived when v2 replaces it: its history name carries that time (as on
+    // the real hub: Date.now() at the archival), not the time v1 was written.
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let before_v2 = now_ms();
     let r = store(
         &c,
         &hub,
@@ -628,6 +639,7 @@ async fn archival_history() {
     )
     .await;
     assert_eq!(r.status.as_u16(), 202);
+    let after_v2 = now_ms();
     for i in 3..=6 {
         let r = store(
             &c,
@@ -663,6 +675,11 @@ async fn archival_history() {
         .collect();
     assert_eq!(parts[0].len(), 13, "{name}");
     assert!(parts[0].bytes().all(|b| b.is_ascii_digit()));
+    let archived_at: u64 = parts[0].parse().unwrap();
+    assert!(
+        (before_v2..=after_v2).contains(&archived_at),
+        "{name}: archived at {archived_at}, v2 written in {before_v2}..={after_v2}"
+    );
     assert_eq!(parts[1].len(), 10);
     assert!(parts[1].bytes().all(|b| b.is_ascii_alphanumeric()));
     assert_eq!(parts[2], "contacts.json");
@@ -1231,14 +1248,17 @@ async fn oversize_uploads() {
     assert_eq!(r.body, exact);
     let (all, _) = list_all(&c, &hub, &t, a, false).await;
     assert_eq!(all, vec![json!("exact.bin")]);
-    // No stray staging files on disk either.
+    // No stray staging files on disk either (the lock stripes are not files of a bucket).
     let mut files = Vec::new();
     let mut stack = vec![hub.dir.clone()];
+    let locks = hub.dir.join(cairn_hub::storage::LOCK_DIR);
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let e = e.unwrap();
             if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
+                if e.path() != locks {
+                    stack.push(e.path());
+                }
             } else {
                 files.push(e.path());
             }

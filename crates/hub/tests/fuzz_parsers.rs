@@ -425,6 +425,8 @@ fn envelopes_read_back_from_any_sufficient_suffix() {
                 content_type: content_type.clone(),
                 etag: etag.clone(),
                 size: size.unwrap_or(content.len() as u64),
+                vid: writer.clone(),
+                hprev: size,
                 writer,
             };
             let mut forged = content.clone();
@@ -618,6 +620,8 @@ fn envelope_size_near_u64_max_is_refused() {
         etag: String::new(),
         size: u64::MAX - 67,
         writer: None,
+        vid: None,
+        hprev: None,
     };
     let trailer = envelope::encode_trailer(&meta);
     for object_len in [trailer.len() as u64, u64::MAX, 100] {

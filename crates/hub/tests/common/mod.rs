@@ -36,12 +36,20 @@ impl HubProc {
 
     /// Spawns a hub storing into `dir` (kept after the hub stops).
     pub(crate) fn spawn_in(dir: &Path, extra: &[&str]) -> HubProc {
+        let mut args = vec!["--storage", dir.to_str().expect("utf-8 path")];
+        args.extend_from_slice(extra);
+        let mut h = HubProc::spawn_with_env(&args, &[]);
+        h.dir = dir.to_path_buf();
+        h
+    }
+
+    /// Spawns a hub with these arguments (after `--bind 127.0.0.1:0`) and environment.
+    pub(crate) fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> HubProc {
         let mut cmd = Command::new(hub_bin());
         cmd.arg("--bind")
             .arg("127.0.0.1:0")
-            .arg("--storage")
-            .arg(dir)
-            .args(extra)
+            .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped());
         if std::env::var_os("CAIRN_HUB_TEST_LOG").is_some() {
@@ -77,7 +85,7 @@ impl HubProc {
         HubProc {
             child,
             url,
-            dir: dir.to_path_buf(),
+            dir: PathBuf::new(),
             _tmp: None,
         }
     }
