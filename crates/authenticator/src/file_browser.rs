@@ -222,7 +222,9 @@ impl CollectionBucket {
             run,
             async |entry: Job| {
                 let s = session
-                    .update_settings(&|s| s.journal.save(entry.clone()))
+                    .settings_file()
+                    .await
+                    .save_job(&BrowserHub, &WebCrypto, &entry)
                     .await?;
                 *latest.borrow_mut() = Some(s);
                 Ok(())
