@@ -419,6 +419,7 @@ async fn plan(
     old_url: &str,
 ) -> Result<(HubCheck, HubContext, Vec<Part>), Error> {
     let identity = keychain.identity(0)?;
+    // A probe name unlikely to exist (a failing RNG leaves zeros: still a fine name).
     let mut probe = [0u8; 8];
     let _ = getrandom::fill(&mut probe);
     let checked = check_hub(
@@ -695,18 +696,14 @@ async fn delete_old(ui: &Rc<Ui>) {
             challenge_text: info.challenge_text.clone(),
         };
         let count = ui.app.state.borrow().prefs.identity_count.max(1);
-        let mut all: Vec<(u32, SettingsFile, Vec<Bucket>, u64)> = Vec::new();
+        let mut all: Vec<(u32, SettingsFile, Vec<Bucket>)> = Vec::new();
         let mut total = 0;
         for index in 0..count {
-            let identity = keychain.identity(index)?;
-            let settings = SettingsFile::probe(&BrowserHub, &identity, &old_url, &info).await;
-            let (s, _) = settings.load(&BrowserHub, &WebCrypto).await?;
-            let (found, _) = buckets(&keychain, index, &s, &[])?;
-            let surveyed = survey(&BrowserHub, &old_url, &info.challenge_text, found, Vec::new()).await?;
-            let files = surveyed.files();
-            total += files;
+            let (settings, _, surveyed) =
+                survey_identity(&keychain, index, &old_url, &info).await?;
+            total += surveyed.files();
             let found = surveyed.buckets.into_iter().map(|b| b.bucket).collect();
-            all.push((index, settings, found, files));
+            all.push((index, settings, found));
         }
         let text = format!(
             "Cairn deletes {total} file(s) of yours on {old_url}, one by one. Your data on the new hub is not touched. This cannot be undone."
@@ -720,7 +717,7 @@ async fn delete_old(ui: &Rc<Ui>) {
         let watch = DeleteWatch {
             status: ui.delete_status.clone(),
         };
-        for (index, settings, found, _) in &all {
+        for (index, settings, found) in &all {
             let run = mover(&keychain, *index, settings, &old, &old, None, &watch);
             left += run.delete_old(found).await?.iter().sum::<usize>();
         }
