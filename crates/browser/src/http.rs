@@ -57,43 +57,34 @@ async fn fetch_with_limit(
         .into()
     };
     let body = body.map(JsValue::from_str);
-    with_deadline(
-        url,
-        method,
-        headers,
-        body.as_ref(),
-        timeout_ms,
-        async |resp, failed| {
-            let etag = resp.headers().get("ETag").ok().flatten();
-            if let Some(max) = max_len {
-                let announced = resp
-                    .headers()
-                    .get("Content-Length")
-                    .ok()
-                    .flatten()
-                    .and_then(|l| l.trim().parse::<usize>().ok());
-                if let Some(len) = announced.filter(|l| *l > max) {
-                    return Err(too_large(len, max));
-                }
-            }
-            let body = JsFuture::from(resp.text().map_err(api)?)
-                .await
-                .map_err(failed)?
-                .as_string()
-                .unwrap_or_default();
-            if let Some(max) = max_len
-                && body.len() > max
-            {
-                return Err(too_large(body.len(), max));
-            }
-            Ok(Answer {
-                status: resp.status(),
-                etag,
-                body,
-            })
-        },
-    )
-    .await
+    let (resp, deadline) = send(url, method, headers, body.as_ref(), timeout_ms).await?;
+    let etag = resp.headers().get("ETag").ok().flatten();
+    if let Some(max) = max_len {
+        let announced = resp
+            .headers()
+            .get("Content-Length")
+            .ok()
+            .flatten()
+            .and_then(|l| l.trim().parse::<usize>().ok());
+        if let Some(len) = announced.filter(|l| *l > max) {
+            return Err(too_large(len, max));
+        }
+    }
+    let body = JsFuture::from(resp.text().map_err(api)?)
+        .await
+        .map_err(|e| deadline.failed(e))?
+        .as_string()
+        .unwrap_or_default();
+    if let Some(max) = max_len
+        && body.len() > max
+    {
+        return Err(too_large(body.len(), max));
+    }
+    Ok(Answer {
+        status: resp.status(),
+        etag,
+        body,
+    })
 }
 
 /// A JS exception of `fetch` (building a request, reading headers).
@@ -101,36 +92,53 @@ pub(crate) fn api(e: JsValue) -> Error {
     Error::js(Api::Fetch, &e)
 }
 
-/// Sends a request and hands the response to `read`, all within `timeout_ms`: past it
-/// the request (or the body being read) is aborted and the error is a timeout. `read`
-/// gets the response and the mapping of a rejected body read (timeout or network).
-pub(crate) async fn with_deadline<T>(
+/// A request in flight under its deadline: past it, the timer aborts the request (or
+/// the body being read). Dropping it disarms the timer.
+pub(crate) struct Deadline {
+    window: web_sys::Window,
+    timer: Option<i32>,
+    url: String,
+    _abort: Closure<dyn FnMut()>,
+}
+
+impl Deadline {
+    /// A rejected `fetch` or body read: the deadline's abort (a timeout), else the
+    /// network.
+    pub(crate) fn failed(&self, e: JsValue) -> Error {
+        let aborted = Reflect::get(&e, &"name".into())
+            .ok()
+            .and_then(|n| n.as_string())
+            .is_some_and(|n| n == "AbortError");
+        let url = self.url.clone();
+        if aborted {
+            ErrorKind::Timeout { url }.into()
+        } else {
+            ErrorKind::Network {
+                url,
+                message: message(&e),
+            }
+            .into()
+        }
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        if let Some(t) = self.timer {
+            self.window.clear_timeout_with_handle(t);
+        }
+    }
+}
+
+/// Sends a request that must be answered, its body included, within `timeout_ms`: the
+/// response, and the [`Deadline`] to keep while the body is read.
+pub(crate) async fn send(
     url: &str,
     method: &str,
     headers: &[(&str, &str)],
     body: Option<&JsValue>,
     timeout_ms: i32,
-    read: impl AsyncFnOnce(Response, &dyn Fn(JsValue) -> Error) -> Result<T, Error>,
-) -> Result<T, Error> {
-    // A rejected `fetch` or body read: our timer's abort, else the network.
-    let failed = |e: JsValue| -> Error {
-        let aborted = Reflect::get(&e, &"name".into())
-            .ok()
-            .and_then(|n| n.as_string())
-            .is_some_and(|n| n == "AbortError");
-        if aborted {
-            ErrorKind::Timeout {
-                url: url.to_string(),
-            }
-            .into()
-        } else {
-            ErrorKind::Network {
-                url: url.to_string(),
-                message: message(&e),
-            }
-            .into()
-        }
-    };
+) -> Result<(Response, Deadline), Error> {
     let window = web_sys::window().ok_or_else(|| {
         Error::from(ErrorKind::Browser {
             api: Api::Fetch,
@@ -151,26 +159,25 @@ pub(crate) async fn with_deadline<T>(
         init.set_body(b);
     }
     let request = Request::new_with_str_and_init(url, &init).map_err(api)?;
-    let abort = Closure::once(move || controller.abort());
+    let abort: Closure<dyn FnMut()> = Closure::once(move || controller.abort());
     let timer = window
         .set_timeout_with_callback_and_timeout_and_arguments_0(
             abort.as_ref().unchecked_ref(),
             timeout_ms,
         )
         .ok();
-    let result = async {
-        let resp: Response = JsFuture::from(window.fetch_with_request(&request))
-            .await
-            .map_err(failed)?
-            .dyn_into()
-            .map_err(api)?;
-        read(resp, &failed).await
-    }
-    .await;
-    if let Some(t) = timer {
-        window.clear_timeout_with_handle(t);
-    }
-    result
+    let deadline = Deadline {
+        window: window.clone(),
+        timer,
+        url: url.to_string(),
+        _abort: abort,
+    };
+    let resp: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|e| deadline.failed(e))?
+        .dyn_into()
+        .map_err(api)?;
+    Ok((resp, deadline))
 }
 
 /// The [`ErrorKind::Status`] of a `GET` of `url`.

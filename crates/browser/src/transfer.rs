@@ -2,12 +2,12 @@
 //! entering wasm memory: it stays a JS `Blob` from the read to the write, and SHA-256
 //! is WebCrypto's. Used to move data between hubs (`cairn_core::jobs::migration`).
 
-use crate::http::{HUB_TIMEOUT_MS, api, with_deadline};
+use crate::http::{HUB_TIMEOUT_MS, api, send};
 use crate::{Api, Error};
 use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, Response};
+use web_sys::Blob;
 
 /// The time allowed for each half of one file's transfer (the read, the write): two
 /// minutes more than a hub call, for large files over slow links.
@@ -15,26 +15,17 @@ pub const TRANSFER_TIMEOUT_MS: i32 = HUB_TIMEOUT_MS + 120_000;
 
 /// A body read: its status, and the body as a `Blob` when the status is 2xx.
 async fn read_blob(url: &str) -> Result<(u16, Option<Blob>), Error> {
-    with_deadline(
-        url,
-        "GET",
-        &[],
-        None,
-        TRANSFER_TIMEOUT_MS,
-        async |resp: Response, failed| {
-            let status = resp.status();
-            if !(200..300).contains(&status) {
-                return Ok((status, None));
-            }
-            let blob: Blob = JsFuture::from(resp.blob().map_err(api)?)
-                .await
-                .map_err(failed)?
-                .dyn_into()
-                .map_err(api)?;
-            Ok((status, Some(blob)))
-        },
-    )
-    .await
+    let (resp, deadline) = send(url, "GET", &[], None, TRANSFER_TIMEOUT_MS).await?;
+    let status = resp.status();
+    if !(200..300).contains(&status) {
+        return Ok((status, None));
+    }
+    let blob: Blob = JsFuture::from(resp.blob().map_err(api)?)
+        .await
+        .map_err(|e| deadline.failed(e))?
+        .dyn_into()
+        .map_err(api)?;
+    Ok((status, Some(blob)))
 }
 
 /// SHA-256 of a blob, by WebCrypto.
@@ -101,15 +92,8 @@ pub async fn copy(
     };
     let sha256 = sha256(&blob).await?;
     let body: JsValue = blob.clone().into();
-    let write_status = with_deadline(
-        to_url,
-        method,
-        headers,
-        Some(&body),
-        TRANSFER_TIMEOUT_MS,
-        async |resp: Response, _| Ok(resp.status()),
-    )
-    .await?;
+    let (resp, _deadline) = send(to_url, method, headers, Some(&body), TRANSFER_TIMEOUT_MS).await?;
+    let write_status = resp.status();
     Ok(Transferred {
         read_status,
         write_status: Some(write_status),
