@@ -662,6 +662,26 @@ mod moving {
     }
 
     #[test]
+    fn a_full_new_hub_stops_the_move_with_its_status_and_switches_nothing() {
+        let (hubs, kc, file, plan) = seeded(3);
+        let (old, new, watch) = (ctx(&hubs.old), new_ctx(&hubs), Watch::default());
+        let run = mover(&hubs, &kc, &old, &new, &file, &watch, None);
+        hubs.new.refuse_stores.set(Some(507));
+        let mut job = MoveJob::new(&new.hub_url, NOW);
+        let err = block(run.copy(&plan, &mut job)).unwrap_err();
+        assert!(
+            matches!(&err, TestError::Job(JobError::Refused { status: 507, .. })),
+            "{err}"
+        );
+        assert!(err.to_string().contains("to the new hub (507)"), "{err}");
+        assert!(job.done.is_empty() && !job.switched);
+        match settings(&hubs.old, &file).journal.jobs() {
+            [Job::Move(m)] => assert!(!m.switched && m.done.is_empty()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn check_hub_writes_reads_and_deletes_a_probe_or_says_what_failed() {
         let (hubs, kc) = (TwoHubs::new(), keychain());
         let identity = kc.identity(0).unwrap();

@@ -97,6 +97,8 @@ pub(crate) struct MemHub {
     pub(crate) die_after: RefCell<Option<(String, usize)>>,
     /// Whether the transport is dead.
     pub(crate) dead: Cell<bool>,
+    /// A status every store gets instead of being written (a full hub: 507).
+    pub(crate) refuse_stores: Cell<Option<u16>>,
     /// Paths another writer rewrites just before each of Cairn's conditional stores
     /// (with the count of times left).
     pub(crate) interfere: RefCell<BTreeMap<String, usize>>,
@@ -120,6 +122,7 @@ impl MemHub {
             die_after: RefCell::default(),
             dead: Cell::default(),
             interfere: RefCell::default(),
+            refuse_stores: Cell::default(),
         }
     }
 
@@ -245,6 +248,9 @@ impl MemHub {
             .borrow_mut()
             .entry(address.to_string())
             .or_default() += 1;
+        if let Some(status) = self.refuse_stores.get() {
+            return Self::answer(status, None, "{\"error\":\"refused\"}");
+        }
         if r.condition.is_some() {
             let mut interfere = self.interfere.borrow_mut();
             if let Some(left) = interfere.get_mut(&path)
