@@ -7,7 +7,7 @@ use crate::collections::{HandOff, HubContext, KEY_FILE_NAME, KeyFileEntry, updat
 use crate::crypto::bulk::Bulk;
 use crate::keys::PrivateKey;
 use crate::keys::keychain::Keychain;
-use crate::protocol::gaia::{V1TokenOptions, make_v1_token};
+use crate::protocol::gaia::bucket_token;
 use crate::protocol::hub_urls::{read_url, store_url};
 
 /// Attempts of one key-file write on 412/409.
@@ -23,14 +23,7 @@ pub async fn write_key_file<H: Hub>(
     changes: &[(String, Option<KeyFileEntry>)],
 ) -> Result<(), H::Error> {
     let address = app_key.public_key().address();
-    let token = make_v1_token(
-        app_key,
-        &ctx.challenge_text,
-        &V1TokenOptions {
-            hub_url: Some(ctx.hub_url.clone()),
-            ..V1TokenOptions::default()
-        },
-    );
+    let token = bucket_token(app_key, &ctx.challenge_text, &ctx.hub_url);
     // Listing first spares a 404 (which the browser logs as an error).
     let may_exist = calls::list_names(hub, &ctx.hub_url, &address, &token)
         .await

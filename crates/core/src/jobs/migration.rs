@@ -20,7 +20,7 @@ use crate::crypto::bulk::Bulk;
 use crate::keys::PrivateKey;
 use crate::keys::keychain::{Keychain, KeychainError};
 use crate::protocol::auth::random_uuid;
-use crate::protocol::gaia::{HubInfo, ListedFile, V1TokenOptions, make_v1_token};
+use crate::protocol::gaia::{HubInfo, ListedFile, bucket_token};
 use crate::protocol::hub_urls::{read_url, store_url};
 use crate::protocol::profile::{
     add_app_entry, claim_from_profile_file, profile_file_body, sign_profile_token,
@@ -229,14 +229,7 @@ pub async fn survey<H: Hub>(
 ) -> Result<MoveSurvey, H::Error> {
     let mut out = Vec::with_capacity(buckets.len());
     for bucket in buckets {
-        let token = make_v1_token(
-            &bucket.key,
-            challenge_text,
-            &V1TokenOptions {
-                hub_url: Some(hub_url.to_string()),
-                ..V1TokenOptions::default()
-            },
-        );
+        let token = bucket_token(&bucket.key, challenge_text, hub_url);
         let files = calls::list_entries(hub, hub_url, &bucket.address, &token, true).await?;
         out.push(BucketSurvey { bucket, files });
     }
@@ -355,14 +348,7 @@ pub async fn check_hub<H: Hub>(
 ) -> Result<HubCheck, H::Error> {
     let info = calls::hub_info(hub, hub_url).await?;
     let address = identity_key.public_key().address();
-    let token = make_v1_token(
-        identity_key,
-        &info.challenge_text,
-        &V1TokenOptions {
-            hub_url: Some(hub_url.to_string()),
-            ..V1TokenOptions::default()
-        },
-    );
+    let token = bucket_token(identity_key, &info.challenge_text, hub_url);
     let url = store_url(hub_url, &address, probe_name);
     let write = FileWrite {
         url: &url,
@@ -401,14 +387,7 @@ pub struct MoveRun<'a, H, B> {
 }
 
 fn owner_token_for(key: &PrivateKey, hub: &HubContext) -> String {
-    make_v1_token(
-        key,
-        &hub.challenge_text,
-        &V1TokenOptions {
-            hub_url: Some(hub.hub_url.clone()),
-            ..V1TokenOptions::default()
-        },
-    )
+    bucket_token(key, &hub.challenge_text, &hub.hub_url)
 }
 
 impl<H: Copier, B: Bulk> MoveRun<'_, H, B> {

@@ -9,7 +9,7 @@ use crate::collections::settings::{SETTINGS_PATH, Settings};
 use crate::crypto::bulk::Bulk;
 use crate::keys::PrivateKey;
 use crate::keys::keychain::Identity;
-use crate::protocol::gaia::{HubInfo, V1TokenOptions, make_v1_token};
+use crate::protocol::gaia::{HubInfo, bucket_token};
 use crate::protocol::hub_urls::{read_url, store_url};
 use std::cell::Cell;
 
@@ -34,14 +34,7 @@ impl SettingsFile {
     /// The settings file of `identity` on the hub at `hub_url` (`info` its `/hub_info`);
     /// `may_exist` false when a listing showed there is none yet.
     pub fn new(identity: &Identity, hub_url: &str, info: &HubInfo, may_exist: bool) -> Self {
-        let token = make_v1_token(
-            &identity.key,
-            &info.challenge_text,
-            &V1TokenOptions {
-                hub_url: Some(hub_url.to_string()),
-                ..V1TokenOptions::default()
-            },
-        );
+        let token = bucket_token(&identity.key, &info.challenge_text, hub_url);
         SettingsFile {
             key: identity.key.clone(),
             read_url: read_url(&info.read_url_prefix, &identity.address, SETTINGS_PATH),

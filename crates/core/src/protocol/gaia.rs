@@ -374,6 +374,20 @@ fn random_salt() -> [u8; 16] {
     salt
 }
 
+/// The plain token of the bucket of `key` on the hub at `hub_url`: no scopes, no `iat`
+/// (what `@stacks/storage` makes for an app; Cairn's own jobs use it for the buckets whose
+/// keys it holds).
+pub fn bucket_token(key: &PrivateKey, challenge_text: &str, hub_url: &str) -> String {
+    make_v1_token(
+        key,
+        challenge_text,
+        &V1TokenOptions {
+            hub_url: Some(hub_url.to_string()),
+            ..V1TokenOptions::default()
+        },
+    )
+}
+
 /// A v1 Gaia auth token, `v1:<JWT>`, as `@stacks/storage` (and, with scopes, the
 /// collections alpha) builds it: `{gaiaChallenge, hubUrl, iss, salt, associationToken?,
 /// scopes?, iat?, exp?}`.

@@ -15,7 +15,7 @@
 //! from a web manifest ([`parse_manifest`]) and the plain-language scope lines
 //! ([`scope_description`]).
 
-use crate::collections::settings::{AccessMode, SETTINGS_PATH, Settings};
+use crate::collections::settings::{AccessMode, Settings};
 use crate::collections::{HandOff, grant_collections};
 use crate::protocol::auth::{AuthRequest, ResponseContext, Scope, SignIn};
 use crate::protocol::gaia::HubInfo;
@@ -24,9 +24,6 @@ use crate::support::json::Value;
 
 /// The identity's public profile file name.
 pub const PROFILE_PATH: &str = "profile.json";
-
-/// How many times a settings write is attempted when the hub answers 412.
-pub const SETTINGS_ATTEMPTS: u32 = 3;
 
 /// An app's name and icon, as its manifest (or, failing that, its request) gives them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -217,30 +214,24 @@ pub struct HubWrite {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignInPlan {
     /// The new `profile.json`, when `publish_data` was asked and the hub answered.
+    /// (The settings file and the key file are written by the sign-in job,
+    /// `crate::jobs::sign_in`, through their own types.)
     pub profile_upload: Option<HubWrite>,
-    /// Where the settings file is read, when the hub answered.
-    pub settings_read_url: Option<String>,
-    /// Where the settings file is stored, when the hub answered.
-    pub settings_store_url: Option<String>,
 }
 
 /// Plans the hub writes of a built sign-in for the identity at `address`.
 pub fn plan(sign_in: &SignIn, hub_url: &str, info: Option<&HubInfo>, address: &str) -> SignInPlan {
-    let Some(info) = info else {
+    if info.is_none() {
         return SignInPlan {
             profile_upload: None,
-            settings_read_url: None,
-            settings_store_url: None,
         };
-    };
+    }
     SignInPlan {
         profile_upload: sign_in.profile_file.as_ref().map(|body| HubWrite {
             url: store_url(hub_url, address, PROFILE_PATH),
             body: body.clone(),
             content_type: "application/json",
         }),
-        settings_read_url: Some(read_url(info, address, SETTINGS_PATH)),
-        settings_store_url: Some(store_url(hub_url, address, SETTINGS_PATH)),
     }
 }
 
@@ -492,25 +483,12 @@ mod tests {
         assert!(claim["apps"]["http://localhost:3000"].is_string());
         let ctx2 = response_context(hub, Some(&info()), Some(&upload.body), NOW);
         assert_eq!(ctx2.stored_profile, Some(claim));
-        assert_eq!(
-            p.settings_read_url.unwrap(),
-            format!(
-                "http://127.0.0.1:4100/read/{}/cairn/settings.json",
-                id.address
-            )
-        );
-        assert!(
-            p.settings_store_url
-                .unwrap()
-                .ends_with("/cairn/settings.json")
-        );
 
         // Unreachable hub: no writes at all.
         let ctx = response_context(hub, None, None, NOW);
         let sign_in = make_auth_response(&kc, 0, &req, &ctx, &rnd).unwrap();
         let p = plan(&sign_in, hub, None, &id.address);
         assert_eq!(p.profile_upload, None);
-        assert_eq!(p.settings_store_url, None);
 
         // Without publish_data the profile is not uploaded.
         let req = request(&["store_write"]);
