@@ -644,6 +644,59 @@ mod moving {
     }
 
     #[test]
+    fn when_the_old_hub_stops_answering_the_move_waits_and_goes_on() {
+        let (hubs, kc, file, plan) = seeded(40);
+        let (old, new, watch) = (ctx(&hubs.old), new_ctx(&hubs), Watch::default());
+        let run = mover(&hubs, &kc, &old, &new, &file, &watch, None);
+        // The old hub goes away mid-move (reads and the journal's writes alike) and
+        // answers again after three waits.
+        let answered = hubs.old.log.borrow().len();
+        hubs.old.die_after_requests.set(Some(answered + 20));
+        hubs.revive_old_after_waits.set(Some(3));
+        let mut job = MoveJob::new(&new.hub_url, NOW);
+        block(run.copy(&plan, &mut job)).unwrap();
+        assert!(hubs.old.die_after_requests.get().is_none(), "it was away");
+        assert!(hubs.waited_ms.get() >= 3000, "{} ms", hubs.waited_ms.get());
+        assert!(
+            watch
+                .said
+                .borrow()
+                .iter()
+                .any(|t| t.contains("old hub is not answering")),
+            "{:?}",
+            watch.said.borrow()
+        );
+        assert_eq!(job.done.len() as u64, plan.files());
+        assert_eq!(
+            hubs.new.all_stores() as u64,
+            plan.files(),
+            "each file written once"
+        );
+        same_files(&hubs, &plan);
+        match settings(&hubs.old, &file).journal.jobs() {
+            [Job::Move(m)] => assert_eq!(m.done.len() as u64, plan.files()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_old_hub_gone_for_good_stops_the_move_after_the_wait_with_progress_kept() {
+        let (hubs, kc, file, plan) = seeded(40);
+        let (old, new, watch) = (ctx(&hubs.old), new_ctx(&hubs), Watch::default());
+        let run = mover(&hubs, &kc, &old, &new, &file, &watch, None);
+        let answered = hubs.old.log.borrow().len();
+        hubs.old.die_after_requests.set(Some(answered + 40));
+        let mut job = MoveJob::new(&new.hub_url, NOW);
+        let err = block(run.copy(&plan, &mut job)).unwrap_err();
+        assert!(
+            matches!(&err, TestError::Job(JobError::Unavailable { waited_s, .. }) if *waited_s >= 600),
+            "{err}"
+        );
+        assert!(err.to_string().contains("Resume"), "{err}");
+        assert!(!job.done.is_empty() && (job.done.len() as u64) < plan.files());
+    }
+
+    #[test]
     fn a_file_over_the_new_hubs_limit_is_named_before_anything_is_written() {
         let (hubs, kc, file, plan) = seeded(3);
         let (old, new, watch) = (ctx(&hubs.old), new_ctx(&hubs), Watch::default());

@@ -188,6 +188,39 @@ test('move to another hub: plan, copy with checks, switch; kill the new hub mid-
   }
 });
 
+test('the old hub killed mid-move: the move waits for it, then goes on by itself', { timeout: 300_000 }, async () => {
+  const words = freshWords();
+  const keys = await seed(words, 60);
+  const hubC = await startHub(path.join(stack.tmp, 'hub-c'));
+  const oldPort = new URL(stack.hubUrl).port;
+  try {
+    await withPage(stack, 'move-old-hub-down', async ({ page, shot }) => {
+      await restoreToHome(page, stack, words);
+      await page.goto(`${stack.auth}/data.html`);
+      await byRole(page, 'textbox', 'New hub URL').fill(hubC.url);
+      await byRole(page, 'button', 'Check hub').click();
+      await page.getByText(/^Hub ready: /).waitFor({ timeout: SLOW });
+      await byRole(page, 'button', 'Move data').click();
+      await page.waitForFunction(() => Number(document.querySelector('progress[aria-label="Move progress"]')?.getAttribute('value') ?? 0) >= 15, null, { timeout: SLOW });
+      stack.hub.removeAllListeners('exit');
+      stack.hub.kill('SIGKILL');
+      await page.getByText(/The old hub is not answering\./).waitFor({ timeout: SLOW });
+      await shot('waiting');
+      // Still running: no Resume offered, the progress bar stays.
+      assert.ok(await byRole(page, 'progressbar', 'Move progress').isVisible());
+      assert.equal(await byRole(page, 'button', 'Resume').isVisible(), false);
+      const back = await startHub(path.join(stack.tmp, 'hub'), `127.0.0.1:${oldPort}`);
+      stack.hub = back.child;
+      await page.getByText(/^Done: /).waitFor({ timeout: 120_000 });
+      await shot('done');
+    });
+    await assertMoved(keys, hubC.url, { except: ['cairn/settings.json'], added: ['.collections.keys'] });
+  } finally {
+    hubC.child.removeAllListeners('exit');
+    hubC.child.kill('SIGKILL');
+  }
+});
+
 test('Download my data: one zip with every file as stored, decrypted beside it, a manifest, and no key', { timeout: 180_000 }, async () => {
   const { unzipSync } = await import('fflate');
   const words = freshWords();

@@ -184,6 +184,13 @@ pub enum JobError {
         /// The file.
         file: String,
     },
+    /// A hub stopped answering and did not come back within the time a job waits.
+    Unavailable {
+        /// Which hub, in words ("the old hub").
+        hub: String,
+        /// How long the job waited, in seconds.
+        waited_s: u64,
+    },
 }
 
 impl fmt::Display for JobError {
@@ -208,6 +215,13 @@ impl fmt::Display for JobError {
             JobError::Mismatch { file } => write!(
                 f,
                 "{file} read back from the new hub differs from what was copied"
+            ),
+            JobError::Unavailable { hub, waited_s } => write!(
+                f,
+                "{hub} has not answered for {} min {} s; what is done is kept: \
+                 press Resume once it is back",
+                waited_s / 60,
+                waited_s % 60
             ),
         }
     }
@@ -242,7 +256,8 @@ pub trait Hub {
 /// What [`Copier::copy`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Copied {
-    /// The status of the read.
+    /// The status of the read; 0 when `from` gave no answer at all (no connection,
+    /// timeout), which a move treats as the old hub being briefly away.
     pub read_status: u16,
     /// The status of the write; `None` when the read failed and nothing was written.
     pub write_status: Option<u16>,
@@ -268,7 +283,8 @@ pub struct Digested {
 /// for moving data between hubs.
 pub trait Copier: Hub {
     /// `GET`s `from` and, when that answered 2xx, sends its body as the body of `to`
-    /// (`to.body` is ignored).
+    /// (`to.body` is ignored). A read that gets no answer is `read_status` 0, not an
+    /// error; a write that gets none is an error.
     fn copy(&self, from: &str, to: HubRequest)
     -> impl Future<Output = Result<Copied, Self::Error>>;
 

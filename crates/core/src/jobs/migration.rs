@@ -246,6 +246,20 @@ pub const SAVE_EVERY_BYTES: u64 = 8 << 20;
 /// Attempts of one file when the new hub asks to slow down (429) or is briefly
 /// unavailable (503), with a growing wait.
 const BUSY_ATTEMPTS: u32 = 6;
+/// How long a move waits in all for an old hub that stopped answering before it stops
+/// (to be resumed later from the journal).
+pub const OLD_HUB_PATIENCE_MS: u64 = 10 * 60 * 1000;
+/// The first wait for an old hub that stopped answering; each next one doubles.
+const OUTAGE_FIRST_WAIT_MS: u32 = 1000;
+/// The longest single wait for it.
+const OUTAGE_MAX_WAIT_MS: u32 = 15_000;
+
+/// How long the old hub has been away, for the waits of [`MoveRun`].
+#[derive(Default)]
+struct Outage {
+    waited_ms: u64,
+    next_ms: u32,
+}
 
 /// A move's journal entry (`"op": "move"`), in the settings file on the old hub until the
 /// switch: what is already on the new hub, verified.
@@ -416,15 +430,66 @@ impl<H: Copier, B: Bulk> MoveRun<'_, H, B> {
             .map(|_| ())
     }
 
+    /// Journals the move; when that fails because the old hub (which holds the journal)
+    /// stopped answering, waits for it like a read does and tries again. A failure while
+    /// the hub answers is returned at once.
+    async fn save_patiently(&self, job: &MoveJob, outage: &mut Outage) -> Result<(), H::Error> {
+        loop {
+            match self.save(job).await {
+                Ok(()) => return Ok(()),
+                Err(e)
+                    if calls::hub_info(self.env.hub, &self.old.hub_url)
+                        .await
+                        .is_ok() =>
+                {
+                    return Err(e);
+                }
+                Err(_) => self.old_hub_away(outage, "your settings file").await?,
+            }
+        }
+    }
+
+    /// The old hub gave no answer (or a 5xx): waits, growing the wait up to
+    /// [`OUTAGE_MAX_WAIT_MS`], saying so, until [`OLD_HUB_PATIENCE_MS`] have passed in
+    /// all; Cancel is heard within a second.
+    async fn old_hub_away(&self, outage: &mut Outage, file: &str) -> Result<(), JobError> {
+        if outage.waited_ms >= OLD_HUB_PATIENCE_MS {
+            return Err(JobError::Unavailable {
+                hub: "the old hub".into(),
+                waited_s: outage.waited_ms / 1000,
+            });
+        }
+        let ms = outage.next_ms.max(OUTAGE_FIRST_WAIT_MS);
+        self.monitor.say(&format!(
+            "The old hub is not answering. Waiting {} s, then trying {file} again; what \
+             is done is kept.",
+            ms / 1000
+        ));
+        let mut left = ms;
+        while left > 0 {
+            if self.monitor.cancelled() {
+                return Err(JobError::Cancelled);
+            }
+            let slice = left.min(1000);
+            self.env.hub.wait(slice).await;
+            left -= slice;
+        }
+        outage.waited_ms += u64::from(ms);
+        outage.next_ms = ms.saturating_mul(2).min(OUTAGE_MAX_WAIT_MS);
+        Ok(())
+    }
+
     /// Copies every file of `survey` not yet done to the new hub under the same name,
     /// reads it back and compares length and SHA-256 before it counts as done;
     /// journals every [`SAVE_EVERY`] files or [`SAVE_EVERY_BYTES`] bytes, and when
-    /// stopped. A resumed run skips what the journal has.
+    /// stopped. A resumed run skips what the journal has. When the old hub stops
+    /// answering, the run waits for it (up to [`OLD_HUB_PATIENCE_MS`]) and goes on.
     pub async fn copy(&self, survey: &MoveSurvey, job: &mut MoveJob) -> Result<(), H::Error> {
         self.check(survey)?;
         let (files, bytes) = (survey.files(), survey.bytes());
         let count_done = |job: &MoveJob| job.done.len() as u64;
-        self.save(job).await?;
+        let mut outage = Outage::default();
+        self.save_patiently(job, &mut outage).await?;
         let (mut since_save, mut bytes_since_save) = (0u64, 0u64);
         for b in &survey.buckets {
             let token = owner_token_for(&b.bucket.key, self.new);
@@ -453,12 +518,12 @@ impl<H: Copier, B: Bulk> MoveRun<'_, H, B> {
                 self.monitor.files(count_done(job), files);
                 self.monitor.bytes(job.bytes_done, bytes);
                 if since_save >= SAVE_EVERY || bytes_since_save >= SAVE_EVERY_BYTES {
-                    self.save(job).await?;
+                    self.save_patiently(job, &mut outage).await?;
                     (since_save, bytes_since_save) = (0, 0);
                 }
             }
         }
-        self.save(job).await
+        self.save_patiently(job, &mut outage).await
     }
 
     /// One file: copy, read back, compare. Returns the bytes copied (0 for a file that
@@ -470,8 +535,9 @@ impl<H: Copier, B: Bulk> MoveRun<'_, H, B> {
         } else {
             f.content_type.clone()
         };
-        let mut wait = 500;
-        for attempt in 1..=BUSY_ATTEMPTS {
+        let (mut busy, mut wait) = (0, 500);
+        let mut outage = Outage::default();
+        loop {
             let to = HubRequest {
                 method: Method::Post,
                 url: store_url(&self.new.hub_url, address, &f.name),
@@ -483,6 +549,9 @@ impl<H: Copier, B: Bulk> MoveRun<'_, H, B> {
             let c = self.env.hub.copy(&from, to).await?;
             match (c.read_status, c.write_status) {
                 (404 | 410, _) => return Ok(0),
+                (0 | 500 | 502 | 503 | 504, None) => {
+                    self.old_hub_away(&mut outage, &f.name).await?;
+                }
                 (200..=299, Some(200..=299)) => {
                     let back = self
                         .env
@@ -497,7 +566,8 @@ impl<H: Copier, B: Bulk> MoveRun<'_, H, B> {
                     }
                     return Ok(c.len);
                 }
-                (200..=299, Some(429 | 503)) if attempt < BUSY_ATTEMPTS => {
+                (200..=299, Some(429 | 503)) if busy + 1 < BUSY_ATTEMPTS => {
+                    busy += 1;
                     self.monitor
                         .say("The new hub asks Cairn to slow down; waiting…");
                     self.env.hub.wait(wait).await;
@@ -527,11 +597,6 @@ impl<H: Copier, B: Bulk> MoveRun<'_, H, B> {
                 }
             }
         }
-        Err(JobError::Refused {
-            doing: format!("the write of {} to the new hub", f.name),
-            status: 429,
-        }
-        .into())
     }
 
     /// After every file is verified: on the new hub, the collection key files get the

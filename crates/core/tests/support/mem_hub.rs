@@ -95,6 +95,8 @@ pub(crate) struct MemHub {
     /// Once a bucket (`"*"`: all of them) has had this many stores, every request fails
     /// in transit.
     pub(crate) die_after: RefCell<Option<(String, usize)>>,
+    /// Once the hub has answered this many requests, every request fails in transit.
+    pub(crate) die_after_requests: Cell<Option<usize>>,
     /// Whether the transport is dead.
     pub(crate) dead: Cell<bool>,
     /// A status every store gets instead of being written (a full hub: 507).
@@ -120,6 +122,7 @@ impl MemHub {
             log: RefCell::default(),
             stores: RefCell::default(),
             die_after: RefCell::default(),
+            die_after_requests: Cell::default(),
             dead: Cell::default(),
             interfere: RefCell::default(),
             refuse_stores: Cell::default(),
@@ -321,6 +324,13 @@ impl Hub for MemHub {
         {
             self.dead.set(true);
         }
+        if self
+            .die_after_requests
+            .get()
+            .is_some_and(|n| self.log.borrow().len() >= n)
+        {
+            self.dead.set(true);
+        }
         if self.dead.get() {
             return Err(TestError::Transport("the hub did not answer".into()));
         }
@@ -370,6 +380,10 @@ pub(crate) struct TwoHubs {
     pub(crate) old: MemHub,
     /// The hub it moves to.
     pub(crate) new: MemHub,
+    /// Waits after which a dead old hub answers again (`None`: never).
+    pub(crate) revive_old_after_waits: Cell<Option<u32>>,
+    /// Every wait, in ms.
+    pub(crate) waited_ms: Cell<u64>,
 }
 
 impl TwoHubs {
@@ -378,6 +392,8 @@ impl TwoHubs {
         TwoHubs {
             old: MemHub::new(),
             new: MemHub::at("http://new-hub.test", "http://new-read.test/files/"),
+            revive_old_after_waits: Cell::default(),
+            waited_ms: Cell::default(),
         }
     }
 
@@ -397,7 +413,20 @@ impl Hub for TwoHubs {
         self.route(&request.url).send(request).await
     }
 
-    async fn wait(&self, _ms: u32) {}
+    async fn wait(&self, ms: u32) {
+        self.waited_ms.set(self.waited_ms.get() + u64::from(ms));
+        if self.old.dead.get()
+            && let Some(n) = self.revive_old_after_waits.get()
+        {
+            if n <= 1 {
+                self.old.dead.set(false);
+                self.old.die_after_requests.set(None);
+                self.revive_old_after_waits.set(None);
+            } else {
+                self.revive_old_after_waits.set(Some(n - 1));
+            }
+        }
+    }
 }
 
 fn sha256(body: &str) -> [u8; 32] {
@@ -407,7 +436,15 @@ fn sha256(body: &str) -> [u8; 32] {
 
 impl Copier for TwoHubs {
     async fn copy(&self, from: &str, mut to: HubRequest) -> Result<Copied, TestError> {
-        let read = self.send(HubRequest::get(from.to_string())).await?;
+        // No answer is status 0, as the trait asks.
+        let read = match self.send(HubRequest::get(from.to_string())).await {
+            Ok(read) => read,
+            Err(_) => HubResponse {
+                status: 0,
+                etag: None,
+                body: String::new(),
+            },
+        };
         if !(200..300).contains(&read.status) {
             return Ok(Copied {
                 read_status: read.status,
