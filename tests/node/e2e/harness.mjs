@@ -56,14 +56,17 @@ cairn.initSync({ module: fs.readFileSync(path.join(pkgDir, 'cairn_bg.wasm')) });
 export const cairnTesting = await import(path.join(pkgDir, 'testing', 'cairn.js'));
 cairnTesting.initSync({ module: fs.readFileSync(path.join(pkgDir, 'testing', 'cairn_bg.wasm')) });
 
-/** Starts a cairn-hub on `storageDir` (on `bind`, default any free loopback port): {child, url}. */
-export function startHub(storageDir, bind = '127.0.0.1:0') {
+/**
+ * Starts a cairn-hub on `storageDir` (on `bind`, default any free loopback port), with
+ * `args` added to its command line (e.g. `['--server-name', 'b.example']`): {child, url}.
+ */
+export function startHub(storageDir, bind = '127.0.0.1:0', args = []) {
   return new Promise((resolve, reject) => {
     if (!fs.existsSync(HUB_BIN)) {
       reject(new Error(`cairn-hub not found at ${HUB_BIN}: run "cargo build -p cairn-hub" (./test does)`));
       return;
     }
-    const child = spawn(HUB_BIN, ['--bind', bind, '--storage', storageDir, '--log', 'warn'], {
+    const child = spawn(HUB_BIN, ['--bind', bind, '--storage', storageDir, '--log', 'warn', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

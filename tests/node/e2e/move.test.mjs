@@ -9,55 +9,16 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { signECDSA } from '@stacks/encryption';
-import { generateWallet } from '@stacks/wallet-sdk';
 import {
   useStack, withPage, cairn, cairnTesting, byRole, freshWords, restoreToHome, startHub, SLOW,
 } from './harness.mjs';
+import { listBucket as list, readFile as get, putFile, putSettings } from './buckets.mjs';
 
 const stack = useStack();
 const APP = 'http://localhost:7777';
 const PNG = crypto.randomBytes(3000); // a binary file: must arrive byte for byte
 
-const hubInfo = async (url) => (await fetch(`${url}/hub_info`)).json();
-
-/** Lists a bucket (stat form, history included) with the bucket key's own token. */
-async function list(hubUrl, key) {
-  const info = await hubInfo(hubUrl);
-  const token = cairn.gaiaAuthToken(key, info.challenge_text, { hubUrl });
-  const address = cairn.publicKeyToAddress(cairn.publicKeyFromPrivate(key));
-  const out = [];
-  let page = null;
-  for (;;) {
-    const r = await fetch(`${hubUrl}/list-files/${address}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `bearer ${token}` },
-      body: JSON.stringify({ page, stat: true }),
-    });
-    assert.equal(r.status, 202, `list ${address} on ${hubUrl}`);
-    const j = await r.json();
-    out.push(...j.entries.filter(Boolean));
-    if (!j.page || j.entries.length === 0) break;
-    page = j.page;
-  }
-  return { address, info, names: out.map((e) => e.name).sort() };
-}
-
-async function get(info, address, name) {
-  const r = await fetch(`${info.read_url_prefix}${address}/${name.split('/').map(encodeURIComponent).join('/')}`);
-  assert.equal(r.status, 200, `read ${name}`);
-  return Buffer.from(await r.arrayBuffer());
-}
-
-async function put(hubUrl, key, name, body, contentType = 'application/octet-stream', tokenOpts = {}) {
-  const info = await hubInfo(hubUrl);
-  const token = cairn.gaiaAuthToken(key, info.challenge_text, { hubUrl, ...tokenOpts });
-  const address = cairn.publicKeyToAddress(cairn.publicKeyFromPrivate(key));
-  const r = await fetch(`${hubUrl}/store/${address}/${name.split('/').map(encodeURIComponent).join('/')}`, {
-    method: 'POST', headers: { 'Content-Type': contentType, Authorization: `bearer ${token}` }, body,
-  });
-  assert.ok(r.ok, `store ${name}: ${r.status}`);
-}
+const put = (...args) => putFile(stack.hubUrl, ...args);
 
 /**
  * Identity 0 with an app holding a grant on "contact" (settings signed as Cairn signs
@@ -78,21 +39,16 @@ async function seed(words, n) {
     log: [],
     journal: [],
   };
-  const wallet = await generateWallet({ secretKey: words, password: 'e2e-move' });
-  const dataKey = wallet.accounts[0].dataPrivateKey.slice(0, 64);
-  const idPub = cairn.publicKeyFromPrivate(dataKey);
-  const cipherText = cairn.encryptECIES(idPub, JSON.stringify(settings));
-  const { publicKey, signature } = signECDSA(dataKey, cipherText);
-  await put(stack.hubUrl, dataKey, 'cairn/settings.json', JSON.stringify({ signature, publicKey, cipherText }), 'application/json');
+  const dataKey = await putSettings(stack.hubUrl, words, settings);
   const encPub = cairn.publicKeyFromPrivate(kc.collectionEncryptionKey(0, 'contact', 0));
   for (let i = 0; i < n; i++) {
-    await put(stack.hubUrl, bucketKey, `collection/c${String(i).padStart(3, '0')}.json`, cairn.encryptECIES(encPub, `{"i":${i}}`), 'application/json');
+    await put(bucketKey, `collection/c${String(i).padStart(3, '0')}.json`, cairn.encryptECIES(encPub, `{"i":${i}}`), 'application/json');
   }
   // A second write with an archival token keeps the first as a history version.
   const archival = { scopes: [{ scope: 'putFileArchivalPrefix', domain: 'collection/' }] };
-  await put(stack.hubUrl, bucketKey, 'collection/c000.json', cairn.encryptECIES(encPub, '{"i":"again"}'), 'application/json', archival);
-  await put(stack.hubUrl, appKey, 'photo.png', PNG, 'image/png');
-  await put(stack.hubUrl, appKey, 'notes/today.json', '{"text":"hello"}', 'application/json');
+  await put(bucketKey, 'collection/c000.json', cairn.encryptECIES(encPub, '{"i":"again"}'), 'application/json', archival);
+  await put(appKey, 'photo.png', PNG, 'image/png');
+  await put(appKey, 'notes/today.json', '{"text":"hello"}', 'application/json');
   return { kc, dataKey, bucketKey, appKey };
 }
 
