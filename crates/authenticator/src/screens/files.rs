@@ -936,7 +936,9 @@ impl View {
             return;
         }
         say(&self.status, &format!("{action}: {name}…"));
-        let types = BTreeMap::from([(from.path.clone(), self.content_type(&from.path))]);
+        // Inserted, not built from an array: `BTreeMap::from` sorts, a second sort in the module.
+        let mut types = BTreeMap::new();
+        types.insert(from.path.clone(), self.content_type(&from.path));
         let now = now_ms() as i64;
         let job = UndoJob::new(
             self.collection_name().as_deref().unwrap_or_default(),
