@@ -437,10 +437,12 @@ mod moving {
     use cairn_core::collections::settings::SETTINGS_PATH;
     use cairn_core::jobs::Job;
     use cairn_core::jobs::migration::{MoveJob, MoveRun, MoveSurvey, buckets, check_hub, survey};
+    use cairn_core::protocol::jwt;
     use cairn_core::protocol::profile::{
         add_app_entry, claim_from_profile_file, default_profile, profile_file_body,
         sign_profile_token,
     };
+    use cairn_core::support::json;
     use mem_hub::TwoHubs;
 
     fn new_ctx(hubs: &TwoHubs) -> HubContext {
@@ -467,7 +469,7 @@ mod moving {
         let mut claim = default_profile();
         let old_bucket = format!("{}{}/", mem_hub::READ_PREFIX, a.public_key().address());
         add_app_entry(&mut claim, A, &old_bucket, &a.public_key().to_hex());
-        let token = sign_profile_token(&claim, &identity.key, NOW, "jti-1");
+        let token = sign_profile_token(&claim, &kc.stx_key(0).unwrap(), NOW, "jti-1");
         hubs.old.put(
             &identity.address,
             "profile.json",
@@ -575,11 +577,22 @@ mod moving {
             entries["contact"]["hubConfig"]["server"].as_str(),
             Some(new.hub_url.as_str())
         );
-        // The profile on the new hub lists A's bucket there, re-signed.
+        // The profile on the new hub lists A's bucket there, re-signed by the STX key (as
+        // sign-in signs it; apps verify it against that key).
         let identity = kc.identity(0).unwrap();
-        let claim =
-            claim_from_profile_file(&hubs.new.get(&identity.address, "profile.json").unwrap())
-                .unwrap();
+        let profile_file = hubs.new.get(&identity.address, "profile.json").unwrap();
+        let claim = claim_from_profile_file(&profile_file).unwrap();
+        let token = json::from_str(&profile_file).unwrap()[0]["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let stx = kc.stx_key(0).unwrap().public_key();
+        let decoded = jwt::decode(&token).unwrap();
+        decoded.verify(&stx).unwrap();
+        assert_eq!(
+            decoded.payload["issuer"]["publicKey"].as_str(),
+            Some(stx.to_hex().as_str())
+        );
         let a = kc.app_private_key(0, A).unwrap().public_key().address();
         assert_eq!(
             claim["apps"][A].as_str(),
@@ -726,7 +739,13 @@ mod moving {
             matches!(&err, TestError::Job(JobError::Refused { status: 507, .. })),
             "{err}"
         );
-        assert!(err.to_string().contains("to the new hub (507)"), "{err}");
+        // The file, its bucket and what 507 means, in words.
+        assert!(
+            err.to_string().contains(
+                "(your identity) to the new hub: it has no room left for it (507 Insufficient Storage)"
+            ),
+            "{err}"
+        );
         assert!(job.done.is_empty() && !job.switched);
         match settings(&hubs.old, &file).journal.jobs() {
             [Job::Move(m)] => assert!(!m.switched && m.done.is_empty()),
@@ -759,8 +778,44 @@ mod moving {
         ))
         .unwrap_err();
         assert!(err.to_string().contains("hub_info"), "{err}");
+        // A refused probe says so, why in Cairn's words, and the hub's own.
+        hubs.new.refuse_stores.set(Some(401));
+        let err = block(check_hub(&hubs, &identity.key, &hubs.new.hub_url, "p.txt")).unwrap_err();
+        assert!(
+            matches!(&err, TestError::Job(JobError::ProbeRefused { status: 401, said: Some(s) }) if s == "refused with 401"),
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(text.starts_with("the hub refused the write of a probe file (401): it does not accept a token made for the challenge text its hub_info announces"), "{text}");
+        assert!(
+            text.ends_with("The hub said: \u{201c}refused with 401\u{201d}"),
+            "{text}"
+        );
+        hubs.new.refuse_stores.set(None);
         hubs.new.dead.set(true);
         assert!(block(check_hub(&hubs, &identity.key, &hubs.new.hub_url, "p.txt")).is_err());
+    }
+
+    #[test]
+    fn a_hubs_refusal_is_quoted_short_and_never_as_a_web_page() {
+        use cairn_core::jobs::calls::hub_said;
+        assert_eq!(
+            hub_said(
+                r#"{"message":"Address X not authorized for writes","error":"ValidationError"}"#
+            )
+            .as_deref(),
+            Some("Address X not authorized for writes")
+        );
+        assert_eq!(
+            hub_said("Quota exceeded\n").as_deref(),
+            Some("Quota exceeded")
+        );
+        assert_eq!(hub_said(r#"{"error":"refused"}"#), None);
+        assert_eq!(hub_said("<html><body>502 Bad Gateway</body></html>"), None);
+        assert_eq!(hub_said("  "), None);
+        let long = hub_said(&"x".repeat(1000)).unwrap();
+        assert_eq!(long.chars().count(), 301);
+        assert!(long.ends_with('\u{2026}'));
     }
 }
 

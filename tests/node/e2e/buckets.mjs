@@ -76,6 +76,12 @@ export async function identityKey(words, i = 0) {
   return wallet.accounts[i].dataPrivateKey.slice(0, 64);
 }
 
+/** The STX key of identity `i` (hex, 64 chars): it signs `profile.json`, as wallet-sdk does. */
+export async function stxKey(words, i = 0) {
+  const wallet = await generateWallet({ secretKey: words, password: 'e2e-buckets' });
+  return wallet.accounts[i].stxPrivateKey.slice(0, 64);
+}
+
 /** Writes identity 0's settings file as Cairn signs it (ECIES to the identity key, signed). */
 export async function putSettings(hubUrl, words, settings) {
   const dataKey = await identityKey(words);

@@ -60,6 +60,31 @@ pub async fn revoked_before<H: Hub>(
     }
 }
 
+/// Characters of a hub's own explanation kept for the user.
+const SAID_CHARS: usize = 300;
+
+/// What a hub said in a refusal: the `message` of its JSON error body (Gaia hubs answer
+/// `{"message": …, "error": …}`), else a short plain-text body; at most [`SAID_CHARS`]
+/// characters.
+pub fn hub_said(body: &str) -> Option<String> {
+    let text = match json::from_str(body) {
+        Ok(v) => v
+            .get("message")
+            .and_then(|m| m.as_str())
+            .map(str::to_string),
+        Err(_) => Some(body.to_string()),
+    }?;
+    let text = text.trim();
+    if text.is_empty() || text.starts_with('<') {
+        return None; // nothing, or an HTML error page
+    }
+    let mut out: String = text.chars().take(SAID_CHARS).collect();
+    if text.chars().nth(SAID_CHARS).is_some() {
+        out.push('\u{2026}');
+    }
+    Some(out)
+}
+
 /// Reads a file from its read URL: `None` when it does not exist (404, or the 410 some
 /// hubs give). `what` names it in an error.
 pub async fn read<H: Hub>(hub: &H, url: &str, what: &str) -> Result<Option<HubResponse>, H::Error> {

@@ -191,6 +191,14 @@ pub enum JobError {
         /// How long the job waited, in seconds.
         waited_s: u64,
     },
+    /// "Check hub": the hub refused the probe file Cairn wrote with a token made for the
+    /// challenge text the hub announces.
+    ProbeRefused {
+        /// The status.
+        status: u16,
+        /// The hub's own words, when its answer had any (`message` of its JSON error).
+        said: Option<String>,
+    },
 }
 
 impl fmt::Display for JobError {
@@ -200,8 +208,22 @@ impl fmt::Display for JobError {
                 f,
                 "the hub refused {doing}: the file changed meanwhile (412)"
             ),
+            JobError::Refused { doing, status: 507 } => write!(
+                f,
+                "the hub refused {doing}: it has no room left for it (507 Insufficient Storage)"
+            ),
             JobError::Refused { doing, status } => {
                 write!(f, "the hub refused {doing} ({status})")
+            }
+            JobError::ProbeRefused { status, said } => {
+                write!(f, "the hub refused the write of a probe file ({status})")?;
+                if matches!(status, 401 | 403) {
+                    f.write_str(": it does not accept a token made for the challenge text its hub_info announces, so apps could not write to it either")?;
+                }
+                match said {
+                    Some(said) => write!(f, ". The hub said: \u{201c}{said}\u{201d}"),
+                    None => Ok(()),
+                }
             }
             JobError::Missing { path } => write!(f, "the version {path} is gone"),
             JobError::NoRequest => f.write_str("an answer came with no request in flight"),

@@ -363,15 +363,25 @@ pub async fn check_hub<H: Hub>(
     let info = calls::hub_info(hub, hub_url).await?;
     let address = identity_key.public_key().address();
     let token = bucket_token(identity_key, &info.challenge_text, hub_url);
-    let url = store_url(hub_url, &address, probe_name);
-    let write = FileWrite {
-        url: &url,
-        token: &token,
-        content_type: "text/plain",
-        what: "a probe file",
-    };
     let body = format!("Cairn checked this hub at {probe_name}");
-    calls::store(hub, &write, body.clone(), None).await?;
+    let stored = hub
+        .send(HubRequest {
+            method: Method::Post,
+            url: store_url(hub_url, &address, probe_name),
+            bearer: Some(token.clone()),
+            content_type: Some("text/plain".to_string()),
+            condition: None,
+            body: Some(body.clone()),
+        })
+        .await?;
+    if !(200..300).contains(&stored.status) {
+        // Its own words say why (a token it does not accept, a full disk …).
+        return Err(JobError::ProbeRefused {
+            status: stored.status,
+            said: calls::hub_said(&stored.body),
+        }
+        .into());
+    }
     let read = read_url(&info.read_url_prefix, &address, probe_name);
     let back = calls::read(hub, &read, "the probe file").await?;
     if back.map(|a| a.body) != Some(body) {
@@ -503,7 +513,7 @@ impl<H: Copier, B: Bulk> MoveRun<'_, H, B> {
                     self.save(job).await?;
                     return Err(JobError::Cancelled.into());
                 }
-                let copied = match self.copy_one(&b.bucket.address, f, &token).await {
+                let copied = match self.copy_one(&b.bucket, f, &token).await {
                     Ok(c) => c,
                     Err(e) => {
                         // Keep what is done; the error says what stopped it.
@@ -528,7 +538,13 @@ impl<H: Copier, B: Bulk> MoveRun<'_, H, B> {
 
     /// One file: copy, read back, compare. Returns the bytes copied (0 for a file that
     /// vanished from the old hub meanwhile: nothing to move).
-    async fn copy_one(&self, address: &str, f: &ListedFile, token: &str) -> Result<u64, H::Error> {
+    async fn copy_one(
+        &self,
+        bucket: &Bucket,
+        f: &ListedFile,
+        token: &str,
+    ) -> Result<u64, H::Error> {
+        let address = bucket.address.as_str();
         let from = read_url(&self.old.read_url_prefix, address, &f.name);
         let content_type = if f.content_type.is_empty() {
             "application/octet-stream".to_string()
@@ -583,14 +599,22 @@ impl<H: Copier, B: Bulk> MoveRun<'_, H, B> {
                 }
                 (200..=299, Some(status)) => {
                     return Err(JobError::Refused {
-                        doing: format!("the write of {} to the new hub", f.name),
+                        doing: format!(
+                            "the write of {} ({}) to the new hub",
+                            f.name,
+                            bucket.kind.describe()
+                        ),
                         status,
                     }
                     .into());
                 }
                 (status, _) => {
                     return Err(JobError::Refused {
-                        doing: format!("reading {} from the old hub", f.name),
+                        doing: format!(
+                            "reading {} ({}) from the old hub",
+                            f.name,
+                            bucket.kind.describe()
+                        ),
                         status,
                     }
                     .into());
@@ -656,7 +680,10 @@ impl<H: Copier, B: Bulk> MoveRun<'_, H, B> {
                 }
             }
             let jti = random_uuid()?;
-            let token = sign_profile_token(&claim, &identity.key, self.monitor.now_ms(), &jti);
+            // Signed by the STX key, as wallet-sdk and Cairn's sign-in sign it: apps verify
+            // the profile against that key, not the bucket's.
+            let stx = self.env.keychain.stx_key(self.env.index)?;
+            let token = sign_profile_token(&claim, &stx, self.monitor.now_ms(), &jti);
             let url = store_url(&self.new.hub_url, &identity.address, PROFILE_PATH);
             let write = FileWrite {
                 url: &url,

@@ -252,7 +252,8 @@ impl MemHub {
             .entry(address.to_string())
             .or_default() += 1;
         if let Some(status) = self.refuse_stores.get() {
-            return Self::answer(status, None, "{\"error\":\"refused\"}");
+            let said = format!("{{\"message\":\"refused with {status}\",\"error\":\"refused\"}}");
+            return Self::answer(status, None, said);
         }
         if r.condition.is_some() {
             let mut interfere = self.interfere.borrow_mut();
