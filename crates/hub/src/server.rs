@@ -226,10 +226,65 @@ pub struct Hub {
     rates: Mutex<HashMap<String, (f64, Instant)>>,
     /// Quota: bucket address -> (when measured, bytes stored then plus writes since).
     usage: Mutex<HashMap<String, (Instant, u64)>>,
+    /// Quota: bucket address -> bytes of its uploads still streaming, so that writes
+    /// arriving together cannot each take the same room.
+    uploading: Mutex<HashMap<String, u64>>,
 }
 
 /// Most buckets whose write rate or usage is tracked at once (beyond, the oldest go).
 const MAX_TRACKED_BUCKETS: usize = 10_000;
+
+/// The bytes one upload has streamed so far, counted against its bucket's quota with
+/// the other uploads in flight until dropped (then the stored usage counts them).
+struct Reservation {
+    hub: Arc<Hub>,
+    address: String,
+    bytes: u64,
+}
+
+impl Reservation {
+    fn new(hub: Arc<Hub>, address: &str) -> Self {
+        Reservation {
+            hub,
+            address: address.to_string(),
+            bytes: 0,
+        }
+    }
+
+    /// Takes `n` more bytes if this upload and the bucket's others in flight stay within
+    /// `room`; otherwise the bytes all of them would need.
+    fn grow(&mut self, n: u64, room: u64) -> Result<(), u64> {
+        let mut m = self
+            .hub
+            .uploading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let all = m.entry(self.address.clone()).or_default();
+        let wanted = all.saturating_add(n);
+        if wanted > room {
+            return Err(wanted);
+        }
+        *all = wanted;
+        self.bytes += n;
+        Ok(())
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        let mut m = self
+            .hub
+            .uploading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(all) = m.get_mut(&self.address) {
+            *all = all.saturating_sub(self.bytes);
+            if *all == 0 {
+                m.remove(&self.address);
+            }
+        }
+    }
+}
 
 /// Holds the per-path lock until dropped.
 struct PathLock {
@@ -296,6 +351,7 @@ impl Hub {
             metrics: Metrics::default(),
             rates: Mutex::new(HashMap::new()),
             usage: Mutex::new(HashMap::new()),
+            uploading: Mutex::new(HashMap::new()),
         })
     }
 
@@ -766,6 +822,7 @@ async fn store(
         hub.storage.upload(&key, &content_type)
     }
     .with_author(author);
+    let mut reservation = room.map(|_| Reservation::new(hub.clone(), &address));
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = match chunk {
@@ -785,11 +842,11 @@ async fn store(
                 megabytes(total)
             )));
         }
-        if let Some(room) = room
-            && total > room
+        if let (Some(room), Some(reserved)) = (room, reservation.as_mut())
+            && let Err(wanted) = reserved.grow(chunk.len() as u64, room)
         {
             upload.abort().await;
-            return Err(hub.quota_error(room, total));
+            return Err(hub.quota_error(room, wanted));
         }
         if let Err(e) = upload.push(chunk).await {
             upload.abort().await;

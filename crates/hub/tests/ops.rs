@@ -33,6 +33,63 @@ async fn json_error(r: reqwest::Response, status: u16, name: &str) -> Value {
     j
 }
 
+/// Writes streaming into one bucket at the same time cannot each take the same room:
+/// four slow 400 KiB uploads under a 1 MiB quota, at most two stored.
+#[tokio::test]
+async fn quota_holds_against_writes_arriving_together() {
+    let hub = HubProc::spawn(&["--quota-mb", "1"]);
+    let app = App::new();
+    let c = client();
+    let slow = || {
+        // 400 KiB in 8 chunks, 50 ms apart, no Content-Length: all four are streaming
+        // before any is stored.
+        let chunks = futures::stream::unfold(0, |i| async move {
+            if i == 8 {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Some((Ok::<_, std::io::Error>(vec![3u8; 50 * 1024]), i + 1))
+        });
+        reqwest::Body::wrap_stream(chunks)
+    };
+    let names: Vec<String> = (0..4).map(|i| format!("f{i}")).collect();
+    let statuses =
+        futures::future::join_all(names.iter().map(|n| store(&c, &hub, &app, n, slow())))
+            .await
+            .into_iter()
+            .map(|r| r.status().as_u16())
+            .collect::<Vec<_>>();
+    let stored = statuses.iter().filter(|s| **s == 202).count();
+    assert!(stored <= 2, "{statuses:?}");
+    assert!(stored >= 1, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 202 || *s == 507),
+        "{statuses:?}"
+    );
+    // What is on the hub fits the quota, and the refused uploads left no room taken.
+    let mut on_hub = 0;
+    for i in 0..4 {
+        let r = c
+            .get(format!("{}{}/f{i}", hub.read_prefix(), app.address))
+            .send()
+            .await
+            .unwrap();
+        if r.status().as_u16() == 200 {
+            on_hub += r.bytes().await.unwrap().len();
+        }
+    }
+    assert_eq!(on_hub, stored * 400 * 1024);
+    let room_left = 1024 * 1024 - on_hub;
+    if room_left >= 100 * 1024 {
+        assert_eq!(
+            store(&c, &hub, &app, "fits", vec![1u8; 100 * 1024])
+                .await
+                .status(),
+            202
+        );
+    }
+}
+
 #[tokio::test]
 async fn quota_refuses_writes_over_it_with_507() {
     let hub = HubProc::spawn(&["--quota-mb", "1"]);

@@ -29,6 +29,9 @@ use crate::protocol::signin::PROFILE_PATH;
 use crate::support::json::{FieldError, Fields, Map, Value};
 use crate::support::sorting::sort_by;
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::Poll;
 
 /// What a bucket holds, in the user's words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,6 +244,14 @@ pub async fn survey<H: Hub>(
 
 /// Files copied between two journal saves (and at most [`SAVE_EVERY_BYTES`]).
 pub const SAVE_EVERY: u64 = 25;
+/// Files copied at once. One file is four requests in a row (the read, the browser's
+/// CORS preflight, the write, the read back) that mostly wait on the hubs and on the
+/// browser's network process; a few files in flight keep both busy. At most the
+/// browser's six connections per host.
+pub const IN_FLIGHT: usize = 4;
+/// Bytes of the files in flight at most (one file alone may be larger): a bound on what
+/// the browser holds at once while hashing.
+pub const IN_FLIGHT_BYTES: u64 = 32 << 20;
 /// Bytes copied between two journal saves.
 pub const SAVE_EVERY_BYTES: u64 = 8 << 20;
 /// Attempts of one file when the new hub asks to slow down (429) or is briefly
@@ -414,6 +425,20 @@ fn owner_token_for(key: &PrivateKey, hub: &HubContext) -> String {
     bucket_token(key, &hub.challenge_text, &hub.hub_url)
 }
 
+/// Waits until one of `running` is done, takes it out and gives its output.
+async fn first_done<F: Future + Unpin>(running: &mut Vec<F>) -> F::Output {
+    poll_fn(|cx| {
+        for i in 0..running.len() {
+            if let Poll::Ready(out) = Pin::new(&mut running[i]).poll(cx) {
+                running.remove(i);
+                return Poll::Ready(out);
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
 impl<H: Copier, B: Bulk> MoveRun<'_, H, B> {
     /// Refuses a plan the new hub cannot take, before anything is written: the first
     /// file over its size limit, by name.
@@ -490,50 +515,102 @@ impl<H: Copier, B: Bulk> MoveRun<'_, H, B> {
     }
 
     /// Copies every file of `survey` not yet done to the new hub under the same name,
-    /// reads it back and compares length and SHA-256 before it counts as done;
-    /// journals every [`SAVE_EVERY`] files or [`SAVE_EVERY_BYTES`] bytes, and when
-    /// stopped. A resumed run skips what the journal has. When the old hub stops
-    /// answering, the run waits for it (up to [`OLD_HUB_PATIENCE_MS`]) and goes on.
+    /// [`IN_FLIGHT`] at a time, reads each back and compares length and SHA-256 before it
+    /// counts as done; journals every [`SAVE_EVERY`] files or [`SAVE_EVERY_BYTES`] bytes,
+    /// and when stopped. A resumed run skips what the journal has. On an error or a
+    /// cancel no file is started; the ones in flight finish (and count when verified),
+    /// then the journal is saved.
     pub async fn copy(&self, survey: &MoveSurvey, job: &mut MoveJob) -> Result<(), H::Error> {
         self.check(survey)?;
         let (files, bytes) = (survey.files(), survey.bytes());
-        let count_done = |job: &MoveJob| job.done.len() as u64;
         let mut outage = Outage::default();
         self.save_patiently(job, &mut outage).await?;
+        let todo: Vec<(&BucketSurvey, &ListedFile)> = survey
+            .buckets
+            .iter()
+            .flat_map(|b| b.files.iter().map(move |f| (b, f)))
+            .filter(|(b, f)| !job.is_done(&b.bucket.address, &f.name))
+            .collect();
+        let start = |i: usize, token: String| {
+            let (b, f): (&BucketSurvey, &ListedFile) = todo[i];
+            async move { (i, self.copy_one(&b.bucket, f, &token).await) }
+        };
+        let mut next = 0;
+        let mut in_flight = Vec::with_capacity(IN_FLIGHT);
+        let mut in_flight_bytes = 0u64;
+        // The bucket being started and its token on the new hub.
+        let mut current: Option<(&str, String)> = None;
+        let mut stop: Option<H::Error> = None;
+        let mut cancelled = false;
         let (mut since_save, mut bytes_since_save) = (0u64, 0u64);
-        for b in &survey.buckets {
-            let token = owner_token_for(&b.bucket.key, self.new);
-            self.monitor
-                .say(&format!("Copying {}…", b.bucket.kind.describe()));
-            for f in &b.files {
-                if job.is_done(&b.bucket.address, &f.name) {
-                    continue;
+        loop {
+            while stop.is_none() && in_flight.len() < IN_FLIGHT {
+                let Some(&(b, f)) = todo.get(next) else {
+                    break;
+                };
+                if !in_flight.is_empty() && in_flight_bytes + f.content_length > IN_FLIGHT_BYTES {
+                    break;
                 }
                 if self.monitor.cancelled() {
-                    self.save(job).await?;
-                    return Err(JobError::Cancelled.into());
+                    cancelled = true;
+                    stop = Some(JobError::Cancelled.into());
+                    break;
                 }
-                let copied = match self.copy_one(&b.bucket, f, &token).await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        // Keep what is done; the error says what stopped it.
-                        let _ = self.save(job).await;
-                        return Err(e);
+                let address = b.bucket.address.as_str();
+                let token = match &current {
+                    Some((a, token)) if *a == address => token.clone(),
+                    _ => {
+                        self.monitor
+                            .say(&format!("Copying {}…", b.bucket.kind.describe()));
+                        let token = owner_token_for(&b.bucket.key, self.new);
+                        current = Some((address, token.clone()));
+                        token
                     }
                 };
-                job.done.insert(MoveJob::key(&b.bucket.address, &f.name));
-                job.bytes_done += copied;
-                since_save += 1;
-                bytes_since_save += copied;
-                self.monitor.files(count_done(job), files);
-                self.monitor.bytes(job.bytes_done, bytes);
-                if since_save >= SAVE_EVERY || bytes_since_save >= SAVE_EVERY_BYTES {
-                    self.save_patiently(job, &mut outage).await?;
-                    (since_save, bytes_since_save) = (0, 0);
+                in_flight_bytes += f.content_length;
+                in_flight.push(Box::pin(start(next, token)));
+                next += 1;
+            }
+            if in_flight.is_empty() {
+                break;
+            }
+            let (i, copied) = first_done(&mut in_flight).await;
+            let (b, f) = todo[i];
+            in_flight_bytes = in_flight_bytes.saturating_sub(f.content_length);
+            let copied = match copied {
+                Ok(c) => c,
+                Err(e) => {
+                    // The first error says what stopped it; the rest are its echoes.
+                    stop.get_or_insert(e);
+                    continue;
                 }
+            };
+            job.done.insert(MoveJob::key(&b.bucket.address, &f.name));
+            job.bytes_done += copied;
+            since_save += 1;
+            bytes_since_save += copied;
+            self.monitor.files(job.done.len() as u64, files);
+            self.monitor.bytes(job.bytes_done, bytes);
+            if stop.is_none() && (since_save >= SAVE_EVERY || bytes_since_save >= SAVE_EVERY_BYTES)
+            {
+                if let Err(e) = self.save_patiently(job, &mut outage).await {
+                    stop = Some(e);
+                }
+                (since_save, bytes_since_save) = (0, 0);
             }
         }
-        self.save_patiently(job, &mut outage).await
+        match stop {
+            None => self.save_patiently(job, &mut outage).await,
+            Some(e) if cancelled => {
+                self.save(job).await?;
+                Err(e)
+            }
+            Some(e) => {
+                // Keep what is done; the error says what stopped it.
+                let _ = self.save(job).await;
+                Err(e)
+            }
+        }
     }
 
     /// One file: copy, read back, compare. Returns the bytes copied (0 for a file that
