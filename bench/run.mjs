@@ -318,10 +318,13 @@ Chromium run (every same-origin response), raw and gzip -9; and the reference bu
 ${mdTable(sizeHeader, sizeRows)}
 ${findings()}`;
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
-  // The "Sign-In with Stacks verification" section is bench/siws.mjs's: kept as it is.
+  // The "Moving data" and "Sign-In with Stacks verification" sections are bench/move.mjs's
+  // and bench/siws.mjs's: kept as they are.
   const prev = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '';
-  const siws = prev.match(/<!-- siws-bench:begin[^]*?<!-- siws-bench:end -->/);
-  fs.writeFileSync(OUT, siws ? `${md.replace(/\n*$/, '\n\n')}${siws[0]}\n` : md);
+  const kept = ['move', 'siws']
+    .map((name) => prev.match(new RegExp(`<!-- ${name}-bench:begin[^]*?<!-- ${name}-bench:end -->`))?.[0])
+    .filter(Boolean);
+  fs.writeFileSync(OUT, [md.replace(/\n*$/, ''), ...kept].join('\n\n') + '\n');
   console.log(`wrote ${path.relative(process.cwd(), OUT)}`);
 }
 if (failed.length) process.exit(1);

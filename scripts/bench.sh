@@ -8,6 +8,7 @@
 # and the reference bundle (bench/dist/reference.js), serves the repository on an
 # ephemeral loopback port, runs bench/index.html in /usr/bin/chromium, prints the tables
 # and writes docs/BENCHMARKS.md (not with --quick, --only or --no-write).
+# Then, with no arguments, bench/move.mjs: moving data between two release cairn-hubs.
 # Not part of ./test: it takes a few minutes and its numbers depend on the machine.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -49,3 +50,11 @@ note "$(wc -c <bench/dist/reference.js) bytes ($(gzip -9c bench/dist/reference.j
 
 header "bench: headless Chromium"
 node bench/run.mjs "${args[@]}"
+
+header "bench: moving data between two cairn-hubs (bench/move.mjs)"
+if [ "${#args[@]}" -eq 0 ]; then
+    cargo build --release -p cairn-hub
+    node bench/move.mjs --hub target/release/cairn-hub
+else
+    note "skipped: arguments were given (run node bench/move.mjs on its own)"
+fi

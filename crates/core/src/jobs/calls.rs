@@ -61,11 +61,13 @@ pub async fn revoked_before<H: Hub>(
 }
 
 /// Characters of a hub's own explanation kept for the user.
+#[cfg(feature = "migration")]
 const SAID_CHARS: usize = 300;
 
 /// What a hub said in a refusal: the `message` of its JSON error body (Gaia hubs answer
 /// `{"message": …, "error": …}`), else a short plain-text body; at most [`SAID_CHARS`]
 /// characters.
+#[cfg(feature = "migration")]
 pub fn hub_said(body: &str) -> Option<String> {
     let text = match json::from_str(body) {
         Ok(v) => v

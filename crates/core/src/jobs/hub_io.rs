@@ -193,6 +193,7 @@ pub enum JobError {
     },
     /// "Check hub": the hub refused the probe file Cairn wrote with a token made for the
     /// challenge text the hub announces.
+    #[cfg(feature = "migration")]
     ProbeRefused {
         /// The status.
         status: u16,
@@ -215,6 +216,7 @@ impl fmt::Display for JobError {
             JobError::Refused { doing, status } => {
                 write!(f, "the hub refused {doing} ({status})")
             }
+            #[cfg(feature = "migration")]
             JobError::ProbeRefused { status, said } => {
                 write!(f, "the hub refused the write of a probe file ({status})")?;
                 if matches!(status, 401 | 403) {
