@@ -139,7 +139,8 @@ pub enum Next {
     Done,
 }
 
-/// Why a job stopped.
+/// Why a job stopped. The variants only moving data raises exist with the `migration`
+/// feature, so the page's module does not carry their messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum JobError {
@@ -171,6 +172,7 @@ pub enum JobError {
     /// The user cancelled; the progress so far is journaled.
     Cancelled,
     /// A file is larger than the hub accepts.
+    #[cfg(feature = "migration")]
     TooLarge {
         /// The file.
         file: String,
@@ -180,11 +182,13 @@ pub enum JobError {
         limit: u64,
     },
     /// A copied file read back differently from what was written.
+    #[cfg(feature = "migration")]
     Mismatch {
         /// The file.
         file: String,
     },
     /// A hub stopped answering and did not come back within the time a job waits.
+    #[cfg(feature = "migration")]
     Unavailable {
         /// Which hub, in words ("the old hub").
         hub: String,
@@ -232,14 +236,17 @@ impl fmt::Display for JobError {
             JobError::Changed { file } => write!(f, "{file} kept changing while Cairn wrote it"),
             JobError::Unreadable { what } => write!(f, "{what} is unreadable"),
             JobError::Cancelled => f.write_str("cancelled"),
+            #[cfg(feature = "migration")]
             JobError::TooLarge { file, size, limit } => write!(
                 f,
                 "{file} is {size} bytes, more than the hub accepts ({limit} bytes)"
             ),
+            #[cfg(feature = "migration")]
             JobError::Mismatch { file } => write!(
                 f,
                 "{file} read back from the new hub differs from what was copied"
             ),
+            #[cfg(feature = "migration")]
             JobError::Unavailable { hub, waited_s } => write!(
                 f,
                 "{hub} has not answered for {} min {} s; what is done is kept: \

@@ -53,7 +53,12 @@ impl std::error::Error for EncodingError {}
 /// Lower-case hex, through a constant-time encoder (`base16ct`): hex is how private
 /// keys, seeds and app keys leave the core, so no table lookup may depend on a secret.
 pub fn to_hex(bytes: &[u8]) -> String {
-    base16ct::lower::encode_string(bytes)
+    // Into a buffer of the right length, not `encode_string`: its `expect` on that length
+    // brings a panic message and the crate's source path into the page's module.
+    let mut out = vec![0u8; bytes.len().saturating_mul(2)];
+    let written = base16ct::lower::encode_str(bytes, &mut out).map_or(0, str::len);
+    out.truncate(written);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Decodes hex text (either case), in constant time for the same reason as [`to_hex`].
