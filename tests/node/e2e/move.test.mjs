@@ -182,6 +182,12 @@ test('Download my data: one zip with every file as stored, decrypted beside it, 
   const words = freshWords();
   const keys = await seed(words, 5);
   await withPage(stack, 'download', async ({ page, shot }) => {
+    // As in a browser without the File System Access API (Firefox, Safari): the archive
+    // becomes one Blob, downloaded. (Headless Chromium has the API but no picker to show:
+    // it answers as if the user closed it; the next test covers that path.)
+    await page.addInitScript(() => {
+      Object.defineProperty(window, 'showSaveFilePicker', { value: undefined, configurable: true });
+    });
     await restoreToHome(page, stack, words);
     await page.goto(`${stack.auth}/data.html`);
     await byRole(page, 'button', 'Download my data').waitFor({ timeout: SLOW });
@@ -234,5 +240,78 @@ test('Download my data: one zip with every file as stored, decrypted beside it, 
       const text = Buffer.from(bytes).toString('latin1');
       for (const n of needles) assert.ok(!text.includes(n), `${name} holds key material`);
     }
+  });
+});
+
+// The File System Access API path: where the browser can show a save picker, the archive
+// is written into the picked file as it is made. Headless Chromium cannot show the picker,
+// so the page's `showSaveFilePicker` answers with a real file handle of the origin's private
+// file system — the handle, its writable stream and the bytes on disk are the browser's own —
+// and counts the chunks written. A second run closes the picker: nothing is written.
+test('Download my data into a picked file: streamed in chunks, the same archive; closing the picker writes nothing', { timeout: 180_000 }, async () => {
+  const { unzipSync } = await import('fflate');
+  const words = freshWords();
+  const keys = await seed(words, 3);
+  // Two app files of 1.5 MiB: the archive is more than two chunks.
+  const big = [crypto.randomBytes(1536 * 1024), crypto.randomBytes(1536 * 1024)];
+  await put(keys.appKey, 'big/a.bin', big[0], 'application/octet-stream');
+  await put(keys.appKey, 'big/b.bin', big[1], 'application/octet-stream');
+  await withPage(stack, 'download-picked', async ({ page, shot }) => {
+    await page.addInitScript(() => {
+      window.__picker = { calls: [], writes: 0, cancel: false };
+      window.showSaveFilePicker = async (options) => {
+        window.__picker.calls.push(options);
+        if (window.__picker.cancel) throw new DOMException('The user aborted a request.', 'AbortError');
+        const root = await navigator.storage.getDirectory();
+        const handle = await root.getFileHandle(options.suggestedName, { create: true });
+        const open = handle.createWritable.bind(handle);
+        handle.createWritable = async () => {
+          const w = await open();
+          const write = w.write.bind(w);
+          w.write = (chunk) => { window.__picker.writes += 1; return write(chunk); };
+          return w;
+        };
+        return handle;
+      };
+    });
+    let downloads = 0;
+    page.on('download', () => { downloads += 1; });
+    await restoreToHome(page, stack, words);
+    await page.goto(`${stack.auth}/data.html`);
+    await byRole(page, 'button', 'Download my data').click();
+    const saved = page.getByText(/^Saved to cairn-data-\d{4}-\d{2}-\d{2}\.zip: /);
+    await saved.waitFor({ timeout: 60_000 });
+    await shot('saved');
+    const picker = await page.evaluate(() => ({ calls: window.__picker.calls, writes: window.__picker.writes }));
+    assert.equal(picker.calls.length, 1);
+    assert.deepEqual(picker.calls[0].types[0].accept, { 'application/zip': ['.zip'] });
+    assert.ok(picker.writes >= 3, `written in chunks as the archive grew (${picker.writes} writes)`);
+    const name = picker.calls[0].suggestedName;
+    const bytes = await page.evaluate(async (n) => {
+      const root = await navigator.storage.getDirectory();
+      const file = await (await root.getFileHandle(n)).getFile();
+      return Array.from(new Uint8Array(await file.arrayBuffer()));
+    }, name);
+    const zip = unzipSync(new Uint8Array(bytes));
+    const manifest = JSON.parse(Buffer.from(zip['manifest.json']).toString());
+    for (const key of [keys.dataKey, keys.bucketKey, keys.appKey]) {
+      const onHub = await list(stack.hubUrl, key);
+      const bucket = manifest.buckets.find((b) => b.address === onHub.address);
+      assert.deepEqual(bucket.files.map((f) => f.name).sort(), onHub.names);
+      for (const f of bucket.files) {
+        assert.deepEqual(Buffer.from(zip[f.stored]), await get(onHub.info, onHub.address, f.name), f.name);
+      }
+    }
+    const app = manifest.buckets.find((b) => b.kind === 'app');
+    assert.deepEqual(Buffer.from(zip[app.files.find((f) => f.name === 'big/b.bin').stored]), big[1]);
+    assert.equal(downloads, 0, 'nothing went the download way');
+
+    // The picker closed: nothing written, the page says so.
+    await page.evaluate(() => { window.__picker.cancel = true; window.__picker.writes = 0; });
+    await byRole(page, 'button', 'Download my data').click();
+    await page.getByText('Download cancelled: nothing was written.').waitFor({ timeout: SLOW });
+    assert.equal(await page.evaluate(() => window.__picker.writes), 0);
+    assert.ok(await byRole(page, 'button', 'Download my data').isEnabled());
+    assert.equal(downloads, 0);
   });
 });

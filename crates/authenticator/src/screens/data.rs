@@ -30,6 +30,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use web_sys::{Element, HtmlButtonElement, HtmlInputElement};
 
+mod archive;
+
 /// One identity's part of a move: its settings file on the old hub and what it holds.
 struct Part {
     index: u32,
@@ -740,55 +742,6 @@ async fn delete_old(ui: &Rc<Ui>) {
     }
 }
 
-/// The archive as it is written: chunks of at most [`CHUNK`] bytes handed to JS as they
-/// fill (the zip never sits whole in wasm memory), then one `Blob` of them.
-struct BlobSink {
-    parts: js_sys::Array,
-    buf: Vec<u8>,
-}
-
-/// Bytes gathered before a chunk goes to JS.
-const CHUNK: usize = 1 << 20;
-
-impl BlobSink {
-    fn new() -> BlobSink {
-        BlobSink {
-            parts: js_sys::Array::new(),
-            buf: Vec::with_capacity(CHUNK),
-        }
-    }
-
-    fn flush_part(&mut self) {
-        if !self.buf.is_empty() {
-            self.parts.push(&js_sys::Uint8Array::from(&self.buf[..]));
-            self.buf.clear();
-        }
-    }
-
-    /// The whole archive as a `Blob`.
-    fn into_blob(mut self) -> Result<web_sys::Blob, Error> {
-        self.flush_part();
-        let options = web_sys::BlobPropertyBag::new();
-        options.set_type("application/zip");
-        web_sys::Blob::new_with_u8_array_sequence_and_options(&self.parts, &options)
-            .map_err(|e| Error::js(cairn_browser::Api::Page, &e))
-    }
-}
-
-impl std::io::Write for BlobSink {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK {
-            self.flush_part();
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn zip_error(e: impl std::fmt::Display) -> Error {
     Error::from(ErrorKind::Browser {
         api: cairn_browser::Api::Page,
@@ -798,7 +751,7 @@ fn zip_error(e: impl std::fmt::Display) -> Error {
 
 /// Adds one stored entry.
 fn add_entry(
-    archive: &mut rawzip::ZipArchiveWriter<&mut BlobSink>,
+    archive: &mut rawzip::ZipArchiveWriter<&mut archive::Sink>,
     path: &str,
     data: &[u8],
 ) -> Result<(), Error> {
@@ -818,11 +771,32 @@ async fn download_data(ui: &Rc<Ui>) {
         return;
     };
     ui.download.set_disabled(true);
+    let file_name = format!("cairn-data-{}.zip", today());
+    // The save picker first: it needs the click's user activation, which slow work ends.
+    let mut target = match archive::Target::pick(&file_name).await {
+        Ok(archive::Picked::Target(t)) => t,
+        Ok(archive::Picked::Cancelled) => {
+            ui.download.set_disabled(false);
+            say(
+                &ui.download_status,
+                "Download cancelled: nothing was written.",
+            );
+            return;
+        }
+        Err(e) => {
+            ui.download.set_disabled(false);
+            say(
+                &ui.download_status,
+                &format!("Could not download your data: {e}"),
+            );
+            return;
+        }
+    };
     let hub_url = ui.app.hub_url();
-    let result: Result<(web_sys::Blob, u64), Error> = async {
+    let (mut sink, queued) = archive::Sink::new();
+    let result: Result<u64, Error> = async {
         let info = calls::hub_info(&BrowserHub, &hub_url).await?;
         let count = ui.app.state.borrow().prefs.identity_count.max(1);
-        let mut sink = BlobSink::new();
         let mut exported = Vec::new();
         let mut files_done = 0u64;
         {
@@ -868,6 +842,8 @@ async fn download_data(ui: &Rc<Ui>) {
                             decrypted,
                         });
                         files_done += 1;
+                        // A picked file is written as the archive grows.
+                        target.take(&queued).await?;
                     }
                     let key_generation = match &b.bucket.kind {
                         BucketKind::Collection { name } => {
@@ -896,31 +872,32 @@ async fn download_data(ui: &Rc<Ui>) {
             )?;
             archive.finish().map_err(zip_error)?;
         }
-        Ok((sink.into_blob()?, files_done))
+        sink.flush_part();
+        target.take(&queued).await?;
+        Ok(files_done)
     }
     .await;
-    ui.download.set_disabled(false);
-    match result {
-        Err(e) => say(
-            &ui.download_status,
-            &format!("Could not download your data: {e}"),
-        ),
-        Ok((blob, files)) => {
-            let saved = save_blob(&blob, &format!("cairn-data-{}.zip", today()));
-            match saved {
-                Ok(()) => say(
-                    &ui.download_status,
-                    &format!(
-                        "Downloaded: {files} file(s), with their decrypted content where Cairn can open them, and manifest.json. No key is in the archive."
-                    ),
-                ),
-                Err(e) => say(
-                    &ui.download_status,
-                    &format!("Could not save the archive: {e}"),
-                ),
-            }
+    let saved_as = match &target {
+        archive::Target::File { name, .. } => Some(name.clone()),
+        archive::Target::Download { .. } => None,
+    };
+    let result = match result {
+        Ok(files) => target.finish(&file_name).await.map(|()| files),
+        Err(e) => {
+            target.abandon().await;
+            Err(e)
         }
-    }
+    };
+    ui.download.set_disabled(false);
+    let what = "with their decrypted content where Cairn can open them, and manifest.json. No key is in the archive.";
+    let text = match result {
+        Err(e) => format!("Could not download your data: {e}"),
+        Ok(files) => match saved_as {
+            Some(name) => format!("Saved to {name}: {files} file(s), {what}"),
+            None => format!("Downloaded: {files} file(s), {what}"),
+        },
+    };
+    say(&ui.download_status, &text);
 }
 
 /// Today as `YYYY-MM-DD`.
@@ -930,26 +907,4 @@ fn today() -> String {
         .as_string()
         .unwrap_or_default();
     iso.get(..10).unwrap_or("export").to_string()
-}
-
-/// Hands `blob` to the browser's download under `name`.
-fn save_blob(blob: &web_sys::Blob, name: &str) -> Result<(), Error> {
-    let page = |e: wasm_bindgen::JsValue| Error::js(cairn_browser::Api::Page, &e);
-    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(page)?;
-    let a: web_sys::HtmlAnchorElement = dom::el("a")
-        .attr("href", &url)
-        .attr("download", name)
-        .cast();
-    a.click();
-    // The download has started from the URL; it goes a minute later.
-    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
-        let _ = web_sys::Url::revoke_object_url(&url);
-    });
-    if let Some(w) = web_sys::window() {
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-            wasm_bindgen::JsCast::unchecked_ref(&revoke),
-            60_000,
-        );
-    }
-    Ok(())
 }
