@@ -318,10 +318,10 @@ Chromium run (every same-origin response), raw and gzip -9; and the reference bu
 ${mdTable(sizeHeader, sizeRows)}
 ${findings()}`;
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
-  // The "Moving data" and "Sign-In with Stacks verification" sections are bench/move.mjs's
-  // and bench/siws.mjs's: kept as they are.
+  // The hub's section (written from crates/hub's hub-bench), "Moving data" and "Sign-In
+  // with Stacks verification" (bench/move.mjs's and bench/siws.mjs's) are kept as they are.
   const prev = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '';
-  const kept = ['move', 'siws']
+  const kept = ['hub', 'move', 'siws']
     .map((name) => prev.match(new RegExp(`<!-- ${name}-bench:begin[^]*?<!-- ${name}-bench:end -->`))?.[0])
     .filter(Boolean);
   fs.writeFileSync(OUT, [md.replace(/\n*$/, ''), ...kept].join('\n\n') + '\n');
