@@ -877,12 +877,11 @@ async fn download_data(ui: &Rc<Ui>) {
         Ok(files_done)
     }
     .await;
-    let saved_as = match &target {
-        archive::Target::File { name, .. } => Some(name.clone()),
-        archive::Target::Download { .. } => None,
-    };
     let result = match result {
-        Ok(files) => target.finish(&file_name).await.map(|()| files),
+        Ok(files) => target
+            .finish(&file_name)
+            .await
+            .map(|saved_as| (files, saved_as)),
         Err(e) => {
             target.abandon().await;
             Err(e)
@@ -892,7 +891,7 @@ async fn download_data(ui: &Rc<Ui>) {
     let what = "with their decrypted content where Cairn can open them, and manifest.json. No key is in the archive.";
     let text = match result {
         Err(e) => format!("Could not download your data: {e}"),
-        Ok(files) => match saved_as {
+        Ok((files, saved_as)) => match saved_as {
             Some(name) => format!("Saved to {name}: {files} file(s), {what}"),
             None => format!("Downloaded: {files} file(s), {what}"),
         },

@@ -58,14 +58,9 @@ impl std::io::Write for Sink {
 
 /// An error of the archive's target, in the user's words.
 fn target_error(doing: &str, e: &JsValue) -> Error {
-    let why = Reflect::get(e, &"message".into())
-        .ok()
-        .and_then(|m| m.as_string())
-        .filter(|m| !m.is_empty())
-        .unwrap_or_else(|| "the browser refused".into());
     Error::from(ErrorKind::Browser {
         api: Api::Page,
-        message: format!("{doing}: {why}"),
+        message: format!("{doing}: {}", cairn_browser::wait::message(e)),
     })
 }
 
@@ -176,19 +171,20 @@ impl Target {
     }
 
     /// Ends the archive: the file is closed (only then does it appear under its name), or
-    /// the `Blob` is downloaded as `name`.
-    pub(super) async fn finish(self, name: &str) -> Result<(), Error> {
+    /// the `Blob` is downloaded as `name`. Gives the picked file's name, `None` for a
+    /// download.
+    pub(super) async fn finish(self, name: &str) -> Result<Option<String>, Error> {
         match self {
             Target::File { writable, name } => call_async(&writable, "close", &Array::new())
                 .await
-                .map(|_| ())
+                .map(|_| Some(name.clone()))
                 .map_err(|e| target_error(&format!("{name} could not be saved"), &e)),
             Target::Download { parts } => {
                 let options = web_sys::BlobPropertyBag::new();
                 options.set_type("application/zip");
                 let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
                     .map_err(|e| Error::js(Api::Page, &e))?;
-                save_blob(&blob, name)
+                save_blob(&blob, name).map(|()| None)
             }
         }
     }
