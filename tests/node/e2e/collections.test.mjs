@@ -18,7 +18,7 @@ import { createInterface } from 'node:readline';
 import { decryptECIES, encryptECIES, getPublicKeyFromPrivate, verifyECDSA } from '@stacks/encryption';
 import { generateWallet } from '@stacks/wallet-sdk';
 import {
-  useStack, withPage, freshWords, restoreToHome, repo, SLOW, mainNav, unlock, byRole, sleep, cairn,
+  useStack, withPage, freshWords, restoreToHome, repo, SLOW, mainNav, unlock, byRole, sleep, cairn, killHub,
 } from './harness.mjs';
 import { alphaKit } from './alpha.mjs';
 
@@ -288,8 +288,7 @@ test('(3) fault: the hub dies mid-revocation of 240 files; after it returns and 
     await shot('revocation-progress');
     const doneBefore = Number(await bar.evaluate((p) => p.value));
     // The hub dies in the middle.
-    stack.hub.removeAllListeners('exit');
-    stack.hub.kill('SIGKILL');
+    killHub(stack.hub);
     const stopped = page.getByRole('alert').filter({ hasText: /^Stopped: / });
     await stopped.waitFor({ timeout: 60_000 });
     await byRole(page, 'button', 'Resume').waitFor();

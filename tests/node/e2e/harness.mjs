@@ -88,6 +88,12 @@ export function startHub(storageDir, bind = '127.0.0.1:0', args = []) {
   });
 }
 
+/** Kills a hub's process at once (SIGKILL, as a crash), without its exit handler complaining. */
+export function killHub(child) {
+  child.removeAllListeners('exit');
+  child.kill('SIGKILL');
+}
+
 async function serve(opts) {
   return startServer({ host: '127.0.0.1', port: 0, log: false, ...opts });
 }
@@ -143,10 +149,7 @@ export function useStack() {
       s.close();
       s.closeAllConnections?.();
     }
-    if (stack.hub) {
-      stack.hub.removeAllListeners('exit');
-      stack.hub.kill('SIGKILL');
-    }
+    if (stack.hub) killHub(stack.hub);
     if (stack.tmp) fs.rmSync(stack.tmp, { recursive: true, force: true });
   });
   return stack;

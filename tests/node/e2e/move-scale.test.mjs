@@ -21,7 +21,7 @@ import path from 'node:path';
 import { encryptECIES, getPublicKeyFromPrivate } from '@stacks/encryption';
 import { extractProfile } from '@stacks/profile';
 import {
-  useStack, withPage, cairn, cairnTesting, byRole, freshWords, restoreToHome, startHub, SLOW,
+  useStack, withPage, cairn, cairnTesting, byRole, freshWords, restoreToHome, startHub, killHub, SLOW,
 } from './harness.mjs';
 import { alphaKit } from './alpha.mjs';
 import {
@@ -43,8 +43,7 @@ async function withHubs(fn) {
     return await fn(start);
   } finally {
     for (const h of hubs) {
-      h.child.removeAllListeners('exit');
-      h.child.kill('SIGKILL');
+      killHub(h.child);
     }
   }
 }

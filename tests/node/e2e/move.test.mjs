@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  useStack, withPage, cairn, cairnTesting, byRole, freshWords, restoreToHome, startHub, SLOW,
+  useStack, withPage, cairn, cairnTesting, byRole, freshWords, restoreToHome, startHub, killHub, SLOW,
 } from './harness.mjs';
 import { listBucket as list, readFile as get, putFile, putSettings } from './buckets.mjs';
 
@@ -95,8 +95,7 @@ test('move to another hub: plan, copy with checks, switch; kill the new hub mid-
       const bar = byRole(page, 'progressbar', 'Move progress');
       await page.waitForFunction(() => Number(document.querySelector('progress[aria-label="Move progress"]')?.getAttribute('value') ?? 0) >= 20, null, { timeout: SLOW });
       await shot('moving');
-      hubB.child.removeAllListeners('exit');
-      hubB.child.kill('SIGKILL');
+      killHub(hubB.child);
       await page.getByText(/^Stopped: /).waitFor({ timeout: SLOW });
       await shot('stopped');
       assert.equal(await bar.isVisible(), false);
@@ -139,8 +138,7 @@ test('move to another hub: plan, copy with checks, switch; kill the new hub mid-
       assert.ok((await list(hubB.url, key)).names.length > 0, 'the new hub is untouched');
     }
   } finally {
-    hubB.child.removeAllListeners('exit');
-    hubB.child.kill('SIGKILL');
+    killHub(hubB.child);
   }
 });
 
@@ -158,8 +156,7 @@ test('the old hub killed mid-move: the move waits for it, then goes on by itself
       await page.getByText(/^Hub ready: /).waitFor({ timeout: SLOW });
       await byRole(page, 'button', 'Move data').click();
       await page.waitForFunction(() => Number(document.querySelector('progress[aria-label="Move progress"]')?.getAttribute('value') ?? 0) >= 15, null, { timeout: SLOW });
-      stack.hub.removeAllListeners('exit');
-      stack.hub.kill('SIGKILL');
+      killHub(stack.hub);
       await page.getByText(/The old hub is not answering\./).waitFor({ timeout: SLOW });
       await shot('waiting');
       // Still running: no Resume offered, the progress bar stays.
@@ -172,8 +169,7 @@ test('the old hub killed mid-move: the move waits for it, then goes on by itself
     });
     await assertMoved(keys, hubC.url, { except: ['cairn/settings.json'], added: ['.collections.keys'] });
   } finally {
-    hubC.child.removeAllListeners('exit');
-    hubC.child.kill('SIGKILL');
+    killHub(hubC.child);
   }
 });
 
